@@ -1,0 +1,373 @@
+"""Thin click commands: parse the arguments, call the library, print the result."""
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import click
+
+from . import __version__, catalog, demo, documents, formats, issuing, lifecycle
+from .errors import FormsmithError, InputError
+from .verify import verify_file
+from .workspace import Workspace, find_workspace, init_workspace
+
+RECORD_KINDS = {
+    # kind: (table, row filter)
+    "units": ("units", None),
+    "owners": ("parties", lambda r: r.get("kind") != "agent"),
+    "agents": ("parties", lambda r: r.get("kind") == "agent"),
+    "parties": ("parties", None),
+    "charges": ("charges", None),
+    "renovations": ("renovations", None),
+    "repairs": ("repairs", None),
+}
+MASKED_FIELDS = ("id_number", "credit_code")
+
+
+class FormsmithGroup(click.Group):
+    """Turns every FormsmithError into its lines on stderr and its exit code: no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FormsmithError as exc:
+            for line in exc.lines():
+                click.echo(f"formsmith: {line}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("formsmith: interrupted", err=True)
+            ctx.exit(130)
+
+
+def workspace(ctx: click.Context) -> Workspace:
+    return find_workspace(ctx.find_root().params.get("home"))
+
+
+def json_option(fn: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def emit_table(rows: list[dict], columns: Iterable[str]) -> None:
+    """Rows as aligned columns; CJK characters count double so the columns line up."""
+    cols = list(columns)
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in cols] for r in rows]
+    widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    pad = lambda s, w: s + " " * (w - _width(s))  # noqa: E731
+    click.echo("  ".join(pad(c, w) for c, w in zip(cols, widths)).rstrip())
+    for row in cells:
+        click.echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
+
+
+def masked(row: dict) -> dict:
+    """A row with identity numbers masked (个人信息保护法): 420102********1234."""
+    out = dict(row)
+    for key in MASKED_FIELDS:
+        if out.get(key):
+            out[key] = formats.mask_id(out[key])
+    return out
+
+
+def parse_date_option(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return formats.parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group(cls=FormsmithGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False), default=None,
+              help="Workspace folder (else $FORMSMITH_HOME, else the nearest folder upward "
+                   "holding formsmith.toml).")
+@click.version_option(__version__, prog_name="formsmith")
+def cli(home):
+    """formsmith: signed-ready documents for a property-management service centre."""
+
+
+# ---------------------------------------------------------------- init
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False), default=".")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Fill the store with the demo community 阳光花园 and issue sample letters.")
+@json_option
+def init(directory, with_demo, as_json):
+    """Create a workspace in DIRECTORY (idempotent: what exists is kept)."""
+    ws, created = init_workspace(Path(directory))
+    result: dict[str, Any] = {"workspace": str(ws.root), "created": created, "seeded": None, "issued": []}
+    if with_demo:
+        result.update(_demo(ws))
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"workspace {ws.root} ({'created' if created else 'already there, kept'})")
+    if result["seeded"]:
+        click.echo("demo community seeded: " + ", ".join(f"{k} {v}" for k, v in result["seeded"].items()))
+    for doc in result["issued"]:
+        click.echo(f"{doc['doc_no']}  {doc['unit']}  {doc['pages']} 页  {doc['path']}")
+
+
+def _demo(ws: Workspace) -> dict[str, Any]:
+    """Seed the demo once; issue the showcase letters that are not issued yet."""
+    seeded = None
+    with ws.store.transaction() as tx:
+        if tx.meta("demo") is None:
+            if tx.all("units"):
+                raise InputError(f"{ws.root}: the store already holds records; the demo is only "
+                                 "seeded into an empty workspace")
+            seeded = demo.seed(tx)
+    issued = []
+    with ws.store.snapshot() as view:
+        units = demo.showcase_units(view)
+        done = {d["unit"]: d for d in view.find("documents", template="dunning-letter")}
+    for unit in units:
+        if unit in done:
+            d = done[unit]
+            issued.append({k: d[k] for k in ("doc_no", "doc_id", "unit", "pages", "path", "sha256")})
+            continue
+        doc = issuing.issue_document(ws, "dunning-letter", unit=unit, as_of=demo.AS_OF)
+        issued.append(doc.as_dict())
+    return {"seeded": seeded, "issued": issued}
+
+
+# ---------------------------------------------------------------- templates
+
+@cli.group()
+def templates():
+    """Built-in and workspace templates."""
+
+
+@templates.command("list")
+@json_option
+@click.pass_context
+def templates_list(ctx, as_json):
+    """Every template: id, title, engine, numbering series."""
+    rows = [t.summary() for t in workspace(ctx).catalog.list()]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ("id", "title", "engine", "version", "series"))
+
+
+@templates.command("show")
+@click.argument("template_id")
+@json_option
+@click.pass_context
+def templates_show(ctx, template_id, as_json):
+    """A template's manifest and field schema."""
+    t = workspace(ctx).catalog.get(template_id)
+    info = {**t.summary(), "description": t.description, "fields": t.schema()}
+    if as_json:
+        emit_json(info)
+        return
+    for key in ("id", "title", "doc_type", "engine", "version", "series", "source",
+                "retention_years", "copies", "folder", "description"):
+        click.echo(f"{key}: {info[key]}")
+    click.echo("fields:")
+    for f in t.fields:
+        click.echo(f"  {f.name:<16} {f.type:<9} {'required' if f.required else 'optional':<9} {f.label}")
+        for i in f.items:
+            click.echo(f"    .{i.name:<14} {i.type:<9} {'required' if i.required else 'optional':<9} {i.label}")
+
+
+@templates.command("example")
+@click.argument("template_id")
+@click.pass_context
+def templates_example(ctx, template_id):
+    """Example data (JSON) that renders: a starting point for --data."""
+    t = workspace(ctx).catalog.get(template_id)
+    emit_json(catalog.to_record(catalog.validate(t, t.example, record=f"{t.id} example")))
+
+
+# ---------------------------------------------------------------- render
+
+@cli.command()
+@click.argument("template_id")
+@click.option("--unit", help="Build the data from the store for this unit (e.g. 1-2-301).")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False), help="Data as a JSON file.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the PDF here (never overwrites).")
+@click.option("--as-of", callback=parse_date_option, help="Date of the document and of the "
+              "arrears cut-off (default today).")
+@click.option("--again", is_flag=True, help="Issue even if this unit already has one for the period.")
+@click.option("--by", help="Who issues it (default: the workspace clerk).")
+@json_option
+@click.pass_context
+def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+    """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
+    if bool(unit) == bool(data_file):
+        raise InputError("give exactly one of --unit UNIT or --data FILE.json")
+    data = None
+    if data_file:
+        data = _read_json(Path(data_file))
+    doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
+                                 out=Path(out) if out else None, by=by, again=again,
+                                 source_name=data_file or "")
+    if as_json:
+        emit_json({k: v for k, v in doc.as_dict().items()
+                   if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
+    else:
+        click.echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid UTF-8 JSON: {exc}") from None
+
+
+# ---------------------------------------------------------------- records
+
+@cli.group()
+def records():
+    """Units, owners, charges and the other records of the store."""
+
+
+@records.command("list")
+@click.argument("kind", type=click.Choice(sorted(RECORD_KINDS)))
+@click.option("--unit", help="Only rows of this unit.")
+@json_option
+@click.pass_context
+def records_list(ctx, kind, unit, as_json):
+    """Rows of one KIND of record (identity numbers masked)."""
+    table, keep = RECORD_KINDS[kind]
+    with workspace(ctx).store.snapshot() as view:
+        rows = [masked(r) for r in view.all(table) if (keep is None or keep(r))
+                and (not unit or r.get("unit", r.get("id")) == unit)]
+    if as_json:
+        emit_json(rows)
+        return
+    columns = {
+        "units": ("id", "community", "building", "entrance", "room", "area", "status", "owner"),
+        "charges": ("id", "unit", "item", "period", "amount", "due", "paid_on"),
+        "renovations": ("id", "unit", "contractor", "structural_change", "start", "end"),
+        "repairs": ("id", "unit", "category", "status", "reported_at", "description"),
+    }.get(kind, ("id", "kind", "name", "id_number", "credit_code", "phone"))
+    emit_table(rows, columns)
+
+
+@records.command("show")
+@click.argument("record_id")
+@json_option
+@click.pass_context
+def records_show(ctx, record_id, as_json):
+    """One record by id, from whichever table holds it (identity numbers masked)."""
+    with workspace(ctx).store.snapshot() as view:
+        for table in ("units", "parties", "charges", "renovations", "repairs"):
+            row = view.get(table, record_id)
+            if row is not None:
+                row = {"table": table, **masked(row)}
+                break
+        else:
+            raise InputError(f"no record {record_id!r} (see `formsmith records list KIND`)")
+    if as_json:
+        emit_json(row)
+    else:
+        for k, v in row.items():
+            click.echo(f"{k}: {v}")
+
+
+# ---------------------------------------------------------------- docs
+
+@cli.group()
+def docs():
+    """Issued documents and their life: generated → printed → sent → delivered → signed → archived."""
+
+
+@docs.command("list")
+@click.option("--state", type=click.Choice(lifecycle.STATES))
+@click.option("--template")
+@click.option("--unit")
+@click.option("--period", help="YYYY-MM")
+@json_option
+@click.pass_context
+def docs_list(ctx, state, template, unit, period, as_json):
+    """Issued documents, filtered."""
+    rows = documents.list_documents(workspace(ctx), state=state, template=template, unit=unit,
+                                    period=period)
+    rows = [{k: r.get(k) for k in documents.LIST_FIELDS} for r in rows]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, documents.LIST_FIELDS[:-1])
+
+
+@docs.command("show")
+@click.argument("doc_no")
+@json_option
+@click.pass_context
+def docs_show(ctx, doc_no, as_json):
+    """One document: its record, file, hash and history."""
+    with workspace(ctx).store.snapshot() as view:
+        doc = documents.find(view, doc_no)
+    if as_json:
+        emit_json(doc)
+        return
+    for key in ("doc_no", "doc_id", "title", "template", "template_version", "unit", "period",
+                "state", "pages", "path", "sha256", "issued_on", "tracking"):
+        if doc.get(key) is not None:
+            click.echo(f"{key}: {doc[key]}")
+    click.echo("events:")
+    for ev in doc.get("events", []):
+        extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))
+        click.echo(f"  {ev['at']}  {ev['state']:<10} {ev['by']}  {extra}".rstrip())
+
+
+@docs.command("mark")
+@click.argument("doc_no")
+@click.argument("state", type=click.Choice(lifecycle.STATES))
+@click.option("--tracking", default="", help="Courier waybill number (with state sent).")
+@click.option("--note", default="")
+@click.option("--by", help="Who did it (default: the workspace clerk).")
+@json_option
+@click.pass_context
+def docs_mark(ctx, doc_no, state, tracking, note, by, as_json):
+    """Move a document to STATE, recording when, who and why."""
+    doc = documents.mark(workspace(ctx), doc_no, state, by=by, note=note, tracking=tracking)
+    if as_json:
+        emit_json({k: doc.get(k) for k in documents.LIST_FIELDS + ("tracking",)})
+    else:
+        click.echo(f"{doc['doc_no']}: {doc['state']}（{lifecycle.LABELS[doc['state']]}）")
+
+
+# ---------------------------------------------------------------- verify
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@click.pass_context
+def verify(ctx, file, as_json):
+    """Exit 0 only if FILE is byte-identical to a document this workspace issued."""
+    v = verify_file(workspace(ctx), Path(file))
+    if as_json:
+        emit_json(v.as_dict())
+    elif v.identical:
+        click.echo(f"OK: {file} is {v.doc_no} as issued (state {v.state}); sha256 {v.sha256}")
+    else:
+        click.echo(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}", err=True)
+    if not v.identical:
+        ctx.exit(3)
+
+
+def main() -> None:
+    """Entry point of the `formsmith` command."""
+    cli(prog_name="formsmith")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Which characters the configured fonts can print: refuse data that would print as empty boxes."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTCollection, TTFont
+
+from .errors import MissingGlyphError, RenderError
+
+# Line breaks and tabs are layout, not glyphs.
+_LAYOUT = {0x0A, 0x0D, 0x09}
+
+
+@lru_cache(maxsize=None)
+def font_file(family: str) -> tuple[str, int]:
+    """The font file and face index fontconfig uses for `family`; an error if it is not installed."""
+    if not shutil.which("fc-match"):
+        raise RenderError("fontconfig (fc-match) is not installed; run `make setup`")
+    out = subprocess.run(["fc-match", "-f", "%{file}\t%{index}\t%{family}", family],
+                         capture_output=True, text=True, check=False).stdout
+    parts = out.split("\t")
+    if len(parts) != 3 or family.lower() not in [f.strip().lower() for f in parts[2].split(",")]:
+        raise RenderError(f"font {family!r} is not installed (fontconfig offers {parts[-1]!r}); "
+                          "run `make setup`, which installs fonts-noto-cjk")
+    return parts[0], int(parts[1] or 0)
+
+
+@lru_cache(maxsize=None)
+def coverage(families: tuple[str, ...]) -> frozenset[int]:
+    """Every code point that at least one of `families` has a glyph for."""
+    points: set[int] = set()
+    for family in families:
+        path, index = font_file(family)
+        if Path(path).suffix.lower() in (".ttc", ".otc"):
+            font = TTCollection(path, lazy=True).fonts[index]
+        else:
+            font = TTFont(path, lazy=True, fontNumber=index)
+        points.update(font["cmap"].getBestCmap())
+    return frozenset(points)
+
+
+def missing_glyphs(texts: list[tuple[str, str]], families: tuple[str, ...]) -> list[str]:
+    """One problem line per (field, character) that none of `families` can print."""
+    have = coverage(tuple(families))
+    problems = []
+    for where, text in texts:
+        seen: set[str] = set()
+        for ch in text:
+            if ord(ch) not in have and ord(ch) not in _LAYOUT and ch not in seen:
+                seen.add(ch)
+                problems.append(f"字段 {where}：字符 “{ch}”（U+{ord(ch):04X}）在字体 "
+                                f"{' / '.join(families)} 中没有字形，打印会是空框 "
+                                "(no installed font has this character)")
+    return problems
+
+
+def require_glyphs(texts: list[tuple[str, str]], families: tuple[str, ...], record: str = "") -> None:
+    """Raise MissingGlyphError naming every character of `texts` that would print as a box."""
+    problems = missing_glyphs(texts, families)
+    if problems:
+        raise MissingGlyphError(problems, record)

@@ -1,0 +1,179 @@
+"""Issue one document: data → validation → glyph check → number → PDF → store, all or nothing."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import catalog, codes, fonts, lifecycle, numbering, sources
+from .errors import InputError
+from .render import PdfIdentity, engine_for
+from .store import fsync_dir
+from .workspace import Workspace
+
+ACTIVE_EXCLUDED = ("void", "superseded")
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    """What issuing a document produced (the CLI prints this with --json)."""
+
+    doc_no: str
+    doc_id: str
+    path: str
+    sha256: str
+    pages: int
+    template: str
+    unit: str | None
+    period: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def period_of(template: catalog.Template, values: dict[str, Any]) -> str | None:
+    """The period (YYYY-MM) a document is about, from the manifest's period_field."""
+    v = values.get(template.period_field) if template.period_field else None
+    if isinstance(v, date):
+        return f"{v.year:04d}-{v.month:02d}"
+    return v if isinstance(v, str) else None
+
+
+def relative_to_workspace(ws: Workspace, path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)
+
+
+def _place(tmp: Path, final: Path, overwrite: bool) -> None:
+    """Move the finished PDF into place.
+
+    In the output tree a file at a fresh number can only be one left by a process killed after
+    placing its PDF and before recording it: that number was never issued, so it is replaced.
+    A user-chosen path (--out) is never overwritten, even if it appeared meanwhile.
+    """
+    if overwrite:
+        os.replace(tmp, final)
+    else:
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            raise InputError(f"{final}: exists already; formsmith does not overwrite files") from None
+        tmp.unlink()
+    fsync_dir(final.parent)
+
+
+def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
+            as_of: date | None = None, source_name: str = "") -> tuple[catalog.Template, dict, str]:
+    """Everything that can be checked before a number is taken: (template, values, record name)."""
+    tpl = ws.catalog.get(template_id)
+    as_of = as_of or date.today()
+    record_name = f"unit {unit}" if unit else (source_name or "data")
+    if data is None:
+        if not unit:
+            raise InputError("give --unit UNIT or --data FILE.json")
+        with ws.store.snapshot() as view:
+            data = sources.build(ws, tpl, view, unit, as_of)
+    values = catalog.validate(tpl, data, record=record_name)
+    texts = catalog.text_values(values) + [
+        (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()]
+    fonts.require_glyphs(texts, (ws.fonts["serif"], ws.fonts["sans"]), record_name)
+    return tpl, values, record_name
+
+
+def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
+                   unit: str | None = None, as_of: date | None = None, out: Path | None = None,
+                   by: str | None = None, again: bool = False, source_name: str = "") -> IssuedDocument:
+    """Issue one document and record it; on any failure nothing is left behind.
+
+    The number is taken in the same store transaction that records the document, and the PDF
+    is moved into place just before that transaction commits; a failure before the commit
+    removes the PDF, so there is never a PDF without a record nor a number without a document.
+    """
+    tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
+                                       source_name=source_name)
+    issued_on = values.get("as_of") if isinstance(values.get("as_of"), date) else (as_of or date.today())
+    unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
+    period = period_of(tpl, values)
+    record = catalog.to_record(values)
+    series = ws.series_for(tpl.id, tpl.series)
+    if out is not None:
+        out = Path(out).resolve()
+        if out.exists():
+            raise InputError(f"{out}: exists already; formsmith does not overwrite files")
+        if out.suffix.lower() != ".pdf":
+            raise InputError(f"{out}: the output file name must end in .pdf")
+        if not out.parent.is_dir():
+            raise InputError(f"{out.parent}: no such folder")
+    engine = engine_for(tpl.engine)
+    placed: Path | None = None
+    tmp: Path | None = None
+    try:
+        with ws.store.transaction() as tx:
+            if not again and unit_id and period:
+                dup = tx.find("documents", template=tpl.id, unit=unit_id, period=period,
+                              where=lambda d: d["state"] not in ACTIVE_EXCLUDED)
+                if dup:
+                    raise InputError(
+                        f"unit {unit_id}: {tpl.title} for {period} was issued already as "
+                        f"{dup[0]['doc_no']} ({dup[0]['state']}); use --again to issue another")
+            doc_no, seq = numbering.allocate(tx, series, issued_on.year)
+            doc_id = codes.new_doc_id()
+            final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = final.parent / f".{final.name}.{doc_id}.part"
+            now = datetime.now().astimezone().replace(microsecond=0)
+            attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
+                        "template_version": tpl.version, "issued_on": issued_on.isoformat(),
+                        "data": record}
+            identity = PdfIdentity(
+                doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）",
+                author=ws.company.name,
+                subject=f"{tpl.title}：{values.get('unit_address') or unit_id or ''}".rstrip("："),
+                keywords=(f"formsmith:{doc_id}", doc_no, tpl.id, tpl.doc_type or tpl.title),
+                record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"),
+                created=now)
+            context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
+                       "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
+                               "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+            rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
+                                         fonts=ws.fonts)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            digest = sha256_file(tmp)
+            _place(tmp, final, overwrite=out is None)
+            placed = final
+            by = by or ws.clerk
+            tx.insert("documents", {
+                "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
+                "year": issued_on.year, "seq": seq, "template": tpl.id,
+                "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
+                "period": period, "state": "generated", "sha256": digest,
+                "path": relative_to_workspace(ws, final), "pages": rendered.pages,
+                "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
+                "record": record, "versions": [],
+                "events": [lifecycle.event("generated", by, note=record_name,
+                                           sha256=digest, pages=rendered.pages)],
+            })
+    except BaseException:
+        for leftover in (tmp, placed):
+            if leftover is not None:
+                try:
+                    leftover.unlink()
+                except FileNotFoundError:
+                    pass
+        raise
+    return IssuedDocument(doc_no=doc_no, doc_id=doc_id, path=str(final), sha256=digest,
+                          pages=rendered.pages, template=tpl.id, unit=unit_id, period=period)

@@ -1,0 +1,80 @@
+"""Template data built from the store: what `render --unit` fills a template with."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+from .catalog import Template
+from .errors import InputError, TemplateError
+from .store import View
+from .workspace import Workspace
+
+Builder = Callable[[Workspace, View, str, date], dict[str, Any]]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def builder(name: str):
+    """Register a data builder under the name a manifest's `source` uses."""
+    def register(fn: Builder) -> Builder:
+        _BUILDERS[name] = fn
+        return fn
+    return register
+
+
+def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date) -> dict[str, Any]:
+    """The data for `template` about `unit` as of `as_of`, from the store in `view`."""
+    if not template.source:
+        raise InputError(f"template {template.id} takes its data from a file (--data), not --unit")
+    fn = _BUILDERS.get(template.source)
+    if fn is None:
+        raise TemplateError(f"template {template.id}: unknown data source {template.source!r}")
+    return fn(ws, view, unit, as_of)
+
+
+def unit_address(unit: dict) -> str:
+    """阳光花园1栋2单元301室."""
+    return f"{unit['community']}{unit['building']}栋{unit['entrance']}单元{unit['room']}室"
+
+
+def overdue_charges(view: View, unit_id: str, as_of: date) -> list[dict]:
+    """Unpaid charges of `unit_id` whose due date is before `as_of`, oldest first."""
+    rows = view.find("charges", unit=unit_id,
+                     where=lambda c: not c.get("paid_on") and c["due"] < as_of.isoformat())
+    return sorted(rows, key=lambda c: (c["period"], c["item"]))
+
+
+def owner_of(view: View, unit: dict) -> dict:
+    owner = view.get("parties", unit.get("owner", ""))
+    if owner is None:
+        raise InputError(f"unit {unit['id']}: field owner: no owner {unit.get('owner')!r} on record")
+    return owner
+
+
+@builder("unit-arrears")
+def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """Data of a dunning document: the unit, its owner and every overdue charge."""
+    unit = view.require("units", unit_id, "unit")
+    owner = owner_of(view, unit)
+    charges = overdue_charges(view, unit_id, as_of)
+    if not charges:
+        raise InputError(f"unit {unit_id}: no overdue charges as of {as_of.isoformat()} "
+                         "(房屋无逾期欠费)")
+    address = unit_address(unit)
+    days = int(ws.setting("dunning", "deadline_days", 15))
+    data: dict[str, Any] = {
+        "unit": unit_id,
+        "unit_address": address,
+        "area": unit.get("area"),
+        "owner_name": owner["name"],
+        "owner_kind": "单位" if owner["kind"] == "company" else "个人",
+        "mailing_address": owner.get("mailing_address") or address,
+        "phone": owner.get("phone"),
+        "items": [{"period": c["period"], "item": c["item"], "amount": c["amount"], "due": c["due"]}
+                  for c in charges],
+        "total": str(sum((Decimal(c["amount"]) for c in charges), Decimal("0.00"))),
+        "as_of": as_of.isoformat(),
+        "deadline": (as_of + timedelta(days=days)).isoformat(),
+        "contract": ws.company.contract,
+    }
+    return data

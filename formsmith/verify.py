@@ -1,0 +1,66 @@
+"""Is this file a document we issued, unchanged? Byte identity against the recorded SHA-256."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import codes
+from .errors import InputError
+from .issuing import sha256_file
+from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of verify: identical to an issued document, or why not."""
+
+    file: str
+    sha256: str
+    identical: bool
+    doc_no: str | None = None
+    doc_id: str | None = None
+    state: str | None = None
+    template: str | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def claimed_doc_id(path: Path) -> str | None:
+    """The doc_id a PDF claims in its keywords (formsmith:<doc_id>), if it can be read at all."""
+    try:
+        from pypdf import PdfReader
+        meta = PdfReader(str(path)).metadata or {}
+        for word in str(meta.get("/Keywords", "")).split(","):
+            word = word.strip()
+            if word.startswith("formsmith:") and codes.is_doc_id(word[10:]):
+                return word[10:]
+    except Exception:  # a damaged file simply claims nothing
+        return None
+    return None
+
+
+def verify_file(ws: Workspace, path: Path) -> Verdict:
+    """Compare `path` byte for byte (by SHA-256) with every document and version we issued."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    digest = sha256_file(path)
+    with ws.store.snapshot() as view:
+        docs = view.all("documents")
+    for d in docs:
+        hashes = [d.get("sha256")] + [v.get("sha256") for v in d.get("versions", [])]
+        if digest in hashes:
+            return Verdict(str(path), digest, True, d["doc_no"], d["doc_id"], d["state"], d["template"],
+                           reason=f"identical to {d['doc_no']} as issued")
+    claimed = claimed_doc_id(path)
+    match = next((d for d in docs if d["doc_id"] == claimed), None) if claimed else None
+    if match:
+        return Verdict(str(path), digest, False, match["doc_no"], match["doc_id"], match["state"],
+                       match["template"],
+                       reason=f"claims to be {match['doc_no']} but differs from the issued file "
+                              "(changed or re-saved after issue)")
+    return Verdict(str(path), digest, False,
+                   reason="not a document issued by this workspace (no record has this SHA-256)")
