@@ -205,8 +205,10 @@ def validate(template: Template, data: Any, record: str = "") -> dict[str, Any]:
     for f in template.fields:
         if f.sum_of:
             lst, _, item = f.sum_of.partition(".")
-            total = sum((row[item] for row in values.get(lst, []) if row.get(item) is not None),
-                        Decimal("0.00"))
+            rows = values.get(lst) or []
+            if any(row.get(item) is None for row in rows) or values.get(lst) is None:
+                continue  # the list itself is wrong: that problem is reported already
+            total = sum((row[item] for row in rows), Decimal("0.00"))
             if values.get(f.name) is None:
                 values[f.name] = total
             elif values[f.name] != total:

@@ -147,7 +147,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         record = Attachment(string=identity.record_json.decode("utf-8"), name=identity.record_name,
                             description=f"{identity.doc_no} 数据记录 (record)",
                             relationship="Data", url_fetcher=fetcher)
-        document.write_pdf(str(out), pdf_variant=PDF_VARIANT, attachments=[record], font_config=fc,
+        document.write_pdf(str(out), pdf_variant=PDF_VARIANT, attachments=[record],
                            pdf_identifier=identity.doc_id.encode("ascii"))
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None

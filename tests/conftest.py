@@ -1,0 +1,68 @@
+"""Shared fixtures: real workspaces on disk, a real demo store, the real CLI."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from formsmith import init_workspace
+from formsmith.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+FORMSMITH = str(Path(sys.executable).parent / "formsmith")
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> Path:
+    """A demo workspace built once per session by the real `formsmith init --demo` command."""
+    home = tmp_path_factory.mktemp("demo") / "ws"
+    subprocess.run([FORMSMITH, "init", "--demo", str(home)], check=True, capture_output=True)
+    return home
+
+
+@pytest.fixture
+def demo_copy(demo_home, tmp_path) -> Path:
+    """A private copy of the demo workspace, for tests that change it."""
+    dest = tmp_path / "ws"
+    shutil.copytree(demo_home, dest)
+    return dest
+
+
+@pytest.fixture
+def empty_home(tmp_path) -> Path:
+    """A fresh workspace with an empty store."""
+    init_workspace(tmp_path / "empty")
+    return tmp_path / "empty"
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process: run(home, *args) → click Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(home: Path, *args: str):
+        return runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+    return invoke
+
+
+@pytest.fixture
+def run_json(run):
+    """Run a CLI command with --json and parse its output; fails the test on a non-zero exit."""
+    def invoke(home: Path, *args: str):
+        result = run(home, *args, "--json")
+        assert result.exit_code == 0, result.output + result.stderr
+        return json.loads(result.stdout)
+    return invoke
+
+
+def formsmith_cmd(home: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    """Run the installed `formsmith` command as a separate process."""
+    env = {**os.environ, **kw.pop("env", {})}
+    return subprocess.run([FORMSMITH, "--home", str(home), *args], capture_output=True, text=True,
+                          env=env, **kw)

@@ -1,0 +1,68 @@
+"""Reading issued PDFs back the way a user (or a court) would: text, QR codes, fonts, metadata."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import zxingcpp
+from pypdf import PdfReader
+
+from formsmith import codes
+
+
+def page_texts(path: Path) -> list[str]:
+    """Text of each page, whitespace removed (CJK text has no meaningful spaces)."""
+    return [re.sub(r"\s+", "", p.extract_text() or "") for p in PdfReader(str(path)).pages]
+
+
+def page_qr_payloads(path: Path, dpi: int = 150) -> list[list[str]]:
+    """Every QR payload zxing-cpp reads on each page rendered to pixels."""
+    out = []
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            image = page.render(scale=dpi / 72).to_pil()
+            out.append([r.text for r in zxingcpp.read_barcodes(image)
+                        if r.format == zxingcpp.BarcodeFormat.QRCode])
+    finally:
+        pdf.close()
+    return out
+
+
+def our_page_codes(path: Path) -> list[list[codes.PageCode]]:
+    return [[c for c in map(codes.decode, payloads) if c] for payloads in page_qr_payloads(path)]
+
+
+def fonts_embedded(path: Path) -> dict[str, bool]:
+    """Base font name → whether its font program is embedded, for every font of every page."""
+    found: dict[str, bool] = {}
+    for page in PdfReader(str(path)).pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            desc_fonts = font.get("/DescendantFonts")
+            target = desc_fonts[0].get_object() if desc_fonts else font
+            desc = target.get("/FontDescriptor")
+            desc = desc.get_object() if desc else {}
+            found[str(font.get("/BaseFont"))] = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return found
+
+
+def xmp_text(path: Path) -> str:
+    meta = PdfReader(str(path)).trailer["/Root"].get("/Metadata")
+    return meta.get_object().get_data().decode("utf-8") if meta else ""
+
+
+def attachment_json(path: Path, name: str = "record.json") -> dict:
+    return json.loads(PdfReader(str(path)).attachments[name][0])
+
+
+def render_png(path: Path, out: Path, page: int = 0, dpi: int = 100) -> Path:
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf[page].render(scale=dpi / 72).to_pil().save(out)
+    finally:
+        pdf.close()
+    return out

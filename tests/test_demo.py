@@ -1,0 +1,49 @@
+"""The demo community is deterministic and has every case the issues ask for."""
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from formsmith import demo, identity
+
+
+def test_same_seed_same_community():
+    assert demo.generate() == demo.generate()
+
+
+def test_size_buildings_and_owner_kinds():
+    rows = demo.generate()
+    units = rows["units"]
+    assert len(units) >= 240 and len({u["building"] for u in units}) >= 6
+    kinds = Counter(p["kind"] for p in rows["parties"])
+    assert kinds["individual"] and kinds["company"] and kinds["agent"]
+    for p in rows["parties"]:
+        if p["kind"] in ("individual", "agent"):
+            assert identity.is_valid_resident_id(p["id_number"]), p
+        if p["kind"] == "company":
+            assert identity.is_valid_credit_code(p["credit_code"]) and p["contact_person"]
+        if p["kind"] == "agent":
+            assert p["power_of_attorney"] and p["agent_for"]
+
+
+def test_a_quarter_overdue_with_ages_one_to_fourteen_months():
+    rows = demo.generate()
+    owed: dict[str, set] = {}
+    for c in rows["charges"]:
+        assert Decimal(c["amount"]) == Decimal(c["amount"]).quantize(Decimal("0.01"))
+        if not c["paid_on"] and c["due"] < demo.AS_OF.isoformat():
+            owed.setdefault(c["unit"], set()).add(c["period"])
+    assert len(owed) >= len(rows["units"]) / 4
+    assert {len(p) for p in owed.values()} == set(range(1, 15))
+
+
+def test_custody_units_pay_seventy_percent_and_other_records_exist():
+    rows = demo.generate()
+    custody = [u for u in rows["units"] if u["status"] == "custody"]
+    assert custody
+    u = custody[0]
+    fee = next(c for c in rows["charges"] if c["unit"] == u["id"] and c["item"] == "物业服务费")
+    full = Decimal(u["area"]) * Decimal(u["fee_rate"])
+    assert Decimal(fee["amount"]) == (full * Decimal("0.7")).quantize(Decimal("0.01"))
+    assert any(r["structural_change"] for r in rows["renovations"])
+    assert len(rows["renovations"]) >= 2 and len(rows["repairs"]) >= 3
