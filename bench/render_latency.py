@@ -37,6 +37,7 @@ AS_OF = "2025-12-01"
 TEMPLATE = "dunning-letter"
 TIMEOUT_S = 900
 RAW_OUT = Path("/tmp/rawbench.pdf")  # where raw_weasyprint.py writes its PDF
+RAW_TABLE_ROWS = 6                   # lines in the arrears table of the raw baseline letter
 
 
 def log(msg: str) -> None:
@@ -114,13 +115,19 @@ def raw_bench_path() -> Path | None:
 
 
 def overdue_units(fs: list[str], home: Path, exclude: set[str]) -> list[str]:
-    """Units with a charge unpaid and due before AS_OF, in store order, minus `exclude`."""
+    """Units with charges unpaid and due before AS_OF, minus `exclude`.
+
+    Ordered by how close their number of unpaid charge lines is to the raw baseline letter's
+    table (RAW_TABLE_ROWS), so both sides render letters of about the same size: one page each.
+    (Demo units with long arrears plus parking fees get two-page letters.)
+    """
     charges = json.loads(run(fs + ["--home", str(home), "records", "list", "charges", "--json"]).check().out)
-    units: list[str] = []
+    rows: dict[str, int] = {}
     for c in charges:
-        if not c.get("paid_on") and c["due"] < AS_OF and c["unit"] not in exclude and c["unit"] not in units:
-            units.append(c["unit"])
-    return units
+        if not c.get("paid_on") and c["due"] < AS_OF and c["unit"] not in exclude:
+            rows[c["unit"]] = rows.get(c["unit"], 0) + 1
+    order = {u: i for i, u in enumerate(rows)}
+    return sorted(rows, key=lambda u: (abs(rows[u] - RAW_TABLE_ROWS), order[u]))
 
 
 def pdf_pages(path: Path) -> int | None:
