@@ -286,7 +286,7 @@ def _dig(d: dict, keys: tuple) -> float | None:
 def report(res: dict) -> str:
     v, cli, ip = res["versions"], res["cli"], res["in_process"]
     lines = [
-        f"formsmith render latency — {res['runs']} runs, median and min (ratio = formsmith / raw)",
+        f"formsmith render latency — {res['runs']} run(s) of each, median and min (ratio = formsmith / raw)",
         f"python {v['python']}, weasyprint {v['weasyprint']}, pydyf {v['pydyf']}, formsmith {v['formsmith']}; "
         f"{res['machine']['cpus']} CPUs, load avg {res['machine']['loadavg_before']} -> {res['machine']['loadavg_after']}",
         f"init --demo (seed + 3 letters): {res['init_s']:.3f} s",

@@ -87,7 +87,8 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
             data = sources.build(ws, tpl, view, unit, as_of)
     values = catalog.validate(tpl, data, record=record_name)
     texts = catalog.text_values(values) + [
-        (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()]
+        (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()] + [
+        (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]
     fonts.require_glyphs(texts, (ws.fonts["serif"], ws.fonts["sans"]), record_name)
     return tpl, values, record_name
 
