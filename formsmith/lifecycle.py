@@ -27,6 +27,9 @@ def allowed_next(state: str) -> tuple[str, ...]:
 
 def check_transition(doc_no: str, current: str, new: str) -> None:
     """Raise StateError unless `current` → `new` is a legal move."""
+    if current not in STATES:
+        raise StateError(f"{doc_no}: the store records an unknown state {current!r}; "
+                         "run `formsmith docs show` and correct the record")
     if new not in STATES:
         raise StateError(f"{doc_no}: unknown state {new!r} (one of {', '.join(STATES)})")
     if new not in allowed_next(current):

@@ -205,6 +205,7 @@ class Store:
     def transaction(self) -> Iterator[Transaction]:
         """An exclusive read-modify-write; committed atomically when the block ends without error."""
         with self._locked():
+            self._remove_stale_temps()
             data = self._read()
             db = TinyDB(storage=_SnapshotStorage, data=data, writable=True)
             yield Transaction(db)
@@ -221,6 +222,15 @@ class Store:
             raise StoreError(f"store {self.directory} is busy (another formsmith holds the lock "
                              f"for more than {LOCK_TIMEOUT_S} s)") from None
 
+    def _remove_stale_temps(self) -> None:
+        """Delete temp files of writes killed mid-way (they hold personal data). Lock held:
+        no other writer can be writing one now."""
+        for tmp in self.directory.glob(f".{STORE_FILE}.*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
     def _empty(self) -> dict:
         data: dict = {name: {} for name in TABLES}
         data[META] = {"1": {"key": "schema_version", "value": SCHEMA_VERSION}}
@@ -233,9 +243,12 @@ class Store:
             data = json.loads(self.path.read_bytes())
         except (OSError, ValueError) as exc:
             raise StoreError(f"store {self.path} is unreadable: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(data.get(t, {}), dict)
+                                                 for t in (*TABLES, META)):
+            raise StoreError(f"store {self.path} is not a formsmith store (unexpected structure)")
         version = None
         for row in data.get(META, {}).values():
-            if row.get("key") == "schema_version":
+            if isinstance(row, dict) and row.get("key") == "schema_version":
                 version = row.get("value")
         if version != SCHEMA_VERSION:
             raise StoreError(f"store {self.path} has schema version {version!r}; "
