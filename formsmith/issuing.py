@@ -104,7 +104,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     """
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
                                        source_name=source_name)
-    issued_on = values.get("as_of") if isinstance(values.get("as_of"), date) else (as_of or date.today())
+    dated = values.get(tpl.period_field) if tpl.period_field else None
+    issued_on = dated if isinstance(dated, date) else (as_of or date.today())
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
     record = catalog.to_record(values)
