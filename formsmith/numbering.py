@@ -11,9 +11,9 @@ from .errors import TemplateError
 from .store import Transaction, View
 
 
-def series_key(series: str) -> str:
-    """The counter's name: the series pattern itself (the year is kept separately)."""
-    return series
+def _counter_key(series: str, year: int) -> str:
+    """Where the store keeps the last number of `series` in `year` (the pattern names the series)."""
+    return f"counter:{series}:{year}"
 
 
 def format_number(series: str, year: int, seq: int) -> str:
@@ -26,13 +26,13 @@ def format_number(series: str, year: int, seq: int) -> str:
 
 def peek(view: View, series: str, year: int) -> int:
     """The sequence number the next document of `series` in `year` would get."""
-    return int(view.meta(f"counter:{series_key(series)}:{year}", 0)) + 1
+    return int(view.meta(_counter_key(series, year), 0)) + 1
 
 
 def allocate(tx: Transaction, series: str, year: int) -> tuple[str, int]:
     """Take the next number of `series` in `year` inside transaction `tx`: (doc_no, seq)."""
     seq = peek(tx, series, year)
-    tx.set_meta(f"counter:{series_key(series)}:{year}", seq)
+    tx.set_meta(_counter_key(series, year), seq)
     return format_number(series, year, seq), seq
 
 

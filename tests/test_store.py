@@ -273,13 +273,18 @@ N = 25
 TAGS = ("A", "B", "C")
 
 
-def test_three_processes_lose_no_update(store, tmp_path):
+def run_counter_workers(store: Store, tmp_path: Path, mode: str, hold_s: str) -> dict:
+    """Three worker processes each add N to a shared counter; returns the counter row after."""
     seed_counter(store)
     go = tmp_path / "go"
-    start_together([["counter", str(store.directory), str(N), tag, str(go), "0.002"]
-                    for tag in TAGS], go, tmp_path)
+    start_together([[mode, str(store.directory), str(N), tag, str(go), hold_s] for tag in TAGS],
+                   go, tmp_path)
     with store.snapshot() as view:
-        row = view.get("repairs", "counter")
+        return view.get("repairs", "counter")
+
+
+def test_three_processes_lose_no_update(store, tmp_path):
+    row = run_counter_workers(store, tmp_path, "counter", "0.002")
     assert row["n"] == len(TAGS) * N
     assert len(row["seen"]) == len(TAGS) * N
     assert sorted(row["seen"]) == sorted(f"{t}-{i}" for t in TAGS for i in range(N))
@@ -290,12 +295,7 @@ def test_three_processes_lose_no_update(store, tmp_path):
 
 def test_the_counter_check_does_catch_lost_updates_without_the_lock(store, tmp_path):
     # Control for the test above: the same workload with the lock bypassed must lose updates.
-    seed_counter(store)
-    go = tmp_path / "go"
-    start_together([["unlocked", str(store.directory), str(N), tag, str(go), "0.005"]
-                    for tag in TAGS], go, tmp_path)
-    with store.snapshot() as view:
-        row = view.get("repairs", "counter")
+    row = run_counter_workers(store, tmp_path, "unlocked", "0.005")
     assert row["n"] < len(TAGS) * N
 
 

@@ -1,7 +1,7 @@
 """Rendering engines: each turns a template and its context into a finished PDF file."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -18,7 +18,6 @@ class PdfIdentity:
     record_json: bytes
     created: datetime
     lang: str = "zh-CN"
-    extra: dict = field(default_factory=dict)
 
     @property
     def record_name(self) -> str:
@@ -30,7 +29,6 @@ class RenderedPdf:
     """What an engine reports about the file it wrote."""
 
     pages: int
-    layouts: int   # how many layout passes the page count took
 
 
 def engine_for(name: str):

@@ -126,7 +126,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     fc = font_config()
     try:
         html = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher)
-        for layouts in range(1, MAX_LAYOUTS + 1):
+        for _ in range(MAX_LAYOUTS):
             sheet = CSS(string=page_css(identity.doc_no, identity.doc_id, guess, sans),
                         url_fetcher=fetcher, font_config=fc)
             document = html.render(font_config=fc, stylesheets=[sheet])
@@ -155,4 +155,4 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         raise
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: rendering failed: {type(exc).__name__}: {exc}") from exc
-    return RenderedPdf(pages=guess, layouts=layouts)
+    return RenderedPdf(pages=guess)
