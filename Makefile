@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 # fonts-noto-cjk: the serif/sans CJK faces every document uses.
 # libharfbuzz-subset0: WeasyPrint subsets CJK fonts with HarfBuzz (~0.2 s a letter) instead of
 # fontTools (~10 s a letter).
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+# libreoffice-writer-nogui: turns the .docx documents (Word templates) into PDF, headless.
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui
 
 .PHONY: demo test setup system-packages venv bench clean-demo
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, fonts, lifecycle, numbering, sources
+from . import catalog, codes, fonts, lifecycle, numbering, rules, sources
 from .errors import InputError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -86,6 +86,8 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
         with ws.store.snapshot() as view:
             data = sources.build(ws, tpl, view, unit, as_of)
     values = catalog.validate(tpl, data, record=record_name)
+    values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
+                                                   record=record_name))
     texts = catalog.text_values(values) + [
         (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()] + [
         (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]

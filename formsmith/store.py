@@ -117,6 +117,10 @@ class View:
                 out.append(dict(r))
         return out
 
+    def count(self, table: str) -> int:
+        """How many rows `table` has."""
+        return len(self._ids(table))
+
     def meta(self, key: str, default: Any = None) -> Any:
         """A value kept in the store's own metadata table (schema version, counters)."""
         for r in self._db.table(META).all():
@@ -158,6 +162,24 @@ class Transaction(View):
         if self.get(table, row["id"]) is None:
             return self.insert(table, row)
         return self.update(table, row["id"], row)
+
+    def insert_many(self, table: str, rows: list[Row]) -> int:
+        """Add many rows at once (imports); every id must be new. Returns how many."""
+        for row in rows:
+            self.insert(table, row)
+        return len(rows)
+
+    def upsert_many(self, table: str, rows: list[Row]) -> tuple[int, int]:
+        """Insert or update many rows by id; returns (inserted, updated)."""
+        inserted = updated = 0
+        for row in rows:
+            if self.get(table, row["id"]) is None:
+                self.insert(table, row)
+                inserted += 1
+            else:
+                self.update(table, row["id"], row)
+                updated += 1
+        return inserted, updated
 
     def set_meta(self, key: str, value: Any) -> None:
         """Set a value in the store's own metadata table."""

@@ -10,10 +10,10 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from . import __version__, catalog, demo, documents, formats, issuing, lifecycle
-from .errors import FormsmithError, InputError
-from .verify import verify_file
-from .workspace import Workspace, find_workspace, init_workspace
+from .. import __version__, catalog, demo, documents, formats, issuing, lifecycle
+from ..errors import FormsmithError, InputError
+from ..verify import verify_file
+from ..workspace import Workspace, find_workspace, init_workspace
 
 RECORD_KINDS = {
     # kind: (table, row filter)
@@ -364,10 +364,13 @@ def verify(ctx, file, as_json):
         ctx.exit(3)
 
 
+# ---------------------------------------------------------------- command modules
+# Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
+# commands to `cli` or to a group above when imported. One import line per module, in order.
+
+
 def main() -> None:
     """Entry point of the `formsmith` command."""
     cli(prog_name="formsmith")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

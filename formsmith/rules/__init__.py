@@ -1,0 +1,65 @@
+"""Domain rules per template: checks that refuse a document and values computed for it.
+
+The manifest declares the data a template takes; the rules of PROCESSES.md that go beyond the
+field types (the custody fee is 70% of the full fee, no renovation permit without the
+authority's approval of a structural change, complaint deadlines by severity, …) live here, in
+Python, one module per process (`movein.py`, `renovation.py`, …). A module registers a function
+for a template id with `@rule("custody-agreement")`; the function gets the validated values and
+a `RuleContext` and returns the values computed from them (merged into the template's `data`),
+or raises `ValidationError`/`InputError` naming the field and the problem.
+
+Rules belong to the template id, so a workspace template that overrides a built-in one is bound
+by the same rules.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+RuleFn = Callable[[dict[str, Any], "RuleContext"], dict[str, Any] | None]
+_RULES: dict[str, list[RuleFn]] = {}
+_loaded = False
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may consult besides the values: the workspace (settings, store) and dates."""
+
+    ws: Any            # formsmith.workspace.Workspace
+    template: Any      # formsmith.catalog.Template
+    as_of: date
+    record: str        # how the record is named in messages ("unit 1-2-301", "data.json")
+
+
+def rule(template_id: str) -> Callable[[RuleFn], RuleFn]:
+    """Register `fn` as a rule of `template_id`; several rules of one template run in order."""
+    def register(fn: RuleFn) -> RuleFn:
+        _RULES.setdefault(template_id, []).append(fn)
+        return fn
+    return register
+
+
+def _load_all() -> None:
+    global _loaded
+    if not _loaded:
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+        _loaded = True
+
+
+def rules_for(template_id: str) -> list[RuleFn]:
+    _load_all()
+    return list(_RULES.get(template_id, ()))
+
+
+def apply(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Run the template's rules; returns the values with every computed value merged in."""
+    out = dict(values)
+    for fn in rules_for(ctx.template.id):
+        computed = fn(out, ctx)
+        if computed:
+            out.update(computed)
+    return out
