@@ -360,6 +360,12 @@ class Transaction(View):
                 or any(b.dirty for b in self._buckets.values()))
 
 
+def _referenced(root: dict) -> list[str]:
+    """Every partition and index file a root refers to, relative to the data folder."""
+    names = [f for t in root["tables"].values() for f in t["files"].values()]
+    return names + [f for i in root["indexes"].values() for f in i["files"].values()]
+
+
 def _plain(value: Any) -> Any:
     """Round-trip through JSON so nothing but JSON types ever enters the store."""
     return json.loads(json.dumps(value, ensure_ascii=False))
@@ -415,6 +421,59 @@ class Store:
             view._buckets, view._indexes = migrated._buckets, migrated._indexes
             view._dirty_indexes = migrated._dirty_indexes
         return view
+
+    @contextmanager
+    def frozen(self) -> Iterator[tuple[View, list[Path]]]:
+        """Hold the writers' lock; give a view and every file the committed state consists of
+        (the root first, then its partitions): what a consistent backup copies."""
+        with self._locked():
+            root = self._read_root()
+            if root.get("_migrated") is not None:
+                raise StoreError(f"store {self.path} is in the version-1 layout; run any "
+                                 f"command that writes (e.g. `formsmith docs mark`) to upgrade it first")
+            yield self._open(View, root), [self.path] + [self.data_dir / n for n in _referenced(root)]
+
+    def check(self) -> list[str]:
+        """Integrity problems of the committed state, one line each (empty: all is well):
+        unreadable or missing partitions, rows in the wrong partition, indexes that disagree
+        with the rows."""
+        problems: list[str] = []
+        with self.snapshot() as view:
+            root = view._root
+            for name in _referenced(root):
+                try:
+                    self._read_part(name)
+                except StoreError as exc:
+                    problems.append(str(exc))
+            if problems:
+                return problems
+            for table in TABLES:
+                buckets, indexed = view._layout(table)
+                rows = view._scan(table)
+                if len(rows) != view.count(table):
+                    problems.append(f"table {table}: {len(rows)} rows, the root counts {view.count(table)}")
+                expected: dict[str, dict[str, set[str]]] = {f: {} for f in indexed}
+                for b in range(buckets):
+                    for row in (view._bucket(table, b).table.all()
+                                if str(b) in root["tables"].get(table, {}).get("files", {}) else ()):
+                        if bucket_of(row["id"], buckets) != b:
+                            problems.append(f"table {table}: row {row['id']!r} is in partition {b}, "
+                                            f"belongs in {bucket_of(row['id'], buckets)}")
+                        for f in indexed:
+                            if isinstance(row.get(f), (str, int)):
+                                expected[f].setdefault(str(row[f]), set()).add(row["id"])
+                for f in indexed:
+                    name = view._index_name(table, f)
+                    found: dict[str, set[str]] = {}
+                    for b in range(INDEX_BUCKETS):
+                        for value, ids in view._index(name, b).items():
+                            found[value] = set(ids)
+                    if found != expected[f]:
+                        wrong = sorted(set(found) ^ set(expected[f]) |
+                                       {v for v in found if v in expected[f] and found[v] != expected[f][v]})
+                        problems.append(f"index {name}: disagrees with the rows for "
+                                        f"{len(wrong)} value(s), e.g. {wrong[:3]}")
+        return problems
 
     # ------------------------------------------------------------ commit
     def _commit(self, tx: Transaction) -> None:
@@ -475,8 +534,7 @@ class Store:
                 pass
         if not self.data_dir.is_dir():
             return
-        referenced = {f for t in root["tables"].values() for f in t["files"].values()}
-        referenced |= {f for i in root["indexes"].values() for f in i["files"].values()}
+        referenced = set(_referenced(root))
         retired = {name: at for name, at in root["retired"]}
         now = time.time()
         keep = []
