@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import numbering
 from .backup import recorded_files, sha256_file
 from .workspace import Workspace
 
@@ -39,7 +40,20 @@ def fsck(ws: Workspace) -> FsckReport:
         return report
     referenced: set[Path] = set()
     with ws.store.snapshot() as view:
-        for doc in view.all("documents"):
+        docs = view.all("documents")
+        seqs: dict[tuple[str, int], list[int]] = {}
+        for doc in docs:
+            seqs.setdefault((doc.get("series"), doc.get("year")), []).append(doc.get("seq"))
+        for series, year, last in numbering.counters(view):
+            have = sorted(s for s in seqs.get((series, year), []) if isinstance(s, int))
+            if have != list(range(1, last + 1)):
+                missing = sorted(set(range(1, last + 1)) - set(have))
+                twice = sorted({s for s in have if have.count(s) > 1})
+                report.problems.append(
+                    f"numbers {series} {year}: 1..{last} taken"
+                    + (f", no document for {missing[:10]}" if missing else "")
+                    + (f", used twice: {twice[:10]}" if twice else ""))
+        for doc in docs:
             report.documents += 1
             for rel, sha in recorded_files(doc):
                 path = (ws.root / rel).resolve()

@@ -205,6 +205,10 @@ class View:
         """A value kept in the store's own metadata (number counters, settings of the store)."""
         return self._root["meta"].get(key, default)
 
+    def meta_items(self, prefix: str = "") -> list[tuple[str, Any]]:
+        """Every metadata (key, value) whose key starts with `prefix`, sorted by key."""
+        return sorted((k, v) for k, v in self._root["meta"].items() if k.startswith(prefix))
+
     # ------------------------------------------------------------ internals
     def _layout(self, table: str) -> tuple[int, tuple[str, ...]]:
         if table not in TABLES:

@@ -134,3 +134,13 @@ def test_backup_taken_while_another_clerk_issues_documents_is_consistent(demo_co
                               capture_output=True, text=True)
         assert json.loads(fsck.stdout)["problems"] == []
     assert taken[-1]["documents"] > taken[0]["documents"] or taken[-1]["documents"] == 9
+
+
+def test_fsck_names_a_number_taken_without_a_document(demo_copy, run):
+    """A number counted by the store but held by no document would be a gap in the register."""
+    from formsmith.store import Store
+    with Store(demo_copy / "records").transaction() as tx:
+        tx.set_meta("counter:物催字〔{year}〕{seq}号:2025", 5)
+    result = run(demo_copy, "fsck")
+    assert result.exit_code == 3
+    assert "no document for [4, 5]" in result.stdout
