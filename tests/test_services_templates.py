@@ -383,3 +383,28 @@ def _ticks(path: Path) -> int:
     strokes = sum(1 for w, h in _paths(path) if 1.5 < w < 3.2 and 1.5 < h < 3.2)
     assert strokes % 2 == 0, strokes
     return strokes // 2
+
+
+# ---------------------------------------------------------------- builders
+
+def test_a_leak_repair_is_called_back_from_its_leak_test(ws):
+    """Once the leak test is recorded on the repair, its callback form can be made: test + 3 days."""
+    with ws.store.transaction() as tx:
+        tx.insert("repairs", {"id": "BX2025-0199", "unit": "2-1-301", "reported_at": "2025-12-28T09:00",
+                              "category": "leak", "description": "阳台落地窗渗水", "status": "done",
+                              "done_at": "2025-12-29T16:00", "leak_test_at": "2025-12-30T10:00"})
+    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=AS_OF)[1]
+    assert v["unit"] == "2-1-301" and v["category"] == "房屋渗漏水维修"
+    assert v["leak_test_on"] == date(2025, 12, 30) and v["callback_due"] == date(2026, 1, 2)
+
+
+def test_survey_items_and_return_days_come_from_the_workspace_settings(ws):
+    from formsmith.services_sources import unit_survey
+    from formsmith.workspace import Workspace
+    custom = Workspace(root=ws.root, config={**ws.config, "survey": {
+        "return_days": 30, "items": ["客户服务：接待与报修", "停车管理：车位、道闸", "电梯运行"]}})
+    with ws.store.snapshot() as view:
+        data = unit_survey(custom, view, "1-1-101", AS_OF)
+    assert data["return_by"] == "2025-12-31" and data["survey_year"] == 2025
+    assert data["items"] == [{"name": "客户服务", "scope": "接待与报修"},
+                             {"name": "停车管理", "scope": "车位、道闸"}, {"name": "电梯运行", "scope": ""}]

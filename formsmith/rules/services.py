@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from .. import formats
