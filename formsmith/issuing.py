@@ -75,16 +75,24 @@ def _place(tmp: Path, final: Path, overwrite: bool) -> None:
 
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
-            as_of: date | None = None, source_name: str = "") -> tuple[catalog.Template, dict, str]:
-    """Everything that can be checked before a number is taken: (template, values, record name)."""
+            as_of: date | None = None, source_name: str = "",
+            record: str | None = None) -> tuple[catalog.Template, dict, str]:
+    """Everything that can be checked before a number is taken: (template, values, record name).
+
+    The data comes from `data`, or is built from the store for `unit`, or for `record` (the id
+    of another row the template's source is built from, e.g. a repair BX2025-0101).
+    """
     tpl = ws.catalog.get(template_id)
     as_of = as_of or date.today()
-    record_name = f"unit {unit}" if unit else (source_name or "data")
+    record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
     if data is None:
-        if not unit:
+        if not unit and not record:
             raise InputError("give --unit UNIT or --data FILE.json")
         with ws.store.snapshot() as view:
-            data = sources.build(ws, tpl, view, unit, as_of)
+            if unit:
+                data = sources.build(ws, tpl, view, unit, as_of)
+            else:
+                data = sources.build(ws, tpl, view, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
@@ -97,7 +105,8 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
 
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
-                   by: str | None = None, again: bool = False, source_name: str = "") -> IssuedDocument:
+                   by: str | None = None, again: bool = False, source_name: str = "",
+                   record: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The number is taken in the same store transaction that records the document, and the PDF
@@ -105,7 +114,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     removes the PDF, so there is never a PDF without a record nor a number without a document.
     """
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
-                                       source_name=source_name)
+                                       source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)

@@ -197,6 +197,8 @@ def templates_example(ctx, template_id):
 @cli.command()
 @click.argument("template_id")
 @click.option("--unit", help="Build the data from the store for this unit (e.g. 1-2-301).")
+@click.option("--record", "record_id", help="Build the data from this store record instead of a unit "
+              "(e.g. repair BX2025-0101 for repair-callback).")
 @click.option("--data", "data_file", type=click.Path(dir_okay=False), help="Data as a JSON file.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the PDF here (never overwrites).")
 @click.option("--as-of", callback=parse_date_option, help="Date of the document and of the "
@@ -205,16 +207,16 @@ def templates_example(ctx, template_id):
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
-    if bool(unit) == bool(data_file):
-        raise InputError("give exactly one of --unit UNIT or --data FILE.json")
+    if [bool(unit), bool(record_id), bool(data_file)].count(True) != 1:
+        raise InputError("give exactly one of --unit UNIT, --record ID or --data FILE.json")
     data = None
     if data_file:
         data = _read_json(Path(data_file))
     doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
-                                 source_name=data_file or "")
+                                 source_name=data_file or "", record=record_id)
     if as_json:
         emit_json({k: v for k, v in doc.as_dict().items()
                    if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
