@@ -101,7 +101,7 @@ HANDOVER_REQUIRED = (("钥匙", "房屋钥匙"), ("住户手册", "《住户手�
 
 
 @rule("handover-receipt")
-def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> None:
     """Keys, 《住户手册》 and 房屋水电图 must all be on the list, each at least once."""
     names = [i["name"] for i in values.get("items") or []]
     missing = [label for word, label in HANDOVER_REQUIRED if not any(word in n for n in names)]
@@ -112,7 +112,7 @@ def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]
             problems.append(f"字段 items[{i}].quantity（数量）：{item['name']}的数量应至少为1 (must be ≥ 1)")
     if problems:
         raise ValidationError(problems, ctx.record)
-    return {"item_count": sum(i["quantity"] for i in values["items"])}
+    return None
 
 
 # ---------------------------------------------------------------- meter readings
