@@ -78,3 +78,7 @@ def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
         "contract": ws.company.contract,
     }
     return data
+
+
+# Builders of other processes register themselves when their module is imported.
+from . import custody, movein, renovation  # noqa: E402,F401
