@@ -31,7 +31,8 @@ def custody_fee(full: Decimal) -> Decimal:
     return fen(full * CUSTODY_SHARE)
 
 
-def _area(text: Any, problems: list[str]) -> Decimal | None:
+def parse_area(text: Any, problems: list[str]) -> Decimal | None:
+    """A floor area in m² as a Decimal (positive, at most two decimals); else a problem."""
     try:
         a = Decimal(str(text).strip())
     except InvalidOperation:
@@ -47,7 +48,7 @@ def _area(text: Any, problems: list[str]) -> Decimal | None:
 def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Compute the full and the 70% fee and the meter ceilings; refuse figures that differ."""
     problems: list[str] = []
-    area = _area(values.get("area"), problems)
+    area = parse_area(values.get("area"), problems)
     rate = values.get("fee_rate")
     if rate is not None and rate <= 0:
         problems.append("字段 fee_rate（收费标准）：应大于0 (must be positive)")
