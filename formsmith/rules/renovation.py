@@ -150,8 +150,11 @@ def renovation_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, 
         raise ValidationError(problems, ctx.record)
     row = stored_renovation(values, ctx)
     structural = bool(values.get("structural_change")) or bool(row and row.get("structural_change"))
+    approval = (row or {}).get("authority_approval") or {}
     return {"papers": papers, "work_hours": work_hours(values, ctx),
-            "prohibitions": list(PROHIBITIONS), "structural_change": structural}
+            "prohibitions": list(PROHIBITIONS), "structural_change": structural,
+            "approval": {"authority": approval["authority"], "ref": approval["ref"],
+                         "date": formats.parse_date(approval["date"])} if approval else None}
 
 
 @rule("renovation-permit")
