@@ -174,7 +174,7 @@ def renovation_permit(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
 def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Passes only for a renovation that may have its permit; one card per worker, no one twice."""
     _period(values, ctx, "valid_from", "valid_to")
-    structural_gate(values, ctx, "施工人员临时出入证")
+    approval = structural_gate(values, ctx, "施工人员临时出入证")
     problems: list[str] = []
     seen: dict[str, int] = {}
     for i, w in enumerate(values.get("workers") or [], 1):
@@ -189,7 +189,10 @@ def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                             f"{formats.cn_date(row['end'])} (beyond the renovation period)")
     if problems:
         raise ValidationError(problems, ctx.record)
-    return {"cards": [dict(w, card_no=f"{n:02d}") for n, w in enumerate(values["workers"], 1)]}
+    out = {"cards": [dict(w, card_no=f"{n:02d}") for n, w in enumerate(values["workers"], 1)], **approval}
+    if approval:
+        out["structural_change"] = True
+    return out
 
 
 @rule("debris-fee-receipt")
