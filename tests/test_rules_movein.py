@@ -256,3 +256,17 @@ def test_repair_order_from_the_units_last_inspection_in_the_store(ws, home, run)
 def test_repair_order_for_a_unit_without_inspection_is_refused(ws):
     with pytest.raises(InputError, match="no 房屋质量验收登记表"):
         issuing.prepare(ws, "repair-order", unit="6-2-1002", as_of=AS_OF)
+
+
+def test_cli_refuses_a_custody_fee_that_is_not_seventy_percent_and_issues_nothing(ws, home, run):
+    path = home / "custody.json"
+    path.write_text(json.dumps(example(ws, "custody-agreement", custody_fee="170.00", water_limit=8),
+                               ensure_ascii=False), encoding="utf-8")
+    before = snapshot_counts(ws)
+    result = run(home, "render", "custody-agreement", "--data", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2                     # one line per problem, each naming file and field
+    assert "custody.json: 字段 water_limit（水表用量上限）" in lines[0]
+    assert "custody.json: 字段 custody_fee（托管物业服务费）" in lines[1] and "163.42元" in lines[1]
+    assert snapshot_counts(ws) == before

@@ -64,7 +64,7 @@ def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
     if start and end and end <= start:
         problems.append(f"字段 end_date（托管截止日期）：{formats.cn_date(end)}不晚于开始日期"
                         f"{formats.cn_date(start)} (end must be after start)")
-    if problems:
+    if area is None or rate is None or rate <= 0:
         raise ValidationError(problems, ctx.record)
     full = full_fee(area, rate)
     fee = custody_fee(full)
