@@ -96,3 +96,5 @@ def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
 
 # Builders of other processes live in their own modules; importing them registers them.
 from . import services_sources  # noqa: E402,F401
+
+from . import custody, movein, renovation  # noqa: E402,F401
