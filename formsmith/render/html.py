@@ -83,6 +83,9 @@ def render_html(template: Template, context: dict[str, Any]) -> str:
         raise TemplateError(f"template {template.id}: {exc}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template {template.id}: {exc.filename}:{exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template {template.id}: refused: it includes or extends itself "
+                            f"(endless recursion)") from None
 
 
 def _css_string(text: str) -> str:
