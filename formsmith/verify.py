@@ -1,11 +1,11 @@
-"""Is this file a document we issued, unchanged? Byte identity against the recorded SHA-256."""
+"""Is this file a document we issued, unchanged? Byte identity against the recorded SHA-256, and its signatures."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codes
+from . import codes, signing
 from .errors import InputError
 from .issuing import sha256_file
 from .workspace import Workspace
@@ -23,6 +23,8 @@ class Verdict:
     state: str | None = None
     template: str | None = None
     reason: str = ""
+    version: str = "issued"          # which recorded file it is: "issued" or a version's kind
+    signatures: list[dict] = field(default_factory=list)   # signing.SignatureCheck.as_dict()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,17 +52,30 @@ def verify_file(ws: Workspace, path: Path) -> Verdict:
     digest = sha256_file(path)
     with ws.store.snapshot() as view:
         docs = view.all("documents")
+    checks = [c.as_dict() for c in signing.check_signatures(path, ws)]
+    broken = [c for c in checks if not c["ok"]]
     for d in docs:
-        hashes = [d.get("sha256")] + [v.get("sha256") for v in d.get("versions", [])]
-        if digest in hashes:
+        kinds = {d.get("sha256"): "issued"}
+        kinds.update({v.get("sha256"): v.get("kind", "version") for v in d.get("versions", [])})
+        if digest in kinds:
+            kind = kinds[digest]
+            what = "as issued" if kind == "issued" else f"{kind} version"
+            if broken:  # cannot happen for a file we recorded, unless the record itself is wrong
+                return Verdict(str(path), digest, False, d["doc_no"], d["doc_id"], d["state"],
+                               d["template"], version=kind, signatures=checks,
+                               reason=f"identical to {d['doc_no']} ({what}) but "
+                                      + "; ".join(f"signature {c['field']}: {c['problem']}" for c in broken))
             return Verdict(str(path), digest, True, d["doc_no"], d["doc_id"], d["state"], d["template"],
-                           reason=f"identical to {d['doc_no']} as issued")
+                           reason=f"identical to {d['doc_no']} {what}", version=kind, signatures=checks)
     claimed = claimed_doc_id(path)
     match = next((d for d in docs if d["doc_id"] == claimed), None) if claimed else None
     if match:
+        why = "; ".join(f"signature {c['field']}: {c['problem']}" for c in broken)
+        if not why and checks:
+            why = "; ".join(f"signature {c['field']}: {c['modification']}" for c in checks)
         return Verdict(str(path), digest, False, match["doc_no"], match["doc_id"], match["state"],
-                       match["template"],
+                       match["template"], signatures=checks,
                        reason=f"claims to be {match['doc_no']} but differs from the issued file "
-                              "(changed or re-saved after issue)")
-    return Verdict(str(path), digest, False,
+                              "(changed or re-saved after issue)" + (f"; {why}" if why else ""))
+    return Verdict(str(path), digest, False, signatures=checks,
                    reason="not a document issued by this workspace (no record has this SHA-256)")

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 import click
 
 from .. import __version__, catalog, demo, documents, formats, issuing, lifecycle
+from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
 from ..errors import FormsmithError, InputError
 from ..verify import verify_file
 from ..workspace import Workspace, find_workspace, init_workspace
@@ -203,23 +204,31 @@ def templates_example(ctx, template_id):
               "arrears cut-off (default today).")
 @click.option("--again", is_flag=True, help="Issue even if this unit already has one for the period.")
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
+@click.option("--seal", is_flag=True, help="Also seal it with the company certificate "
+              "(as `formsmith seal`): writes X.sealed.pdf beside X.pdf.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+def render(ctx, template_id, unit, data_file, out, as_of, again, by, seal, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
     if bool(unit) == bool(data_file):
         raise InputError("give exactly one of --unit UNIT or --data FILE.json")
     data = None
     if data_file:
         data = _read_json(Path(data_file))
-    doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
+    ws = workspace(ctx)
+    signer = seals.load_signer(ws) if seal else None  # a bad certificate stops before issuing
+    doc = issuing.issue_document(ws, template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
                                  source_name=data_file or "")
+    sealed = seals.seal_document(ws, doc.doc_no, by=by, signer=signer) if seal else None
     if as_json:
-        emit_json({k: v for k, v in doc.as_dict().items()
-                   if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
+        emit_json({**{k: v for k, v in doc.as_dict().items()
+                      if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")},
+                   **({"sealed": {"path": sealed.path, "sha256": sealed.sha256}} if sealed else {})})
     else:
         click.echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
+        if sealed:
+            click.echo(f"{doc.doc_no}  已盖电子公章  {sealed.path}")
 
 
 def _read_json(path: Path) -> Any:
@@ -357,7 +366,10 @@ def verify(ctx, file, as_json):
     if as_json:
         emit_json(v.as_dict())
     elif v.identical:
-        click.echo(f"OK: {file} is {v.doc_no} as issued (state {v.state}); sha256 {v.sha256}")
+        what = "as issued" if v.version == "issued" else f"({v.version} version)"
+        click.echo(f"OK: {file} is {v.doc_no} {what} (state {v.state}); sha256 {v.sha256}")
+        for s in v.signatures:
+            click.echo(f"  {seals.SignatureCheck(**s).summary()}")
     else:
         click.echo(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}", err=True)
     if not v.identical:
@@ -367,6 +379,7 @@ def verify(ctx, file, as_json):
 # ---------------------------------------------------------------- command modules
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
+from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 
 
 def main() -> None:
