@@ -116,6 +116,14 @@ def is_test_certificate(cert) -> bool:
         return False
 
 
+def common_name(cert) -> str:
+    """The certificate subject's common name (the company), or its whole subject if it has none."""
+    try:
+        return str(cert.subject.native.get("common_name") or cert.subject.human_friendly)
+    except Exception:
+        return ""
+
+
 def subject_text(cert) -> str:
     """The certificate's subject as a reader shows it, e.g. 'Common Name: 阳光物业…, Organization: …'."""
     return cert.subject.human_friendly

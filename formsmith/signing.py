@@ -196,6 +196,7 @@ class SealResult:
     original_path: str
     original_sha256: str
     signer: str
+    signer_name: str
     field: str
     visible: bool
     timestamped: bool
@@ -255,7 +256,6 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     """
     from pyhanko.sign import fields, signers
 
-    signer = signer or load_signer(ws)
     with ws.store.snapshot() as view:
         doc = documents.find(view, doc_no)
     if doc["state"] in ("void", "superseded"):
@@ -271,6 +271,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     if sha256_file(src) != doc["sha256"]:
         raise VerificationFailed(f"{doc['doc_no']}: {doc['path']} is no longer the file as issued "
                                  "(its SHA-256 differs from the record); it is not sealed")
+    signer = signer or load_signer(ws)
     final = src.with_name(src.name[:-4] + SEALED_SUFFIX if src.name.endswith(".pdf")
                           else src.name + SEALED_SUFFIX)
     tmp = final.with_name(f".{final.name}.{doc['doc_id']}.part")
@@ -338,6 +339,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
         raise
     return SealResult(doc_no=doc["doc_no"], doc_id=doc["doc_id"], path=str(final), sha256=digest,
                       original_path=str(src), original_sha256=doc["sha256"], signer=subject,
+                      signer_name=certs.common_name(cert),
                       field=field_name, visible=seal_field is not None,
                       timestamped=bool(timestamper), test_certificate=certs.is_test_certificate(cert),
                       at=at)
@@ -350,7 +352,8 @@ class SignatureCheck:
     """What pyHanko's validation (with difference analysis) says about one signature."""
 
     field: str
-    signer: str = ""
+    signer: str = ""             # the certificate's subject, in full
+    signer_name: str = ""        # its common name (the company)
     signed_at: str | None = None
     timestamp: str | None = None
     intact: bool = False
@@ -371,7 +374,7 @@ class SignatureCheck:
             return f"signature {self.field}: {self.problem}"
         when = self.timestamp or self.signed_at or "?"
         after = "unchanged since signing" if not self.changed_after_signing else self.modification
-        return (f"signature {self.field}: intact; signed by {self.signer}; at {when}"
+        return (f"signature {self.field}: intact; signed by {self.signer_name or self.signer}; at {when}"
                 f"{' (time-stamped)' if self.timestamp else ''}; {self.trust}; {after}")
 
 
@@ -396,6 +399,16 @@ def _validation_context(ws: Workspace | None):
         except Exception:
             raise InputError(f"formsmith.toml [seal] trust_roots: {path}: not a readable certificate") from None
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def _page_counts(sig) -> tuple[int, int] | None:
+    """(pages when signed, pages now), or None if the revisions cannot be read."""
+    try:
+        reader = sig.reader
+        signed = reader.get_historical_root(sig.signed_revision)["/Pages"]["/Count"]
+        return int(signed), int(reader.root["/Pages"]["/Count"])
+    except Exception:
+        return None
 
 
 def _check_one(sig, vc) -> SignatureCheck:
@@ -424,8 +437,13 @@ def _check_one(sig, vc) -> SignatureCheck:
     changed = status.coverage != SignatureCoverageLevel.ENTIRE_FILE
     modification = _LEVEL_TEXT.get(level_name, level_name)
     diff = status.diff_result
-    if changed and diff is not None and not hasattr(diff, "modification_level"):
-        modification += f" ({str(diff)})"
+    if changed:
+        pages = _page_counts(sig)
+        if pages and pages[0] != pages[1]:
+            modification += f": {pages[1]} pages now, {pages[0]} when signed"
+        elif diff is not None and not hasattr(diff, "modification_level"):
+            first = str(diff).strip().splitlines()[0] if str(diff).strip() else type(diff).__name__
+            modification += f" ({first[:160]})"
     problem = ""
     if not status.intact:
         problem = ("the signed content was altered: its digest no longer matches the signature "
@@ -438,12 +456,13 @@ def _check_one(sig, vc) -> SignatureCheck:
         problem = f"{modification} (签名后文件被修改)"
     ts = status.timestamp_validity
     return SignatureCheck(
-        field=name, signer=signer,
+        field=name, signer=signer, signer_name=certs.common_name(cert) if cert is not None else "",
         signed_at=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
         timestamp=ts.timestamp.isoformat() if ts is not None and ts.intact and ts.valid else None,
         intact=bool(status.intact), valid=bool(status.valid), trusted=trusted, trust=trust,
         coverage=coverage, modification=modification, changed_after_signing=changed,
-        ok=not problem, problem=(f"{problem}; signed by {signer}" if problem and signer else problem))
+        ok=not problem, problem=(f"{problem}; signed by {certs.common_name(cert)}"
+                                 if problem and cert is not None else problem))
 
 
 def check_signatures(path: Path, ws: Workspace | None = None) -> list[SignatureCheck]:

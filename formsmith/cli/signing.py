@@ -35,7 +35,7 @@ def seal(ctx, doc_no, by, as_json):
         return
     click.echo(f"{result.doc_no}: 已盖电子公章 (sealed)  {result.path}")
     click.echo(f"  sha256 {result.sha256}  (issued file kept: {result.original_path})")
-    click.echo(f"  certificate: {result.signer}"
+    click.echo(f"  certificate: {result.signer_name}"
                f"{'  — test certificate, not for legal use' if result.test_certificate else ''}")
     if result.timestamped:
         click.echo("  time-stamped (PAdES B-T)")

@@ -1,0 +1,266 @@
+"""Signature fields and the company seal, checked the way a reader, a court or an archivist would."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from conftest import formsmith_cmd
+from formsmith import signing
+from formsmith.errors import TemplateError
+from pdftools import xmp_text
+
+PASSWORD = "Zq7-seal-Pw!x93"          # searched for in every file and output below
+DOC_NO = "物催字〔2025〕1号"
+ENV = {"FORMSMITH_SEAL_PASSWORD": PASSWORD}
+
+
+def store_doc(home: Path, doc_no: str = DOC_NO) -> dict:
+    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
+    return next(d for d in store["documents"].values() if d["doc_no"] == doc_no)
+
+
+def fields_of(path: Path) -> dict[str, dict]:
+    """AcroForm fields as a reader sees them: name → {type, rect, page index, tooltip}."""
+    reader = PdfReader(str(path))
+    pages = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    out = {}
+    for ref in reader.trailer["/Root"]["/AcroForm"]["/Fields"]:
+        f = ref.get_object()
+        out[str(f["/T"])] = {"type": f["/FT"], "rect": [float(v) for v in f["/Rect"]],
+                             "page": pages[f.raw_get("/P").idnum], "tooltip": str(f.get("/TU", "")),
+                             "signed": "/V" in f}
+    return out
+
+
+def text_in(path: Path, page: int, rect: list[float]) -> str:
+    """The text pdfium finds inside `rect` (PDF points) on `page`, whitespace removed."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        tp = pdf[page].get_textpage()
+        return "".join(tp.get_text_bounded(*rect).split())
+    finally:
+        pdf.close()
+
+
+def render_with_forms(path: Path, page: int, dpi: int = 60):
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf.init_forms()  # signature appearances are form widgets
+        return pdf[page].render(scale=dpi / 72, may_draw_forms=True).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+
+
+def red_pixels(img, box=None) -> int:
+    """How many pixels are seal red (strong red, little green and blue)."""
+    from PIL import ImageChops
+    r, g, b = (img.crop(box) if box else img).split()
+    mask = ImageChops.multiply(ImageChops.multiply(r.point(lambda v: 255 if v > 180 else 0),
+                                                   g.point(lambda v: 255 if v < 110 else 0)),
+                               b.point(lambda v: 255 if v < 110 else 0))
+    return mask.histogram()[255]
+
+
+@pytest.fixture(scope="module")
+def sealed_home(tmp_path_factory, demo_home):
+    """A copy of the demo with a test certificate, letter 1号 sealed through the real command.
+
+    Yields (home, outputs): every stdout/stderr the module's commands printed, for the
+    password search.
+    """
+    home = tmp_path_factory.mktemp("sealed") / "ws"
+    shutil.copytree(demo_home, home)
+    outputs = []
+    made = formsmith_cmd(home, "certs", "make-test", env=ENV)
+    outputs += [made.stdout, made.stderr]
+    assert made.returncode == 0, made.stderr
+    sealed = formsmith_cmd(home, "seal", DOC_NO, "--json", env=ENV)
+    outputs += [sealed.stdout, sealed.stderr]
+    assert sealed.returncode == 0, sealed.stderr
+    yield home, outputs
+
+
+# ---------------------------------------------------------------- fields at issue
+
+def test_issued_letter_offers_sign_here_on_the_seal_area_and_the_receipt(demo_home):
+    doc = store_doc(demo_home)
+    path = demo_home / doc["path"]
+    fields = fields_of(path)
+    assert set(fields) == {"seal", "receipt_signer"}
+    assert all(f["type"] == "/Sig" and not f["signed"] for f in fields.values())
+    last = doc["pages"] - 1
+    seal, signer = fields["seal"], fields["receipt_signer"]
+    assert seal["page"] == signer["page"] == last and seal["tooltip"] == "公司盖章"
+    # The seal field covers the issuer's name and the date, and no body text (上不压正文).
+    assert text_in(path, last, seal["rect"]) == "阳光物业服务有限公司（盖章）2025年12月1日"
+    x0, y0, x1, y1 = seal["rect"]
+    assert 40 <= (x1 - x0) / 72 * 25.4 and 44 <= (y1 - y0) / 72 * 25.4 <= 46   # the 45 mm area
+    # The receipt field is the empty 签收人 cell: nothing inside, its label just left of it.
+    x0, y0, x1, y1 = signer["rect"]
+    assert text_in(path, last, signer["rect"]) == ""
+    assert text_in(path, last, [x0 - 70, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"
+    # Fields were appended after the PDF/A was written; the XMP still says PDF/A-3B.
+    assert 'pdfaid:part="3"' in xmp_text(path) and doc["signature_fields"][0]["name"] == "seal"
+
+
+def test_malformed_declarations_are_refused_naming_the_field(demo_home):
+    from formsmith.workspace import find_workspace
+    tpl = find_workspace(demo_home).catalog.get("dunning-letter")
+    bad = [({"name": "座位"}, "ASCII"), ({"name": "x", "anchor": "seal-area"}, ".class or #id"),
+           ({"name": "x"}, "needs an anchor"), ({"name": "x", "anchor": ".a", "kind": "stamp"}, "kind"),
+           ({"name": "x", "anchor": ".a", "page": 0}, "page")]
+    for decl, words in bad:
+        with pytest.raises(TemplateError, match=words):
+            signing.declared_fields(tpl.__class__(**{**tpl.__dict__, "signature_fields": (decl,)}))
+    none = tpl.__class__(**{**tpl.__dict__, "signature_fields": ()})
+    assert signing.declared_fields(none) == () and signing.add_signature_fields(Path("/nonexistent"), none, {}) == []
+
+
+# ---------------------------------------------------------------- the seal
+
+def test_sealed_letter_validates_and_keeps_the_issued_file(sealed_home, run):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    home, _ = sealed_home
+    doc = store_doc(home)
+    original = home / doc["path"]
+    [version] = doc["versions"]
+    sealed = home / version["path"]
+    assert sealed.name == "物催字〔2025〕1号.sealed.pdf" and sealed.parent == original.parent
+    assert version["kind"] == "sealed" and version["signer"].count("阳光物业服务有限公司") >= 1
+    # The issued file is untouched, and it is the first part of the sealed file byte for byte.
+    from formsmith.issuing import sha256_file
+    assert sha256_file(original) == doc["sha256"] and sha256_file(sealed) == version["sha256"]
+    assert sealed.read_bytes().startswith(original.read_bytes())
+    with open(sealed, "rb") as fh:
+        [sig] = PdfFileReader(fh).embedded_signatures
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=[], allow_fetching=False))
+    assert status.intact and status.valid and not status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.docmdp_ok is not False
+    assert sig.field_name == "seal" and sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert 'pdfaid:part="3"' in xmp_text(sealed) and 'pdfaid:conformance="B"' in xmp_text(sealed)
+
+    result = run(home, "verify", str(sealed))
+    assert result.exit_code == 0, result.stderr
+    assert "sealed version" in result.stdout and "intact" in result.stdout
+    assert "not trusted (test certificate)" in result.stdout and "unchanged since signing" in result.stdout
+    assert run(home, "verify", str(original)).exit_code == 0  # the issued file still verifies
+
+
+def test_the_seal_is_drawn_in_the_seal_area_and_nowhere_else(sealed_home, tmp_path):
+    home, _ = sealed_home
+    doc = store_doc(home)
+    sealed = home / doc["versions"][0]["path"]
+    dpi = 60
+    img = render_with_forms(sealed, doc["pages"] - 1, dpi)
+    img.save(tmp_path / "sealed.png")
+    x0, y0, x1, y1 = (v * dpi / 72 for v in fields_of(sealed)["seal"]["rect"])
+    height = img.height
+    inside = (round(x0), round(height - y1), round(x1), round(height - y0))
+    seal_px, all_px = red_pixels(img, inside), red_pixels(img)
+    assert seal_px > 1500                      # a 42 mm red seal at 60 dpi
+    assert all_px - seal_px < 20               # nothing red outside the seal area
+    assert red_pixels(render_with_forms(home / doc["path"], doc["pages"] - 1, dpi)) < 20
+
+
+def flip_one_byte(src: Path, dest: Path) -> None:
+    data = bytearray(src.read_bytes())
+    starts = [i for i in range(len(data)) if data.startswith(b"stream", i) and data[i - 3:i] != b"end"]
+    length, start = max((data.index(b"endstream", i) - i, i) for i in starts)
+    data[start + length // 2] ^= 0x01
+    dest.write_bytes(bytes(data))
+
+
+def test_altered_sealed_files_are_refused_with_the_reason(sealed_home, run, tmp_path):
+    home, _ = sealed_home
+    sealed = home / store_doc(home)["versions"][0]["path"]
+    flipped = tmp_path / "flipped.pdf"
+    flip_one_byte(sealed, flipped)
+    appended = tmp_path / "appended.pdf"
+    writer = PdfWriter(sealed, incremental=True)
+    writer.add_blank_page()
+    writer.write(appended)
+    rewritten = tmp_path / "rewritten.pdf"
+    writer = PdfWriter(clone_from=PdfReader(sealed))
+    writer.add_blank_page()
+    writer.write(rewritten)
+    expected = {flipped: "signed content was altered", appended: "2 pages now, 1 when signed",
+                rewritten: "signed content was altered"}
+    for path, reason in expected.items():
+        result = run(home, "verify", str(path), "--json")
+        assert result.exit_code == 3, path
+        v = json.loads(result.stdout)
+        assert not v["identical"] and v["doc_no"] == DOC_NO and reason in v["reason"], v["reason"]
+        assert [s["ok"] for s in v["signatures"]] == [False]
+        human = run(home, "verify", str(path))
+        assert human.exit_code == 3 and len(human.stderr.strip().splitlines()) == 1
+        assert reason in human.stderr and "Traceback" not in human.stderr
+
+
+def test_seal_refuses_a_second_seal_and_a_voided_document(sealed_home, run):
+    home, _ = sealed_home
+    again = run(home, "seal", DOC_NO)
+    assert again.exit_code == 2 and "sealed already" in again.stderr
+    assert run(home, "docs", "mark", "物催字〔2025〕3号", "void").exit_code == 0
+    void = run(home, "seal", "物催字〔2025〕3号")
+    assert void.exit_code == 2 and "void" in void.stderr and len(void.stderr.splitlines()) == 1
+    assert not list((home / "output").rglob("*3号.sealed.pdf"))
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong-password", "no-password"])
+def test_bad_certificate_is_one_line_exit_2_and_nothing_written(sealed_home, tmp_path, case):
+    home, _ = sealed_home
+    ws = tmp_path / "ws"
+    shutil.copytree(home, ws)
+    env = dict(ENV)
+    if case == "missing":
+        (ws / "certs" / "test-seal.p12").unlink()
+    elif case == "wrong-password":
+        env["FORMSMITH_SEAL_PASSWORD"] = "not-" + PASSWORD[::-1]
+    else:
+        env["FORMSMITH_SEAL_PASSWORD"] = ""
+    before_store = (ws / "records" / "formsmith.json").read_bytes()
+    before_files = sorted(p.name for p in (ws / "output").rglob("*"))
+    for args in (("seal", "物催字〔2025〕2号"), ("render", "dunning-letter", "--unit", "1-1-101", "--seal")):
+        result = formsmith_cmd(ws, *args, env=env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+        assert "印章证书" in result.stderr and env["FORMSMITH_SEAL_PASSWORD"] not in result.stderr or \
+            not env["FORMSMITH_SEAL_PASSWORD"]
+        assert (ws / "records" / "formsmith.json").read_bytes() == before_store
+        assert sorted(p.name for p in (ws / "output").rglob("*")) == before_files
+
+
+def test_make_test_certificate_warns_and_never_overwrites(sealed_home, run):
+    home, outputs = sealed_home
+    made = "".join(outputs[:2])
+    assert "依法设立的电子认证服务机构" in made and "第十三条" in made and "test certificate" in made
+    assert 'pkcs12 = "certs/test-seal.p12"' in (home / "formsmith.toml").read_text(encoding="utf-8")
+    again = formsmith_cmd(home, "certs", "make-test", env=ENV)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    missing = formsmith_cmd(home, "certs", "make-test", "--out", str(home / "x.p12"),
+                            "--password-env", "NO_SUCH_VARIABLE_HERE")
+    assert missing.returncode == 2 and "NO_SUCH_VARIABLE_HERE" in missing.stderr
+    assert not (home / "x.p12").exists()
+
+
+def test_the_password_is_nowhere(sealed_home, run):
+    home, outputs = sealed_home
+    outputs = list(outputs)
+    for args in (("docs", "show", DOC_NO, "--json"), ("docs", "show", DOC_NO),
+                 ("verify", str(home / store_doc(home)["versions"][0]["path"]), "--json")):
+        result = formsmith_cmd(home, *args, env=ENV)
+        outputs += [result.stdout, result.stderr]
+    secret = PASSWORD.encode("utf-8")
+    assert not [o for o in outputs if PASSWORD in o]
+    leaks = [p for p in home.rglob("*") if p.is_file() and
+             (secret in p.read_bytes() or PASSWORD.encode("utf-16-be") in p.read_bytes())]
+    assert leaks == []
