@@ -166,7 +166,7 @@ def add_signature_fields(path: Path, template, anchors: dict) -> list[dict]:
     """
     if not template.signature_fields:
         return []
-    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, ensure_sig_flags
 
     with open(path, "rb+") as fh:
         writer = incremental_writer(fh)
@@ -179,6 +179,10 @@ def add_signature_fields(path: Path, template, anchors: dict) -> list[dict]:
             append_signature_field(writer, SigFieldSpec(
                 sig_field_name=f["name"], on_page=f["page"], box=tuple(f["rect"]),
                 readable_field_name=f["role"] or None))
+        # SigFlags 3 (append only) now rather than at the first signature: readers then save a
+        # signature as an incremental update, so the issued bytes survive inside the signed
+        # file, and the first signature changes nothing but its own field.
+        ensure_sig_flags(writer, lock_sig_flags=True)
         writer.write_in_place()
     return placed
 

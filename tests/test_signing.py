@@ -205,6 +205,41 @@ def test_altered_sealed_files_are_refused_with_the_reason(sealed_home, run, tmp_
         assert reason in human.stderr and "Traceback" not in human.stderr
 
 
+def sign_field(src: Path, dest: Path, field: str, p12: Path, password: str) -> None:
+    """Sign `field` of `src` the way a PDF reader does: an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    signer = signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), (), password.encode())
+    with open(src, "rb") as inf, open(dest, "wb") as out:
+        signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field), signer=signer).sign_pdf(
+            IncrementalPdfFileWriter(inf), output=out)
+
+
+def test_owner_signing_the_receipt_field_is_accepted_anything_more_is_not(sealed_home, run, tmp_path):
+    from formsmith.certs import make_test_certificate
+    home, _ = sealed_home
+    sealed = home / store_doc(home)["versions"][0]["path"]
+    owner_p12 = tmp_path / "owner.p12"
+    make_test_certificate("张建华", owner_p12, "owner-pw")
+    signed = tmp_path / "owner-signed.pdf"
+    sign_field(sealed, signed, "receipt_signer", owner_p12, "owner-pw")
+    result = run(home, "verify", str(signed))
+    assert result.exit_code == 0, result.stderr
+    assert "sealed version, signed afterwards in its own field(s): receipt_signer by 张建华" in result.stdout
+    # A page slipped in before the owner's signature: the seal reports the change, refused.
+    padded = tmp_path / "padded.pdf"
+    writer = PdfWriter(sealed, incremental=True)
+    writer.add_blank_page()
+    writer.write(padded)
+    sign_field(padded, tmp_path / "padded-signed.pdf", "receipt_signer", owner_p12, "owner-pw")
+    refused = run(home, "verify", str(tmp_path / "padded-signed.pdf"))
+    assert refused.exit_code == 3 and "2 pages now, 1 when signed" in refused.stderr
+    # The seal field takes only the company's seal: someone else signing it is not accepted.
+    other = tmp_path / "other-seal.pdf"
+    sign_field(home / store_doc(home, "物催字〔2025〕2号")["path"], other, "seal", owner_p12, "owner-pw")
+    assert run(home, "verify", str(other)).exit_code == 3
+
+
 def test_seal_refuses_a_second_seal_and_a_voided_document(sealed_home, run):
     home, _ = sealed_home
     again = run(home, "seal", DOC_NO)
