@@ -11,8 +11,7 @@ Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -220,15 +219,16 @@ def sealed_version(doc: dict) -> dict | None:
     return next((v for v in doc.get("versions", []) if v.get("kind") == "sealed"), None)
 
 
-def _seal_field(ws: Workspace, doc: dict) -> dict | None:
-    """The seal field recorded at issue (or, for older records, declared by the template)."""
+def _seal_field(doc: dict) -> dict | None:
+    """The seal field placed at issue; None for a template without one (the seal is then invisible)."""
     for f in doc.get("signature_fields") or ():
         if f.get("kind") == "seal":
             return f
     return None
 
 
-def _stamp_style(ws: Workspace, rect: list[float] | None):
+def _stamp_style(ws: Workspace):
+    """The seal image, 42 mm, centred in the seal field, at 90 % opacity like seal paste."""
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.layout import (AxisAlignment, BoxConstraints, InnerScaling, Margins,
                                           SimpleBoxLayoutRule)
@@ -279,7 +279,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     final = src.with_name(src.name[:-4] + SEALED_SUFFIX if src.name.endswith(".pdf")
                           else src.name + SEALED_SUFFIX)
     tmp = final.with_name(f".{final.name}.{doc['doc_id']}.part")
-    seal_field = _seal_field(ws, doc)
+    seal_field = _seal_field(doc)
     field_name = seal_field["name"] if seal_field else SEAL_FIELD
     tsa_url = ws.setting("seal", "tsa_url")
     timestamper = None
@@ -293,7 +293,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
         name=ws.company.name or None, embed_validation_info=False, use_pades_lta=False)
     pdf_signer = signers.PdfSigner(
         meta, signer=signer, timestamper=timestamper,
-        stamp_style=_stamp_style(ws, seal_field["rect"] if seal_field else None))
+        stamp_style=_stamp_style(ws))
     placed = None
     try:
         try:
@@ -305,7 +305,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
         except FormsmithError:
             raise
         except Exception as exc:  # pyHanko / TSA failures: one line, never the password
-            what = "时间戳服务器 " + str(tsa_url) if tsa_url and "imestamp" in type(exc).__name__ \
+            what = f"时间戳服务器 {tsa_url} " if tsa_url and "imestamp" in type(exc).__name__ \
                 else "盖章"
             raise FormsmithError(f"{doc['doc_no']}: {what}失败：{type(exc).__name__}: {exc}") from None
         os.chmod(tmp, 0o644)

@@ -299,3 +299,77 @@ def test_the_password_is_nowhere(sealed_home, run):
     leaks = [p for p in home.rglob("*") if p.is_file() and
              (secret in p.read_bytes() or PASSWORD.encode("utf-16-be") in p.read_bytes())]
     assert leaks == []
+
+
+@pytest.fixture
+def local_tsa():
+    """An RFC 3161 time-stamp server on localhost (pyHanko's DummyTimeStamper behind real HTTP)."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from asn1crypto import keys, tsp, x509 as ax509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the dummy TSA is RSA-only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Local test TSA")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256()))
+    tsa = DummyTimeStamper(
+        tsa_cert=ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            req = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = tsa.request_tsa_response(req).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_time_stamp_server_makes_it_pades_b_t_and_an_unreachable_one_writes_nothing(
+        sealed_home, run, tmp_path, monkeypatch, local_tsa):
+    home, _ = sealed_home
+    ws = tmp_path / "ws"
+    shutil.copytree(home, ws)
+    monkeypatch.setenv("FORMSMITH_SEAL_PASSWORD", PASSWORD)
+    settings = (ws / "formsmith.toml").read_text(encoding="utf-8")
+    (ws / "formsmith.toml").write_text(settings + 'tsa_url = "http://127.0.0.1:9/"\n', encoding="utf-8")
+    before = (ws / "records" / "formsmith.json").read_bytes()
+    down = run(ws, "seal", "物催字〔2025〕2号")
+    assert down.exit_code == 1 and "时间戳服务器" in down.stderr and len(down.stderr.splitlines()) == 1
+    assert (ws / "records" / "formsmith.json").read_bytes() == before
+    assert not list((ws / "output").rglob("*2号.sealed.pdf"))
+    assert not [p for p in (ws / "output").rglob("*") if p.name.startswith(".")]
+
+    (ws / "formsmith.toml").write_text(settings + f'tsa_url = "{local_tsa}"\n', encoding="utf-8")
+    sealed = run(ws, "seal", "物催字〔2025〕2号", "--json")
+    assert sealed.exit_code == 0, sealed.stderr
+    assert json.loads(sealed.stdout)["timestamped"] is True
+    result = run(ws, "verify", json.loads(sealed.stdout)["path"], "--json")
+    assert result.exit_code == 0, result.stdout
+    [check] = json.loads(result.stdout)["signatures"]
+    assert check["ok"] and check["timestamp"] and check["intact"]
