@@ -10,6 +10,7 @@ Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +20,12 @@ from . import certs, documents, lifecycle
 from .errors import FormsmithError, InputError, RenderError, TemplateError, VerificationFailed
 from .store import fsync_dir
 from .workspace import Workspace
+
+# pyHanko logs every untrusted certificate as a warning with a traceback, which Python prints
+# to stderr when the application configured no logging (the CLI, a batch). The trust status is
+# reported in SignatureCheck instead; an application that configures logging still gets them.
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 FIELD_KINDS = ("signature", "seal")
 MM = 72 / 25.4

@@ -331,6 +331,9 @@ def docs_show(ctx, doc_no, as_json):
                 "state", "pages", "path", "sha256", "issued_on", "tracking"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
+    for v in doc.get("versions", []):
+        click.echo(f"version: {v.get('kind')}  {v.get('path')}  sha256 {v.get('sha256')}  "
+                   f"{v.get('at', '')}  {v.get('by', '')}".rstrip())
     click.echo("events:")
     for ev in doc.get("events", []):
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))

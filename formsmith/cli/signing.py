@@ -1,7 +1,6 @@
 """Commands for the electronic seal: `formsmith seal DOC_NO` and `formsmith certs make-test`."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -11,11 +10,6 @@ from .. import certs
 from .. import signing as seals
 from ..errors import InputError
 from . import cli, emit_json, json_option, workspace
-
-# pyHanko logs every untrusted certificate as a warning with a traceback; verify reports the
-# trust status itself, in one line, so the command keeps pyHanko's log out of the clerk's way.
-for _name in ("pyhanko", "pyhanko_certvalidator"):
-    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 
 @cli.command()
