@@ -235,18 +235,40 @@ def _seal_field(doc: dict) -> dict | None:
 
 
 def _stamp_style(ws: Workspace):
-    """The seal image, 42 mm, centred in the seal field, at 90 % opacity like seal paste."""
+    """The seal image, 42 mm, centred in the seal field, printed like seal paste.
+
+    The image is composited with the Multiply blend mode (allowed in PDF/A-2 and -3): red over
+    white stays red, and the issuer's name and the date under the seal stay black and legible,
+    as on paper, instead of being painted over.
+    """
+    from pyhanko.pdf_utils import content, generic
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.layout import (AxisAlignment, BoxConstraints, InnerScaling, Margins,
                                           SimpleBoxLayoutRule)
     from pyhanko.stamp import StaticStampStyle
+    from pyhanko.stamp.static import StaticContentStamp
 
     from .seal_image import SEAL_MM, seal_image
 
+    class InkStamp(StaticContentStamp):
+        def _render_background(self):
+            command = super()._render_background()
+            self.set_resource(category=content.ResourceType.EXT_G_STATE,
+                              name=generic.pdf_name("/BackgroundGS"),
+                              value=generic.DictionaryObject({
+                                  generic.pdf_name("/CA"): generic.FloatObject(1),
+                                  generic.pdf_name("/ca"): generic.FloatObject(1),
+                                  generic.pdf_name("/BM"): generic.pdf_name("/Multiply")}))
+            return command
+
+    class InkStampStyle(StaticStampStyle):
+        def create_stamp(self, writer, box, text_params):
+            return InkStamp(writer=writer, style=self, box=box)
+
     side = SEAL_MM * MM
-    return StaticStampStyle(
+    return InkStampStyle(
         background=PdfImage(seal_image(ws), box=BoxConstraints(width=side, height=side)),
-        border_width=0, background_opacity=0.9,
+        border_width=0,
         background_layout=SimpleBoxLayoutRule(
             x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
             margins=Margins.uniform(0), inner_content_scaling=InnerScaling.SHRINK_TO_FIT))
@@ -338,7 +360,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
                 "versions": row.get("versions", []) + [version],
                 "events": row.get("events", []) + [lifecycle.event(
                     row["state"], by, note="sealed", action="sealed", sha256=digest,
-                    signer=subject, path=version["path"])],
+                    signer=certs.common_name(cert), path=version["path"])],
             })
     except BaseException:
         for leftover in (tmp, placed):

@@ -292,6 +292,14 @@ def test_the_password_is_nowhere(sealed_home, run):
                  ("verify", str(home / store_doc(home)["versions"][0]["path"]), "--json")):
         result = formsmith_cmd(home, *args, env=ENV)
         outputs += [result.stdout, result.stderr]
+    # Issue and seal in one go: the number is issued, then sealed as its own version.
+    issued = formsmith_cmd(home, "render", "dunning-letter", "--unit", "1-1-802", "--again", "--as-of",
+                           "2025-12-01", "--seal", "--json", env=ENV)
+    outputs += [issued.stdout, issued.stderr]
+    assert issued.returncode == 0, issued.stderr
+    out = json.loads(issued.stdout)
+    assert out["sealed"]["path"].endswith(".sealed.pdf") and Path(out["sealed"]["path"]).is_file()
+    assert store_doc(home, out["doc_no"])["versions"][0]["sha256"] == out["sealed"]["sha256"]
     secret = PASSWORD.encode("utf-8")
     assert not [o for o in outputs if PASSWORD in o]
     leaks = [p for p in home.rglob("*") if p.is_file() and
