@@ -379,3 +379,55 @@ def test_time_stamp_server_makes_it_pades_b_t_and_an_unreachable_one_writes_noth
     assert result.exit_code == 0, result.stdout
     [check] = json.loads(result.stdout)["signatures"]
     assert check["ok"] and check["timestamp"] and check["intact"]
+
+
+def test_any_template_gets_its_declared_fields_on_the_shared_blocks(empty_home, run_json):
+    """A workspace template using the shared blocks: fields follow its own layout and page."""
+    folder = empty_home / "templates" / "consent-form"
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text('''title = "同意书"
+engine = "html"
+series = "物同字〔{year}〕{seq}号"
+pages_hint = 2
+
+[fields.owner_name]
+type = "string"
+label = "业主"
+
+[[signature_fields]]
+name = "owner"
+role = "业主签字"
+anchor = ".owner-signature"
+min_height_mm = 12
+page = "first"
+
+[[signature_fields]]
+name = "company"
+role = "公司盖章"
+anchor = ".seal-area"
+kind = "seal"
+
+[example]
+owner_name = "李四"
+''', encoding="utf-8")
+    (folder / "template.html").write_text('''{% extends "base.html" %}
+{% from "blocks.html" import seal_area, owner_signature %}
+{% block body %}
+<p>本人{{ data.owner_name }}同意。</p>
+{{ owner_signature() }}
+<div style="page-break-before: always"></div>
+<p>第二页。</p>
+{{ seal_area(company, doc.issued_on) }}
+{% endblock %}
+''', encoding="utf-8")
+    data = empty_home / "data.json"
+    data.write_text('{"owner_name": "李四"}', encoding="utf-8")
+    out = run_json(empty_home, "render", "consent-form", "--data", str(data))
+    path = Path(out["path"])
+    fields = fields_of(path)
+    assert fields["owner"]["page"] == 0 and fields["company"]["page"] == 1
+    x0, y0, x1, y1 = fields["owner"]["rect"]
+    assert abs((x1 - x0) - 40 * 72 / 25.4) < 1 and abs((y1 - y0) - 12 * 72 / 25.4) < 0.5  # the 40 mm line
+    # The field stands on the line right after the label, at the label's height.
+    assert text_in(path, 0, [x0 - 60, y0 - 1, x0 - 0.5, y0 + 14]).endswith("业主签字：")
+    assert text_in(path, 1, fields["company"]["rect"]).startswith("阳光物业服务有限公司（盖章）")
