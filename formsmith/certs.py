@@ -6,12 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
-from cryptography.x509.oid import NameOID
-
 from .errors import InputError
 from .workspace import Workspace
 
@@ -66,8 +60,17 @@ def credentials(ws: Workspace) -> SealCredentials:
     return SealCredentials(pkcs12=path, password_env=str(ws.setting("seal", "password_env", ENV_PASSWORD)))
 
 
-def make_test_certificate(company: str, out: Path, password: str, years: int = 2) -> x509.Certificate:
-    """Write a self-signed PKCS#12 seal certificate for `company` to `out` (mode 0600, never overwritten)."""
+def make_test_certificate(company: str, out: Path, password: str, years: int = 2):
+    """Write a self-signed PKCS#12 seal certificate for `company` to `out` (mode 0600, never overwritten).
+
+    Returns the `cryptography` certificate.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+    from cryptography.x509.oid import NameOID
+
     if not company.strip():
         raise InputError("formsmith.toml company.name: empty; the certificate names the company")
     if not password:
