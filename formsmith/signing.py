@@ -307,7 +307,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     signer = signer or load_signer(ws)
     final = src.with_name(src.name[:-4] + SEALED_SUFFIX if src.name.endswith(".pdf")
                           else src.name + SEALED_SUFFIX)
-    tmp = final.with_name(f".{final.name}.{doc['doc_id']}.part")
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.part")  # per process: never another's
     seal_field = _seal_field(doc)
     field_name = seal_field["name"] if seal_field else SEAL_FIELD
     tsa_url = ws.setting("seal", "tsa_url")

@@ -379,6 +379,16 @@ def test_time_stamp_server_makes_it_pades_b_t_and_an_unreachable_one_writes_noth
     assert result.exit_code == 0, result.stdout
     [check] = json.loads(result.stdout)["signatures"]
     assert check["ok"] and check["timestamp"] and check["intact"]
+    assert check["trust"] == "not trusted (test certificate)"
+    # A root named in [seal] trust_roots makes it trusted (here: the test certificate itself).
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    cert = pkcs12.load_key_and_certificates((ws / "certs" / "test-seal.p12").read_bytes(),
+                                            PASSWORD.encode())[1]
+    (ws / "certs" / "root.pem").write_bytes(cert.public_bytes(Encoding.PEM))
+    with open(ws / "formsmith.toml", "a", encoding="utf-8") as fh:
+        fh.write('trust_roots = ["certs/root.pem"]\n')
+    trusted = run(ws, "verify", json.loads(sealed.stdout)["path"])
+    assert trusted.exit_code == 0 and "; trusted;" in trusted.stdout and "(time-stamped)" in trusted.stdout
 
 
 def test_any_template_gets_its_declared_fields_on_the_shared_blocks(empty_home, run_json):
