@@ -441,3 +441,31 @@ owner_name = "李四"
     # The field stands on the line right after the label, at the label's height.
     assert text_in(path, 0, [x0 - 60, y0 - 1, x0 - 0.5, y0 + 14]).endswith("业主签字：")
     assert text_in(path, 1, fields["company"]["rect"]).startswith("阳光物业服务有限公司（盖章）")
+
+
+def test_a_template_without_declarations_gets_no_fields_and_an_invisible_seal(
+        empty_home, run, run_json, monkeypatch):
+    from formsmith import certs
+    from formsmith.workspace import load_workspace
+    folder = empty_home / "templates" / "plain-notice"
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text('title = "通知"\nengine = "html"\n'
+                                          'series = "物知字〔{year}〕{seq}号"\n'
+                                          '[fields.text]\ntype = "string"\nlabel = "内容"\n',
+                                          encoding="utf-8")
+    (folder / "template.html").write_text('{% extends "base.html" %}{% block body %}'
+                                          '<p>{{ data.text }}</p>{% endblock %}', encoding="utf-8")
+    data = empty_home / "data.json"
+    data.write_text('{"text": "停水通知"}', encoding="utf-8")
+    monkeypatch.setenv("FORMSMITH_SEAL_PASSWORD", PASSWORD)
+    ws = load_workspace(empty_home)
+    certs.make_test_certificate(ws.company.name, empty_home / "seal.p12", PASSWORD)
+    certs.configure_if_unset(ws, empty_home / "seal.p12", "FORMSMITH_SEAL_PASSWORD")
+    out = run_json(empty_home, "render", "plain-notice", "--data", str(data), "--seal")
+    assert "/AcroForm" not in PdfReader(out["path"]).trailer["/Root"]
+    assert store_doc(empty_home, out["doc_no"])["signature_fields"] == []
+    sealed = PdfReader(out["sealed"]["path"])
+    [field] = [f.get_object() for f in sealed.trailer["/Root"]["/AcroForm"]["/Fields"]]
+    assert field["/T"] == "seal" and [float(v) for v in field["/Rect"]] == [0, 0, 0, 0]
+    result = run(empty_home, "verify", out["sealed"]["path"])
+    assert result.exit_code == 0 and "intact" in result.stdout
