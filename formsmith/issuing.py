@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, fonts, lifecycle, numbering, rules, sources
+from . import catalog, codes, fonts, lifecycle, numbering, rules, signing, sources
 from .errors import InputError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -83,6 +83,7 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
     of another row the template's source is built from, e.g. a repair BX2025-0101).
     """
     tpl = ws.catalog.get(template_id)
+    signing.declared_fields(tpl)  # a malformed [[signature_fields]] is refused before a number is taken
     as_of = as_of or date.today()
     record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
     if data is None:
@@ -162,6 +163,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                "template": tpl.id, "title": tpl.title, "version": tpl.version}}
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
+            # Empty signature fields go on as an incremental update after the PDF/A is written.
+            sig_fields = signing.add_signature_fields(tmp, tpl, rendered.anchors)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
@@ -176,7 +179,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 "period": period, "state": "generated", "sha256": digest,
                 "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                 "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
-                "record": record, "versions": [],
+                "record": record, "versions": [], "signature_fields": sig_fields,
                 "events": [lifecycle.event("generated", by, note=record_name,
                                            sha256=digest, pages=rendered.pages)],
             })
