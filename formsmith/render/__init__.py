@@ -1,8 +1,9 @@
 """Rendering engines: each turns a template and its context into a finished PDF file."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class RenderedPdf:
     """What an engine reports about the file it wrote."""
 
     pages: int
+    # Further files written beside the PDF, by kind (the Word engine's editable "docx");
+    # issuing places each next to the final PDF with the kind as suffix and records it.
+    side_files: dict[str, Path] = field(default_factory=dict)
 
 
 def engine_for(name: str):
@@ -36,5 +40,8 @@ def engine_for(name: str):
     if name == "html":
         from . import html
         return html
+    if name == "docx":
+        from . import docx
+        return docx
     from ..errors import TemplateError
     raise TemplateError(f"no rendering engine {name!r}")
