@@ -245,6 +245,27 @@ def _pdf_tz(moment) -> str:
     return f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
+def _set_keywords(writer: PdfWriter, keywords: tuple[str, ...]) -> None:
+    """The keywords exactly as given (LibreOffice splits `formsmith:<id>` at the colon), in the
+    document information and, as PDF/A requires them to agree, in the XMP metadata."""
+    text = ", ".join(keywords)
+    writer.add_metadata({"/Keywords": text})
+    meta = writer._root_object.get("/Metadata")
+    if meta is None:
+        return
+    stream = meta.get_object()
+    xmp = stream.get_data().decode("utf-8")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    new, n = re.subn(r"<pdf:Keywords>.*?</pdf:Keywords>", lambda m: f"<pdf:Keywords>{escaped}</pdf:Keywords>",
+                     xmp, flags=re.S)
+    if n == 0:
+        new = xmp.replace(
+            "</rdf:RDF>",
+            f'  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">\n'
+            f"   <pdf:Keywords>{escaped}</pdf:Keywords>\n  </rdf:Description>\n </rdf:RDF>", 1)
+    stream.set_data(new.encode("utf-8"))
+
+
 def _page_geometry(template: Template) -> tuple[float, float]:
     """Right and top distance (mm) of the page QR's top-right corner: in the template's top margin."""
     from docx import Document
@@ -277,6 +298,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
                                   f"but wrote {len(writer.pages)}")
             _stamp_codes(writer, identity.doc_id, right_mm, top_mm)
             _attach(writer, identity)
+            _set_keywords(writer, identity.keywords)
             with open(out, "wb") as fh:
                 writer.write(fh)
         except RenderError:

@@ -116,6 +116,17 @@ def items(doc, lines: list[str]) -> None:
         p.paragraph_format.first_line_indent = Pt(-11)
 
 
+def set_widths(t, widths_mm: list[float]) -> None:
+    """Column widths Word and LibreOffice both honour: the table grid and every cell, fixed layout."""
+    t.autofit = False
+    grid = t._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm):
+        col.set(qn("w:w"), str(int(Mm(w).twips)))
+    for row in t.rows:
+        for ci, w in enumerate(widths_mm):
+            row.cells[ci].width = Mm(w)
+
+
 def table(doc, header: list[str], rows: list[list[str]], widths_mm: list[float]):
     t = doc.add_table(rows=1 + len(rows), cols=len(header))
     t.style = doc.styles["Table Grid"]
@@ -129,9 +140,8 @@ def table(doc, header: list[str], rows: list[list[str]], widths_mm: list[float])
     for ri, row in enumerate(rows, 1):
         for ci, text in enumerate(row):
             t.rows[ri].cells[ci].text = text
+    set_widths(t, widths_mm)
     for row in t.rows:
-        for ci, w in enumerate(widths_mm):
-            row.cells[ci].width = Mm(w)
         for cell in row.cells:
             for p in cell.paragraphs:
                 p.paragraph_format.line_spacing = 1.2
@@ -272,9 +282,7 @@ def build(path: Path) -> None:
         t.rows[2].cells[i].text = text
     t.rows[2].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     t.rows[3].cells[0].text = "{%tr endfor %}"
-    for row in t.rows:
-        for ci, w in enumerate((52, 26, 34, 44)):
-            row.cells[ci].width = Mm(w)
+    set_widths(t, [48, 26, 32, 50])
     doc.add_heading("（一）缴费方式", 2)
     para(doc, "{%p for line in data.payment_ways.splitlines() %}", indent=False)
     para(doc, "{{ line }}", indent=False)
@@ -343,9 +351,7 @@ def build(path: Path) -> None:
     t.rows[2].cells[0].text = "{{ e.name }}"
     t.rows[2].cells[1].text = "{{ e.phone }}"
     t.rows[3].cells[0].text = "{%tr endfor %}"
-    for row in t.rows:
-        for ci, w in enumerate((90, 66)):
-            row.cells[ci].width = Mm(w)
+    set_widths(t, [90, 66])
 
     # ---- 8 rules
     doc.add_heading("八、小区管理规定", 1)
