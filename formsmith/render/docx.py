@@ -177,7 +177,7 @@ def _qr_ops(payload: str, right: float, top: float, size: float) -> bytes:
     n = len(matrix) + 2 * border
     unit = size / n
     x0, y0 = right - size, top - size
-    ops = [b"q", b"1 1 1 rg", f"{x0:.3f} {y0:.3f} {size:.3f} {size:.3f} re f".encode(), b"0 0 0 rg"]
+    ops = [b"/Artifact BMC", b"q", b"1 1 1 rg", f"{x0:.3f} {y0:.3f} {size:.3f} {size:.3f} re f".encode(), b"0 0 0 rg"]
     for r, row in enumerate(matrix):
         y = top - (r + border + 1) * unit
         c = 0
@@ -190,7 +190,7 @@ def _qr_ops(payload: str, right: float, top: float, size: float) -> bytes:
                            f"{(c - start) * unit:.3f} {unit:.3f} re".encode())
             else:
                 c += 1
-    ops += [b"f", b"Q"]
+    ops += [b"f", b"Q", b"EMC"]
     return b"\n".join(ops) + b"\n"
 
 
@@ -293,6 +293,8 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         right_mm, top_mm = _page_geometry(template)
         try:
             writer = PdfWriter(clone_from=PdfReader(str(raw)))
+            # PDF/A-3 is based on PDF 1.7 (embedded files with /AF); pypdf would write 1.3.
+            writer.pdf_header = "%PDF-1.7"
             if len(writer.pages) != pages:
                 raise RenderError(f"template {template.id}: LibreOffice reported {pages} pages "
                                   f"but wrote {len(writer.pages)}")

@@ -127,16 +127,37 @@ def set_widths(t, widths_mm: list[float]) -> None:
             row.cells[ci].width = Mm(w)
 
 
-def table(doc, header: list[str], rows: list[list[str]], widths_mm: list[float]):
-    t = doc.add_table(rows=1 + len(rows), cols=len(header))
-    t.style = doc.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, text in enumerate(header):
-        cell = t.rows[0].cells[i]
+def header_row(t, labels: list[str]) -> None:
+    """The first row: 黑体 labels, centred, on a light grey ground; repeated on a new page."""
+    row = t.rows[0]
+    trpr = row._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    trpr.append(repeat)
+    for cell, text in zip(row.cells, labels):
         cell.text = ""
         r = cell.paragraphs[0].add_run(text)
         set_font(r, SANS, 10.5)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        shd = OxmlElement("w:shd")
+        shd.set(qn("w:val"), "clear")
+        shd.set(qn("w:color"), "auto")
+        shd.set(qn("w:fill"), "E7E6E6")
+        cell._tc.get_or_add_tcPr().append(shd)
+
+
+def gap(doc, points: float = 6) -> None:
+    """A small empty paragraph, so the text after a table does not touch it."""
+    p = doc.add_paragraph()
+    p.paragraph_format.line_spacing = Pt(points)
+    p.paragraph_format.space_after = Pt(0)
+
+
+def table(doc, header: list[str], rows: list[list[str]], widths_mm: list[float]):
+    t = doc.add_table(rows=1 + len(rows), cols=len(header))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header_row(t, header)
     for ri, row in enumerate(rows, 1):
         for ci, text in enumerate(row):
             t.rows[ri].cells[ci].text = text
@@ -145,6 +166,7 @@ def table(doc, header: list[str], rows: list[list[str]], widths_mm: list[float])
         for cell in row.cells:
             for p in cell.paragraphs:
                 p.paragraph_format.line_spacing = 1.2
+    gap(doc)
     return t
 
 
@@ -272,17 +294,16 @@ def build(path: Path) -> None:
     t = doc.add_table(rows=4, cols=4)
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, text in enumerate(["收费项目", "标准（元）", "计费单位", "说明"]):
-        cell = t.rows[0].cells[i]
-        r = cell.paragraphs[0].add_run(text)
-        set_font(r, SANS, 10.5)
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    header_row(t, ["收费项目", "标准（元）", "计费单位", "说明"])
     t.rows[1].cells[0].text = "{%tr for f in data.fees %}"
     for i, text in enumerate(["{{ f.item }}", "{{ f.price | money }}", "{{ f.unit }}", "{{ f.note or '' }}"]):
         t.rows[2].cells[i].text = text
     t.rows[2].cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     t.rows[3].cells[0].text = "{%tr endfor %}"
     set_widths(t, [48, 26, 32, 50])
+    for cell in t.rows[2].cells:
+        cell.paragraphs[0].paragraph_format.line_spacing = 1.2
+    gap(doc)
     doc.add_heading("（一）缴费方式", 2)
     para(doc, "{%p for line in data.payment_ways.splitlines() %}", indent=False)
     para(doc, "{{ line }}", indent=False)
@@ -343,15 +364,14 @@ def build(path: Path) -> None:
     t = doc.add_table(rows=4, cols=2)
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, text in enumerate(["单位", "电话"]):
-        r = t.rows[0].cells[i].paragraphs[0].add_run(text)
-        set_font(r, SANS, 10.5)
-        t.rows[0].cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    header_row(t, ["单位", "电话"])
     t.rows[1].cells[0].text = "{%tr for e in data.emergency %}"
     t.rows[2].cells[0].text = "{{ e.name }}"
     t.rows[2].cells[1].text = "{{ e.phone }}"
     t.rows[3].cells[0].text = "{%tr endfor %}"
     set_widths(t, [90, 66])
+    for cell in t.rows[2].cells:
+        cell.paragraphs[0].paragraph_format.line_spacing = 1.2
 
     # ---- 8 rules
     doc.add_heading("八、小区管理规定", 1)
