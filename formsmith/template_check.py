@@ -193,6 +193,13 @@ def _docx_sources(path: Path, add) -> list[tuple[str, str]]:
         add(path.name, "not a Word .docx file (not a zip archive)")
         return []
     patcher = DocxTemplate(str(path))
+    try:
+        for ref in docx_engine.external_references(patcher.get_docx()):
+            add(path.name, f"links to content outside the file ({ref}): embed it instead; "
+                           "formsmith refuses to render it")
+    except Exception as exc:  # python-docx cannot open it at all
+        add(path.name, f"Word cannot read this file: {type(exc).__name__}: {exc}")
+        return []
     out = []
     with archive:
         for name in sorted(n for n in archive.namelist() if DOCX_PARTS.match(n)):

@@ -173,3 +173,57 @@ def test_missing_libreoffice_is_one_clear_line_and_leaves_nothing(tmp_path):
     assert not list((home / "output").rglob("*.*"))
     with find_workspace(home).store.snapshot() as view:
         assert view.count("documents") == 0
+
+
+def _word_template(root: Path, tid: str, text: str, linked_image: str = "") -> None:
+    folder = root / "templates" / tid
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text(
+        'title = "测试"\nengine = "docx"\nseries = "测字〔{year}〕{seq}号"\n'
+        '[fields.name]\ntype = "string"\n[example]\nname = "张三"\n', encoding="utf-8")
+    d = docx.Document()
+    d.add_paragraph(text)
+    if linked_image:  # what Word writes for Insert → Picture → "Link to File"
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        d.part.relate_to(linked_image, RT.IMAGE, is_external=True)
+    d.save(str(folder / "template.docx"))
+
+
+@pytest.mark.parametrize("text, linked, expected", [
+    ("{{ data.name.__class__.__mro__ }}", "", "__class__"),
+    ("{{ data.name }}", "http://example.com/tracker.png", "outside the file"),
+])
+def test_word_templates_cannot_reach_python_or_outside_files(tmp_path, text, linked, expected):
+    home = tmp_path / "ws"
+    init_workspace(home)
+    _word_template(home, "evil", text, linked)
+    ws = find_workspace(home)
+    from formsmith import errors
+    with pytest.raises(errors.TemplateError) as info:
+        issuing.issue_document(ws, "evil", data={"name": "张三"})
+    assert "evil" in str(info.value) and expected in str(info.value), str(info.value)
+    if linked:
+        assert isinstance(info.value, errors.TemplateSecurityError)
+    assert not list((home / "output").rglob("*.*"))
+    with ws.store.snapshot() as view:
+        assert view.count("documents") == 0
+
+
+def test_render_out_puts_the_docx_beside_the_pdf_and_never_overwrites(ws, handbooks, run, tmp_path):
+    data = tmp_path / "hb.json"
+    example = dict(ws.catalog.get(HANDBOOK).example, edition_date="2025-12-03")
+    data.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "手册.pdf"
+    first = run(ws.root, "render", HANDBOOK, "--data", str(data), "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    assert out.is_file() and out.with_suffix(".docx").is_file()
+    out.unlink()  # the PDF is gone but its .docx is still there: refuse, write nothing
+    before = out.with_suffix(".docx").read_bytes()
+    with ws.store.snapshot() as view:
+        count = view.count("documents")
+    again = run(ws.root, "render", HANDBOOK, "--data", str(data), "--out", str(out), "--again")
+    assert again.exit_code == 2 and "exists already" in again.stderr
+    assert not out.exists() and out.with_suffix(".docx").read_bytes() == before
+    with ws.store.snapshot() as view:
+        assert view.count("documents") == count
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

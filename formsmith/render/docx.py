@@ -66,6 +66,20 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def external_references(document) -> list[str]:
+    """Targets outside the file that LibreOffice would fetch (linked images, frames, templates).
+
+    Hyperlinks are only printed text and are allowed; anything else would let a template reach
+    the network or the disk while the PDF is made, which the HTML engine forbids as well.
+    """
+    found = []
+    for part in document.part.package.iter_parts():
+        for rel in part.rels.values():
+            if rel.is_external and not rel.reltype.endswith("/hyperlink"):
+                found.append(f"{rel.reltype.rsplit('/', 1)[-1]} → {rel.target_ref}")
+    return found
+
+
 def side_file(out: Path) -> Path:
     """Where the engine writes the filled .docx for the PDF at `out`."""
     return out.with_name(out.name + ".docx")
@@ -77,6 +91,10 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
               out: Path, fonts: dict[str, str] | None = None) -> None:
     """Write the template filled with `context` as an editable .docx (with footer and metadata)."""
     tpl = DocxTemplate(str(template.body))
+    outside = external_references(tpl.get_docx())
+    if outside:
+        raise TemplateSecurityError(f"template {template.id}: refused: {template.body.name} links to "
+                                    f"content outside the file ({'; '.join(outside)}); embed it instead")
     try:
         tpl.render(strip_xml_invalid(context), environment(), autoescape=True)
     except SecurityError as exc:
