@@ -316,7 +316,8 @@ def _walk_data(ast, file: str, usage: _Usage, tpl) -> None:
         if attr is None:
             continue
         usage.attributes.add(attr)
-        if isinstance(node.node, nodes.Name) and node.node.name in loop_vars:
+        if isinstance(node.node, nodes.Name) and node.node.name in loop_vars and \
+                attr not in ("get", "items", "keys", "values"):
             usage.item_access.append((loop_vars[node.node.name], attr, file))
     for node in ast.find_all(nodes.Filter):
         if node.name in ATTRIBUTE_FILTERS:
