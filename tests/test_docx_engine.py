@@ -227,3 +227,18 @@ def test_render_out_puts_the_docx_beside_the_pdf_and_never_overwrites(ws, handbo
     with ws.store.snapshot() as view:
         assert view.count("documents") == count
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_conversion_over_its_time_limit_is_stopped_and_the_next_one_starts_afresh(handbooks, monkeypatch):
+    plain, _, _ = handbooks
+    docx_file = Path(plain.path).with_suffix(".docx")
+    with libreoffice.LibreOffice() as lo:
+        monkeypatch.setattr(libreoffice, "CONVERT_TIMEOUT", 0.001)
+        with pytest.raises(libreoffice.RenderError, match="longer than"):
+            lo.convert(docx_file, docx_file.with_name("never.pdf"), docx_engine.PDF_EXPORT)
+        assert lo._proc is None and lo._profile is None  # killed, private profile removed
+        monkeypatch.setattr(libreoffice, "CONVERT_TIMEOUT", 180)
+        out = docx_file.with_name("again.pdf")
+        assert lo.convert(docx_file, out, docx_engine.PDF_EXPORT) == plain.pages
+        assert lo.starts == 2 and out.is_file()
+        out.unlink()
