@@ -90,7 +90,7 @@ def test_table_of_contents_page_numbers_are_right(handbooks):
         assert found and found[0] == page, (title, page, found)
 
 
-def test_pdfa_fonts_metadata_and_attachment(handbooks):
+def test_pdfa_fonts_metadata_attachment_and_verify(ws, handbooks):
     plain, _, rows = handbooks
     path = Path(plain.path)
     xmp = xmp_text(path)
@@ -104,6 +104,8 @@ def test_pdfa_fonts_metadata_and_attachment(handbooks):
     assert f"formsmith:{plain.doc_id}" in reader.metadata["/Keywords"]
     assert f"formsmith:{plain.doc_id}" in xmp  # PDF/A: XMP agrees with the document info
     assert plain.doc_no in reader.metadata.title
+    from formsmith.verify import verify_file
+    assert verify_file(ws, path).identical
     attached = attachment_json(path)
     assert attached["doc_id"] == plain.doc_id and attached["data"] == rows[plain.doc_no]["record"]
     root = reader.trailer["/Root"]

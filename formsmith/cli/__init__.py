@@ -319,7 +319,7 @@ def docs_show(ctx, doc_no, as_json):
         emit_json(doc)
         return
     for key in ("doc_no", "doc_id", "title", "template", "template_version", "unit", "period",
-                "state", "pages", "path", "sha256", "issued_on", "tracking"):
+                "state", "pages", "path", "sha256", "docx_path", "issued_on", "tracking"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
     click.echo("events:")
