@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import timezone
 import shutil
 import tempfile
 from functools import lru_cache
@@ -104,6 +105,11 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template {template.id}: {template.body.name}: {exc.message} "
                             "(run `formsmith templates check` for the details)") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template {template.id}: {exc}") from None
+    except Exception as exc:  # docxtpl/lxml on a body its tags leave malformed: no traceback
+        raise RenderError(f"template {template.id}: filling {template.body.name} failed: "
+                          f"{type(exc).__name__}: {exc} (run `formsmith templates check`)") from exc
     doc = tpl.docx
     _write_footers(doc, identity.doc_no, (fonts or {}).get("sans", "Noto Sans CJK SC"))
     props = doc.core_properties
@@ -115,8 +121,9 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
     props.language = identity.lang
     props.comments = f"formsmith {identity.doc_no}"
     props.last_modified_by = "formsmith"
-    created = identity.created.replace(tzinfo=None) if identity.created.tzinfo is None else \
-        identity.created.astimezone(tz=None).replace(tzinfo=None)
+    created = identity.created  # python-docx writes a naive time as UTC
+    if created.tzinfo is not None:
+        created = created.astimezone(timezone.utc).replace(tzinfo=None)
     props.created = props.modified = created
     # Word recomputes the table of contents and page fields when the file is opened.
     settings = doc.settings.element
