@@ -76,6 +76,7 @@ def write_docx(root: Path, tid: str) -> None:
     p.add_run("{{ data.")          # what Word does when half a tag gets bold or a spelling mark
     p.add_run("name }}").bold = True
     d.add_paragraph("{{ data.unknown_field | cn_date }}")
+    d.add_paragraph("盖章处" + HIEROGLYPH)
     d.save(str(folder / "template.docx"))
 
 
@@ -113,6 +114,7 @@ def test_each_mistake_is_one_line_naming_template_file_and_problem(broken, run):
         ("broken-html: template.html:", f"character “{HIEROGLYPH}” (U+13000)"),
         ("broken-docx: template.docx:word/document.xml:", "Jinja tag “{{ data.name }}” is split across 2 Word runs"),
         ("broken-docx: template.docx:word/document.xml:", "data.unknown_field is used but not declared"),
+        ("broken-docx: template.docx:word/document.xml:", f"character “{HIEROGLYPH}” (U+13000)"),
         ("bad-manifest: manifest.toml:", "engine 'pdf' is not one of"),
         ("bad-example: manifest.toml [example]:", "字段 name（"),
     ]
@@ -130,7 +132,7 @@ def test_one_template_by_id_and_json(broken, run):
     problems = json.loads(result.stdout)["problems"]
     assert {p["template"] for p in problems} == {"broken-docx"}
     assert all(p["file"] == "template.docx:word/document.xml" for p in problems)
-    assert len(problems) == 2
+    assert len(problems) == 3
 
 
 def test_unknown_template_id_is_not_found(empty_home, run):
