@@ -203,9 +203,11 @@ def templates_example(ctx, template_id):
               "arrears cut-off (default today).")
 @click.option("--again", is_flag=True, help="Issue even if this unit already has one for the period.")
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
+@click.option("--replaces", metavar="DOC_NO", help="Issue a correction of DOC_NO: the old one "
+              "becomes superseded and points to this one.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+def render(ctx, template_id, unit, data_file, out, as_of, again, by, replaces, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
     if bool(unit) == bool(data_file):
         raise InputError("give exactly one of --unit UNIT or --data FILE.json")
@@ -214,7 +216,7 @@ def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
         data = _read_json(Path(data_file))
     doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
-                                 source_name=data_file or "")
+                                 source_name=data_file or "", replaces=replaces)
     if as_json:
         emit_json({k: v for k, v in doc.as_dict().items()
                    if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
@@ -294,12 +296,14 @@ def docs():
 @click.option("--template")
 @click.option("--unit")
 @click.option("--period", help="YYYY-MM")
+@click.option("--overdue", type=int, metavar="DAYS",
+              help="Only documents sent or delivered at least DAYS ago with no signed copy yet.")
 @json_option
 @click.pass_context
-def docs_list(ctx, state, template, unit, period, as_json):
+def docs_list(ctx, state, template, unit, period, overdue, as_json):
     """Issued documents, filtered."""
     rows = documents.list_documents(workspace(ctx), state=state, template=template, unit=unit,
-                                    period=period)
+                                    period=period, overdue=overdue)
     rows = [{k: r.get(k) for k in documents.LIST_FIELDS} for r in rows]
     if as_json:
         emit_json(rows)
@@ -319,13 +323,20 @@ def docs_show(ctx, doc_no, as_json):
         emit_json(doc)
         return
     for key in ("doc_no", "doc_id", "title", "template", "template_version", "unit", "period",
-                "state", "pages", "path", "sha256", "issued_on", "tracking"):
+                "state", "pages", "path", "sha256", "issued_on", "tracking", "replaces",
+                "superseded_by"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
     click.echo("events:")
     for ev in doc.get("events", []):
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))
         click.echo(f"  {ev['at']}  {ev['state']:<10} {ev['by']}  {extra}".rstrip())
+    if doc.get("versions"):
+        click.echo("scans:")
+        for v in doc["versions"]:
+            signed = {True: "signed", False: "UNSIGNED"}.get(v.get("signed"), "signature unknown")
+            click.echo(f"  {v['filed_at']}  {v['kind']:<10} {signed:<8} {v['path']}  "
+                       f"(from {v['source']} p.{','.join(map(str, v['source_pages']))})")
 
 
 @docs.command("mark")

@@ -29,6 +29,9 @@ class RenderedPdf:
     """What an engine reports about the file it wrote."""
 
     pages: int
+    # Where the signer writes (elements of class `sign-here`): dicts page (1-based), x, y, w, h
+    # in mm from the page's top-left corner. The ingest's signature check looks there.
+    sign_areas: tuple[dict, ...] = ()
 
 
 def engine_for(name: str):
