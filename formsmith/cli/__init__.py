@@ -378,6 +378,7 @@ def verify(ctx, file, as_json):
 # ---------------------------------------------------------------- command modules
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
+from . import ingest as _ingest_commands  # noqa: E402,F401
 
 
 def main() -> None:

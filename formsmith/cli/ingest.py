@@ -1,0 +1,67 @@
+"""`formsmith ingest`: file scanned signed copies back into the archive."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..ingest import ingest as run_ingest
+from . import cli, emit_json, json_option, workspace
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--move-to", type=click.Path(file_okay=False, path_type=Path),
+              help="Move each input whose every page was filed into this folder.")
+@click.option("--by", help="Who files them (default: the workspace clerk).")
+@click.option("--workers", type=int, help="Processes reading pages (default: one per core).")
+@json_option
+@click.pass_context
+def ingest_cmd(ctx, paths, move_to, by, workers, as_json):
+    """File scans (PDF stacks, JPEG/PNG/TIFF, phone photos; files or folders) by their page codes."""
+    ws = workspace(ctx)
+    progress = None
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("读取扫描页", total=None)
+
+        def progress(stage, done, total):
+            bar.update(task, completed=done, total=total)
+    try:
+        job = run_ingest(ws, paths, move_to=move_to, by=by, workers=workers, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    report = job.report()
+    if as_json:
+        emit_json(report)
+    else:
+        _print(report)
+    for r in report["refused"]:
+        click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+    if report["refused"]:
+        ctx.exit(2)
+
+
+def _pages(entry) -> str:
+    return f"{entry['source']} 第{','.join(map(str, entry['source_pages']))}页"
+
+
+def _print(report) -> None:
+    click.echo(f"共 {report['pages_total']} 页")
+    for e in report["archived"]:
+        signed = {True: "已签字", False: "未签字！", None: "签字未检查"}[e["signed"]]
+        click.echo(f"归档  {e['doc_no']}  {signed}  {e['path']}  ← {_pages(e)}")
+    for e in report["duplicates"]:
+        click.echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}")
+    for e in report["incomplete"]:
+        missing = "、".join(map(str, e["missing_pages"]))
+        click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}")
+    for e in report["unmatched"]:
+        click.echo(f"未匹配 {_pages(e)}：{e['reason']}")
+    for src, dest in report.get("moved", {}).items():
+        click.echo(f"已移至 {dest}")

@@ -1,0 +1,87 @@
+"""Stage 2, rasterize: every input page as grayscale pixels (pypdfium2 for PDF, Pillow for images)."""
+from __future__ import annotations
+
+from PIL import Image, ImageOps
+
+import pypdfium2 as pdfium
+
+from .model import IngestJob, ScanPage, SourceFile
+from .preflight import open_image
+
+DPI = 150               # QR modules of our 18 mm code are ~3 px here: enough, and fast
+RETRY_DPI = 300         # second chance for a page whose code was not read at DPI
+MAX_SIDE = 2400         # a phone photo is scaled down to this for the first reading
+A4_LONG_INCH = 297 / 25.4
+
+
+def pdf_page(src: SourceFile, number: int, dpi: float = DPI, pdf: pdfium.PdfDocument | None = None
+             ) -> Image.Image:
+    """Page `number` (1-based) of a PDF input, rendered in grayscale at `dpi` (its /Rotate applied)."""
+    own = pdf is None
+    pdf = pdf or pdfium.PdfDocument(str(src.path))
+    try:
+        page = pdf[number - 1]
+        try:
+            return page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        finally:
+            page.close()
+    finally:
+        if own:
+            pdf.close()
+
+
+def image_frame(src: SourceFile, number: int) -> Image.Image:
+    """Frame `number` (1-based) of an image input, turned by its EXIF orientation (phone photos)."""
+    with open_image(src.path) as im:
+        im.seek(number - 1)
+        frame = ImageOps.exif_transpose(im) if number == 1 else im.copy()
+        frame.load()
+        return frame
+
+
+def image_dpi(image: Image.Image) -> float:
+    """The image's resolution: as recorded by the scanner, else as if the page filled it (A4)."""
+    dpi = image.info.get("dpi")
+    if dpi and float(dpi[0]) >= 50:
+        return float(dpi[0])
+    return max(image.size) / A4_LONG_INCH
+
+
+def page(src: SourceFile, number: int, pdf: pdfium.PdfDocument | None = None) -> ScanPage:
+    """One ScanPage with its working image: PDF pages at DPI, images at most MAX_SIDE pixels long."""
+    if src.kind == "pdf":
+        return ScanPage(source=src, number=number, dpi=DPI, image=pdf_page(src, number, DPI, pdf))
+    frame = image_frame(src, number)
+    dpi = image_dpi(frame)
+    gray = frame.convert("L")
+    if max(gray.size) > MAX_SIDE:
+        factor = MAX_SIDE / max(gray.size)
+        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.BILINEAR)
+        dpi *= factor
+    return ScanPage(source=src, number=number, dpi=dpi, image=gray)
+
+
+def sharper(page_: ScanPage) -> tuple[Image.Image, float] | None:
+    """The same page at a higher resolution for a second reading (None if there is none)."""
+    src = page_.source
+    if src.kind == "pdf":
+        return pdf_page(src, page_.number, RETRY_DPI), RETRY_DPI / page_.dpi
+    frame = image_frame(src, page_.number).convert("L")
+    factor = frame.width / page_.image.width
+    if factor > 1.2:
+        return frame, factor
+    return frame.resize((frame.width * 2, frame.height * 2), Image.BICUBIC), 2.0 * factor
+
+
+def run(job: IngestJob) -> IngestJob:
+    """Rasterize every page of every accepted input (single process; the pipeline uses a pool)."""
+    for src in job.sources:
+        if src.refused:
+            continue
+        pdf = pdfium.PdfDocument(str(src.path)) if src.kind == "pdf" else None
+        try:
+            job.pages.extend(page(src, n, pdf) for n in range(1, src.pages + 1))
+        finally:
+            if pdf is not None:
+                pdf.close()
+    return job
