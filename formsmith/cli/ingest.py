@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..ingest import ingest as run_ingest
 from . import cli, emit_json, json_option, workspace
 
 
@@ -20,6 +19,7 @@ from . import cli, emit_json, json_option, workspace
 @click.pass_context
 def ingest_cmd(ctx, paths, move_to, by, workers, as_json):
     """File scans (PDF stacks, JPEG/PNG/TIFF, phone photos; files or folders) by their page codes."""
+    from ..ingest import ingest as run_ingest   # imaging libraries load only for this command
     ws = workspace(ctx)
     progress = None
     bar = None

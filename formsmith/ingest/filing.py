@@ -42,7 +42,7 @@ def _image_page_pdf(page: ScanPage) -> bytes:
         frame = frame.rotate(page.turn, expand=True)
     dpi = rasterize.image_dpi(frame)
     buf = io.BytesIO()
-    frame.save(buf, format="PDF", resolution=dpi, quality=85)
+    frame.save(buf, format="PDF", resolution=dpi, quality=85, creationDate=None, modDate=None)
     return buf.getvalue()
 
 
