@@ -259,3 +259,30 @@ def test_move_to_moves_only_fully_filed_inputs(world, tmp_path):
     assert sorted(p.name for p in done.iterdir()) == [world["s"]["again"].name]
     assert sorted(p.name for p in inbox.iterdir()) == [world["s"]["missing"].name]
     assert report["moved"] == {str(inbox / world["s"]["again"].name): str(done / world["s"]["again"].name)}
+
+
+def test_watch_takes_each_stable_file_once(world, tmp_path):
+    home, run, s = world["home"], world["run"], world["s"]
+    inbox = tmp_path / "scanner"
+    inbox.mkdir()
+    shutil.copy(s["photo"], inbox / "photo.jpg")
+    shutil.copy(s["again"], inbox / "again.pdf")
+    result = run(home, "ingest", "--watch", str(inbox), "--interval", "0.05", "--settle", "0.1",
+                 "--rounds", "8", "--json")
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1                      # one batch: both files, taken once
+    report = json.loads(lines[0])
+    assert sorted(e["source"] for o, e in entries(report)) == [str(inbox / "again.pdf"), str(inbox / "photo.jpg")]
+
+
+def test_a_growing_file_is_not_taken_until_stable(tmp_path):
+    from formsmith.ingest.watch import stable_files
+    f = tmp_path / "scan.pdf"
+    f.write_bytes(b"%PDF-1.7 part")
+    seen: dict = {}
+    assert stable_files(tmp_path, seen, 5.0, now=0.0) == []
+    with open(f, "ab") as fh:
+        fh.write(b" more")
+    assert stable_files(tmp_path, seen, 5.0, now=4.0) == []      # changed: clock restarts
+    assert stable_files(tmp_path, seen, 5.0, now=8.0) == []      # 4 s stable only
+    assert stable_files(tmp_path, seen, 5.0, now=9.5) == [f]

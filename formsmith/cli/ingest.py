@@ -1,24 +1,55 @@
 """`formsmith ingest`: file scanned signed copies back into the archive."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
+from ..errors import InputError
 from . import cli, emit_json, json_option, workspace
 
 
 @cli.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--move-to", type=click.Path(file_okay=False, path_type=Path),
               help="Move each input whose every page was filed into this folder.")
 @click.option("--by", help="Who files them (default: the workspace clerk).")
 @click.option("--workers", type=int, help="Processes reading pages (default: one per core).")
+@click.option("--watch", "watch_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Keep polling this scanner folder; ingest each file once its size is stable.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="--watch: seconds between polls.")
+@click.option("--settle", type=float, default=5.0, show_default=True,
+              help="--watch: seconds a file's size must stay unchanged before it is taken.")
+@click.option("--rounds", type=int, hidden=True, help="--watch: stop after this many polls (tests).")
 @json_option
 @click.pass_context
-def ingest_cmd(ctx, paths, move_to, by, workers, as_json):
+def ingest_cmd(ctx, paths, move_to, by, workers, watch_dir, interval, settle, rounds, as_json):
     """File scans (PDF stacks, JPEG/PNG/TIFF, phone photos; files or folders) by their page codes."""
+    if bool(paths) == bool(watch_dir):
+        raise InputError("give the scans (files or folders) to ingest, or --watch FOLDER")
+    if watch_dir:
+        from ..ingest import ingest as run_ingest
+        from ..ingest.watch import watch
+        ws = workspace(ctx)
+
+        def run(files):
+            report = run_ingest(ws, files, move_to=move_to, by=by, workers=workers).report()
+            if as_json:
+                click.echo(json.dumps(report, ensure_ascii=False))   # one line per batch
+            else:
+                _print(report)
+            for r in report["refused"]:
+                click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+        if not as_json:
+            click.echo(f"watching {watch_dir} (Ctrl-C to stop)", err=True)
+        watch(ws, watch_dir, run=run, interval=interval, settle=settle, rounds=rounds)
+        return
+    ingest_one(ctx, paths, move_to, by, workers, as_json)
+
+
+def ingest_one(ctx, paths, move_to, by, workers, as_json):
     from ..ingest import ingest as run_ingest   # imaging libraries load only for this command
     ws = workspace(ctx)
     progress = None
