@@ -14,7 +14,9 @@ Measured on the same stack, alternating, `--runs` times each (median and min rep
   workspace (preflight, read with retries, split, match, signature check, filing with fsync
   and the store transaction);
 - formsmith N workers: the same with a process pool of one worker per core.
-Only numbers are printed; nothing is asserted.
+CPU seconds (this process and its workers, user + system) are printed too: on a shared,
+loaded machine they show the cost that wall time hides. Only numbers are printed; nothing is
+asserted.
 """
 from __future__ import annotations
 
@@ -97,9 +99,11 @@ def main() -> None:
         cores = os.cpu_count() or 1
         times: dict[str, list[float]] = {"baseline": [], "formsmith_1_worker": [],
                                          f"formsmith_{cores}_workers": []}
+        cpu: dict[str, list[float]] = {name: [] for name in times}
         outcome = {}
         for run in range(args.runs):
             for name in times:
+                c0 = os.times()
                 if name == "baseline":
                     t = time.perf_counter()
                     outcome["baseline_pages_with_code"] = baseline(stack)
@@ -115,21 +119,28 @@ def main() -> None:
                     outcome[name] = {k: len(rep[k]) for k in ("archived", "duplicates", "incomplete", "unmatched")}
                     outcome[name]["signed"] = sum(1 for e in rep["archived"] + rep["duplicates"] if e["signed"])
                 times[name].append(time.perf_counter() - t)
+                c1 = os.times()
+                cpu[name].append(sum(getattr(c1, k) - getattr(c0, k) for k in
+                                     ("user", "system", "children_user", "children_system")))
                 log(f"run {run + 1} {name}: {times[name][-1]:.2f} s")
         result = {"pages": args.pages, "cores": cores, "load_avg": os.getloadavg(),
                   "outcome": outcome,
                   **{name: {"median_s": round(statistics.median(v), 3), "min_s": round(min(v), 3),
                             "pages_per_s_median": round(args.pages / statistics.median(v), 1),
-                            "pages_per_s_best": round(args.pages / min(v), 1)} for name, v in times.items()}}
+                            "pages_per_s_best": round(args.pages / min(v), 1),
+                            "cpu_s_median": round(statistics.median(cpu[name]), 3),
+                            "ms_cpu_per_page": round(1000 * statistics.median(cpu[name]) / args.pages, 1)}
+                     for name, v in times.items()}}
         if args.json:
             print(json.dumps(result, indent=1))
         else:
             print(f"{args.pages}-page stack, {cores} cores, load {result['load_avg'][0]:.2f}")
-            print(f"{'':24} {'median s':>9} {'min s':>7} {'pages/s (median)':>17} {'pages/s (best)':>15}")
+            print(f"{'':24} {'median s':>9} {'min s':>7} {'pages/s (median)':>17} {'pages/s (best)':>15}"
+                  f" {'CPU s':>7} {'CPU ms/page':>12}")
             for name in times:
                 r = result[name]
                 print(f"{name:24} {r['median_s']:>9} {r['min_s']:>7} {r['pages_per_s_median']:>17} "
-                      f"{r['pages_per_s_best']:>15}")
+                      f"{r['pages_per_s_best']:>15} {r['cpu_s_median']:>7} {r['ms_cpu_per_page']:>12}")
             print("outcome:", json.dumps(outcome, ensure_ascii=False))
     finally:
         if args.keep:

@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 
 import scansim
 from formsmith import codes

@@ -9,6 +9,7 @@ of the time — run page by page in a process pool; the later stages are quick a
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -82,7 +83,10 @@ def read_all(job: IngestJob, workers: int | None = None,
             results.append(read_pages(src, numbers))
             advance(len(numbers))
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+        # fork is quickest (nothing to import again) but unsafe once threads run (a progress
+        # bar's refresh thread may hold a lock at the moment of the fork).
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        with ProcessPoolExecutor(workers, mp_context=get_context(method), initializer=_init_worker,
                                  initargs=(job.ws.root, sign)) as pool:
             futures = [pool.submit(read_pages, src, numbers) for src, numbers in tasks]
             for fut in futures:
