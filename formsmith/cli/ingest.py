@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from ..lifecycle import LABELS
 from . import cli, emit_json, json_option, workspace
 
 
@@ -82,16 +83,25 @@ def _pages(entry) -> str:
     return f"{entry['source']} 第{','.join(map(str, entry['source_pages']))}页"
 
 
+def _again(entry) -> str:
+    return "（此前已处理，未重复存档）" if entry.get("again") else ""
+
+
 def _print(report) -> None:
     click.echo(f"共 {report['pages_total']} 页")
     for e in report["archived"]:
-        signed = {True: "已签字", False: "未签字！", None: "签字未检查"}[e["signed"]]
-        click.echo(f"归档  {e['doc_no']}  {signed}  {e['path']}  ← {_pages(e)}")
+        if e["signed"] is False:
+            head = f"存档  {e['doc_no']}  未签字！文书仍为{LABELS.get(e['state'], e['state'])}"
+        else:
+            head = f"归档  {e['doc_no']}  {'已签字' if e['signed'] else '签字未检查'}"
+        click.echo(f"{head}  {e['path']}  ← {_pages(e)}{_again(e)}")
+        if e.get("note"):
+            click.echo(f"      {e['note']}")
     for e in report["duplicates"]:
-        click.echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}")
+        click.echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}{_again(e)}")
     for e in report["incomplete"]:
         missing = "、".join(map(str, e["missing_pages"]))
-        click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}")
+        click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}{_again(e)}")
     for e in report["unmatched"]:
         click.echo(f"未匹配 {_pages(e)}：{e['reason']}")
     for src, dest in report.get("moved", {}).items():
