@@ -18,6 +18,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/render_latency.py
+	$(BIN)/python bench/ingest_pages.py
 
 setup: system-packages venv
 

@@ -182,3 +182,29 @@ def test_ink_outside_the_area_and_printed_text_are_not_a_signature(letter, refer
     # The label cell 签收人（签字） is full of print: measured there, print is not ink.
     label = {**area, "x": area["x"] - 30, "w": 30}
     assert _ink(scansim.scanned(page, 2, 0.8, 60), reference, label) < signature.SIGNED_SHARE / 3
+
+
+def test_no_false_signature_across_many_scans(letter, reference):
+    """Unsigned copies turned every which way (as in a day's stack) never read as signed."""
+    import random
+    row, _, page = letter
+    area = row["sign_areas"][0]
+    rnd = random.Random(7)
+    for k in range(12):
+        scan = scansim.scanned(page, rnd.uniform(-3, 3), 0.6, 60)
+        if k % 3 == 2:
+            scan = scan.rotate(180)
+        gray = scan.convert("L")
+        (_, _, corners, _), = readcodes._found(gray)
+        share = signature.ink_share(gray, corners, reference, area, scale=1.0)
+        assert share < signature.SIGNED_SHARE / 3, (k, share)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_phone_photo_of_unknown_scale(letter, reference, signed):
+    row, _, page = letter
+    area = row["sign_areas"][0]
+    paper = scansim.sign(page, area) if signed else page
+    photo = scansim.scanned(paper, -2.2, 1.2, 70)
+    photo = photo.resize((round(photo.width * 1.37), round(photo.height * 1.37)), Image.BICUBIC)
+    assert signature.is_signed(_ink(photo, reference, area)) is signed

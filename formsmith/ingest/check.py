@@ -26,7 +26,8 @@ def page_ink(page: ScanPage, info: tuple[str, int, list[dict]] | None, root: Pat
     ref = cache[key]
     if ref is None:
         return None
-    return round(max(signature.ink_share(page.image, page.corners, ref, a) for a in areas), 4)
+    scale = page.dpi / signature.DPI if page.dpi_known else None
+    return round(max(signature.ink_share(page.image, page.corners, ref, a, scale) for a in areas), 4)
 
 
 def signature_of(scan: DocumentScan, root: Path, cache: dict) -> tuple[bool | None, float | None]:

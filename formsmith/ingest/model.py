@@ -37,6 +37,7 @@ class ScanPage:
     source: SourceFile
     number: int                               # 1-based page of the source
     dpi: float = 150.0
+    dpi_known: bool = True                    # False: a photo, its resolution only guessed
     image: Image.Image | None = None          # grayscale, as scanned (not turned)
     code: PageCode | None = None
     corners: tuple[tuple[float, float], ...] = ()

@@ -92,12 +92,13 @@ def page(src: SourceFile, number: int, pdf: pdfium.PdfDocument | None = None) ->
         return ScanPage(source=src, number=number, dpi=dpi, image=image)
     frame = image_frame(src, number)
     dpi = image_dpi(frame)
+    known = bool(frame.info.get("dpi")) and float(frame.info["dpi"][0]) >= 50
     gray = frame.convert("L")
     if max(gray.size) > MAX_SIDE:
         factor = MAX_SIDE / max(gray.size)
         gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.BILINEAR)
         dpi *= factor
-    return ScanPage(source=src, number=number, dpi=dpi, image=gray)
+    return ScanPage(source=src, number=number, dpi=dpi, dpi_known=known, image=gray)
 
 
 def sharper(page_: ScanPage) -> tuple[Image.Image, float] | None:

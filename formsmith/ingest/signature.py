@@ -20,9 +20,11 @@ DPI = 150
 DARK = 150              # gray level below which a pixel is ink or print
 MARGIN_MM = 6.0         # context around the area used to align the printed lines
 SEARCH_PX = 10          # ± shift searched after the QR-based transform (1.7 mm at 150 dpi)
+SEARCH_PX_GUESSED = 24  # … when the scale is only the QR's estimate (photos): 4 mm
 INSET_MM = 1.0          # the area's own borders are printed rules: look inside them
 SPREAD_PX = 3           # printed pixels grow by this much before they hide ink (blur, misfit)
 SIGNED_SHARE = 0.006    # this share of the area newly inked reads as a signature
+SCALE_SNAP = 0.04       # a QR-measured scale this close to the known one is taken as the known one
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,24 @@ def _count(mask: Image.Image) -> int:
     return mask.histogram()[255]
 
 
-def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict) -> float:
-    """The share of `area` (mm, page top-left origin) inked on `scan` beyond what is printed."""
+def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict,
+              scale: float | None = None) -> float:
+    """The share of `area` (mm, page top-left origin) inked on `scan` beyond what is printed.
+
+    `scale` is the scan's resolution over DPI when it is known (a scanner's PDF). The QR is
+    small, so its corners fix the rotation well but the scale only to about 1 %, which is
+    2 mm at the foot of the page; a known scale close to the QR's is used instead.
+    """
     px = DPI / 25.4
     a, b = similarity(ref.corners, scan_corners)
-    m, s = round(MARGIN_MM * px), SEARCH_PX
+    search = SEARCH_PX_GUESSED
+    if scale and abs(abs(a) / scale - 1) < SCALE_SNAP:
+        zm = sum(complex(*p) for p in ref.corners) / len(ref.corners)
+        wm = sum(complex(*p) for p in scan_corners) / len(scan_corners)
+        a = a / abs(a) * scale
+        b = wm - a * zm
+        search = SEARCH_PX
+    m, s = round(MARGIN_MM * px), search
     x0, y0 = round(area["x"] * px) - m - s, round(area["y"] * px) - m - s
     w, h = round(area["w"] * px) + 2 * (m + s), round(area["h"] * px) + 2 * (m + s)
     # Pull the scan into the issued page's frame: output (x, y) ← scan(a·(x0+x, y0+y) + b).
@@ -83,16 +98,21 @@ def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict
     ref_dark = _dark(ref.image.crop((x0, y0, x0 + w, y0 + h)))
     inner = (s, s, w - s, h - s)
     ref_inner = ref_dark.crop(inner)
-    best, shift = -1, (0, 0)
-    for step, centre in ((3, (0, 0)), (1, None)):
-        cx, cy = centre if centre is not None else shift
-        span = s if step == 3 else 2
+    # Coarse steps over thickened lines (so a thin rule cannot fall between two steps), then
+    # single pixels over the lines as they are.
+    coarse = 3 if s <= SEARCH_PX else 4
+    thick = ImageFilter.MaxFilter(2 * (coarse // 2) + 1)
+    shift = (0, 0)
+    for step, span, scan_m, ref_m in ((coarse, s, scan_dark.filter(thick), ref_inner.filter(thick)),
+                                      (1, coarse - 1, scan_dark, ref_inner)):
+        cx, cy = shift if step == 1 else (0, 0)
+        best = -1
         for dy in range(cy - span, cy + span + 1, step):
             for dx in range(cx - span, cx + span + 1, step):
                 if abs(dx) > s or abs(dy) > s:
                     continue
                 box = (s + dx, s + dy, w - s + dx, h - s + dy)
-                hit = _count(ImageChops.multiply(scan_dark.crop(box), ref_inner))
+                hit = _count(ImageChops.multiply(scan_m.crop(box), ref_m))
                 if hit > best:
                     best, shift = hit, (dx, dy)
     dx, dy = shift
