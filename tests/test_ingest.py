@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 import scansim
 from formsmith import codes
@@ -228,6 +228,9 @@ def test_phone_photo_with_exif_orientation(world):
     assert list(got) == [("archived", (1,))]
     e = got[("archived", (1,))]
     assert e["doc_no"] == world["l3"]["doc_no"] and e["signed"] is True
+    # Filed upright and at paper size (the camera's meaningless 72 dpi is not believed).
+    box = PdfReader(str(world["home"] / e["path"])).pages[0].mediabox
+    assert abs(float(box.width) - 595) < 60 and abs(float(box.height) - 842) < 85
 
 
 def test_inputs_are_never_modified(world):

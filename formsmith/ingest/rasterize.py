@@ -77,12 +77,16 @@ def image_frame(src: SourceFile, number: int) -> Image.Image:
         return frame
 
 
+def recorded_dpi(image: Image.Image) -> float | None:
+    """The resolution a scanner recorded. 72 and 96 are what cameras and editors write when
+    they know nothing, so anything under 100 dpi is taken as unknown."""
+    dpi = image.info.get("dpi")
+    return float(dpi[0]) if dpi and float(dpi[0]) >= 100 else None
+
+
 def image_dpi(image: Image.Image) -> float:
     """The image's resolution: as recorded by the scanner, else as if the page filled it (A4)."""
-    dpi = image.info.get("dpi")
-    if dpi and float(dpi[0]) >= 50:
-        return float(dpi[0])
-    return max(image.size) / A4_LONG_INCH
+    return recorded_dpi(image) or max(image.size) / A4_LONG_INCH
 
 
 def page(src: SourceFile, number: int, pdf: pdfium.PdfDocument | None = None) -> ScanPage:
@@ -92,7 +96,7 @@ def page(src: SourceFile, number: int, pdf: pdfium.PdfDocument | None = None) ->
         return ScanPage(source=src, number=number, dpi=dpi, image=image)
     frame = image_frame(src, number)
     dpi = image_dpi(frame)
-    known = bool(frame.info.get("dpi")) and float(frame.info["dpi"][0]) >= 50
+    known = recorded_dpi(frame) is not None
     gray = frame.convert("L")
     if max(gray.size) > MAX_SIDE:
         factor = MAX_SIDE / max(gray.size)
