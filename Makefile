@@ -18,6 +18,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/render_latency.py
+	$(BIN)/python bench/ingest_pages.py
 
 # The first page of every template as docs/gallery/<id>.png, and the README block showing them.
 gallery: setup

@@ -1,6 +1,7 @@
 """Issued documents in the store: find, list and move them through their life."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from . import lifecycle
@@ -24,13 +25,36 @@ def find(view: View, doc_no_or_id: str) -> dict[str, Any]:
 
 
 def list_documents(ws: Workspace, state: str | None = None, template: str | None = None,
-                   unit: str | None = None, period: str | None = None) -> list[dict[str, Any]]:
-    """Documents matching every filter given, in issuing order."""
+                   unit: str | None = None, period: str | None = None,
+                   overdue: int | None = None, today: date | None = None) -> list[dict[str, Any]]:
+    """Documents matching every filter given, in issuing order.
+
+    `overdue` N keeps documents that went out (sent or delivered) at least N days before `today`
+    and have no signed copy yet — the ones a clerk should chase.
+    """
     if state and state not in lifecycle.STATES:
         raise InputError(f"--state {state!r}: not one of {', '.join(lifecycle.STATES)}")
+    if overdue is not None and overdue < 0:
+        raise InputError(f"--overdue {overdue}: the number of days cannot be negative")
     equals = {k: v for k, v in dict(state=state, template=template, unit=unit, period=period).items() if v}
+    today = today or date.today()
+    keep = None
+    if overdue is not None:
+        def keep(d: dict[str, Any]) -> bool:
+            out = went_out_on(d)
+            return (d["state"] in lifecycle.AWAITING_SIGNATURE and out is not None
+                    and (today - out).days >= overdue)
     with ws.store.snapshot() as view:
-        return view.find("documents", **equals)
+        return view.find("documents", where=keep, **equals)
+
+
+def went_out_on(doc: dict[str, Any]) -> date | None:
+    """The day the document left the centre: its first sent (else delivered) event."""
+    for wanted in ("sent", "delivered"):
+        for ev in doc.get("events", []):
+            if ev.get("state") == wanted:
+                return datetime.fromisoformat(ev["at"]).date()
+    return None
 
 
 def mark(ws: Workspace, doc_no: str, state: str, *, by: str | None = None, note: str = "",
@@ -41,8 +65,31 @@ def mark(ws: Workspace, doc_no: str, state: str, *, by: str | None = None, note:
     with ws.store.transaction() as tx:
         doc = find(tx, doc_no)
         lifecycle.check_transition(doc["doc_no"], doc["state"], state)
-        events = doc.get("events", []) + [lifecycle.event(state, by or ws.clerk, note, tracking=tracking)]
-        changes: dict[str, Any] = {"state": state, "events": events}
-        if tracking:
-            changes["tracking"] = tracking
-        return tx.update("documents", doc["id"], changes)
+        if state == "superseded":
+            raise InputError(f"{doc['doc_no']}: a document is superseded by issuing its correction: "
+                             f"`formsmith render TEMPLATE ... --replaces {doc['doc_no']}`")
+        return tx.update("documents", doc["id"], transition(doc, state, by or ws.clerk, note,
+                                                            tracking=tracking))
+
+
+def transition(doc: dict[str, Any], state: str, by: str, note: str = "", **extra: Any) -> dict[str, Any]:
+    """The changes that move `doc` to `state` (checked) with its event; the caller writes them."""
+    lifecycle.check_transition(doc["doc_no"], doc["state"], state)
+    changes: dict[str, Any] = {"state": state,
+                               "events": doc.get("events", []) + [lifecycle.event(state, by, note, **extra)]}
+    if extra.get("tracking"):
+        changes["tracking"] = extra["tracking"]
+    return changes
+
+
+def supersede(tx: Any, old_no: str, new_doc: dict[str, Any], by: str, note: str = "") -> dict[str, Any]:
+    """Within the issuing transaction: mark `old_no` superseded by `new_doc` (doc_no, doc_id)."""
+    old = find(tx, old_no)
+    if old["doc_id"] == new_doc["doc_id"]:
+        raise InputError(f"{old['doc_no']}: a document cannot replace itself")
+    if old["template"] != new_doc["template"]:
+        raise InputError(f"--replaces {old['doc_no']}: it is a {old['template']}, not a {new_doc['template']}")
+    changes = transition(old, "superseded", by, note or f"由{new_doc['doc_no']}替代",
+                         superseded_by=new_doc["doc_no"])
+    changes["superseded_by"] = new_doc["doc_no"]
+    return tx.update("documents", old["id"], changes)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, fonts, lifecycle, numbering, rules, signing, sources
+from . import catalog, codes, documents, fonts, lifecycle, numbering, rules, signing, sources
 from .errors import InputError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -107,12 +107,14 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
                    by: str | None = None, again: bool = False, source_name: str = "",
-                   record: str | None = None) -> IssuedDocument:
+                   record: str | None = None, replaces: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The number is taken in the same store transaction that records the document, and the PDF
     is moved into place just before that transaction commits; a failure before the commit
     removes the PDF, so there is never a PDF without a record nor a number without a document.
+    `replaces` (a doc_no) issues a correction: the old document becomes superseded and points
+    to the new one, in the same transaction.
     """
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
                                        source_name=source_name, record=record)
@@ -136,9 +138,11 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     leftovers: list[Path] = []
     try:
         with ws.store.transaction() as tx:
+            replaced = documents.find(tx, replaces) if replaces else None
             if not again and unit_id and period:
                 dup = tx.find("documents", template=tpl.id, unit=unit_id, period=period,
-                              where=lambda d: d["state"] not in ACTIVE_EXCLUDED)
+                              where=lambda d: d["state"] not in ACTIVE_EXCLUDED
+                              and not (replaced and d["id"] == replaced["id"]))
                 if dup:
                     raise InputError(
                         f"unit {unit_id}: {tpl.title} for {period} was issued already as "
@@ -184,6 +188,9 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             _place(tmp, final, overwrite=out is None)
             placed = final
             by = by or ws.clerk
+            if replaced:
+                documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
+                                                             "template": tpl.id}, by)
             tx.insert("documents", {**side_rows,
                 "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                 "year": issued_on.year, "seq": seq, "template": tpl.id,
@@ -192,8 +199,11 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                 "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
                 "record": record, "versions": [], "signature_fields": sig_fields,
+                "sign_areas": list(rendered.sign_areas),
+                **({"replaces": replaced["doc_no"]} if replaced else {}),
                 "events": [lifecycle.event("generated", by, note=record_name,
-                                           sha256=digest, pages=rendered.pages)],
+                                           sha256=digest, pages=rendered.pages,
+                                           replaces=replaced["doc_no"] if replaced else None)],
             })
     except BaseException:
         for leftover in (tmp, placed, *leftovers):

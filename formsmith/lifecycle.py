@@ -13,6 +13,8 @@ MAIN_STATES = ("generated", "printed", "sent", "delivered", "signed", "archived"
 # points to the corrected re-issue that replaces it.
 SIDE_STATES = ("void", "superseded")
 STATES = MAIN_STATES + SIDE_STATES
+# Out of the centre, waiting for the owner's signed copy (what `docs list --overdue` chases).
+AWAITING_SIGNATURE = ("sent", "delivered")
 LABELS = {"generated": "已生成", "printed": "已打印", "sent": "已寄出", "delivered": "已送达",
           "signed": "已签收", "archived": "已归档", "void": "已作废", "superseded": "已被替代"}
 

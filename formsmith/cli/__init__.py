@@ -208,9 +208,11 @@ def templates_example(ctx, template_id):
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
 @click.option("--seal", is_flag=True, help="Also seal it with the company certificate "
               "(as `formsmith seal`): writes X.sealed.pdf beside X.pdf.")
+@click.option("--replaces", metavar="DOC_NO", help="Issue a correction of DOC_NO: the old one "
+              "becomes superseded and points to this one.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, seal, as_json):
+def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, seal, replaces, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
     if [bool(unit), bool(record_id), bool(data_file)].count(True) != 1:
         raise InputError("give exactly one of --unit UNIT, --record ID or --data FILE.json")
@@ -221,7 +223,8 @@ def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, 
     signer = seals.load_signer(ws) if seal else None  # a bad certificate stops before issuing
     doc = issuing.issue_document(ws, template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
-                                 source_name=data_file or "", record=record_id)
+                                 source_name=data_file or "", record=record_id,
+                                 replaces=replaces)
     sealed = seals.seal_document(ws, doc.doc_no, by=by, signer=signer) if seal else None
     if as_json:
         emit_json({**{k: v for k, v in doc.as_dict().items()
@@ -305,12 +308,14 @@ def docs():
 @click.option("--template")
 @click.option("--unit")
 @click.option("--period", help="YYYY-MM")
+@click.option("--overdue", type=int, metavar="DAYS",
+              help="Only documents sent or delivered at least DAYS ago with no signed copy yet.")
 @json_option
 @click.pass_context
-def docs_list(ctx, state, template, unit, period, as_json):
+def docs_list(ctx, state, template, unit, period, overdue, as_json):
     """Issued documents, filtered."""
     rows = documents.list_documents(workspace(ctx), state=state, template=template, unit=unit,
-                                    period=period)
+                                    period=period, overdue=overdue)
     rows = [{k: r.get(k) for k in documents.LIST_FIELDS} for r in rows]
     if as_json:
         emit_json(rows)
@@ -330,7 +335,8 @@ def docs_show(ctx, doc_no, as_json):
         emit_json(doc)
         return
     for key in ("doc_no", "doc_id", "title", "template", "template_version", "unit", "period",
-                "state", "pages", "path", "sha256", "docx_path", "issued_on", "tracking"):
+                "state", "pages", "path", "sha256", "docx_path", "issued_on", "tracking",
+                "replaces", "superseded_by"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
     for v in doc.get("versions", []):
@@ -340,6 +346,12 @@ def docs_show(ctx, doc_no, as_json):
     for ev in doc.get("events", []):
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))
         click.echo(f"  {ev['at']}  {ev['state']:<10} {ev['by']}  {extra}".rstrip())
+    if doc.get("versions"):
+        click.echo("scans:")
+        for v in doc["versions"]:
+            signed = {True: "signed", False: "UNSIGNED"}.get(v.get("signed"), "signature unknown")
+            click.echo(f"  {v['filed_at']}  {v['kind']:<10} {signed:<8} {v['path']}  "
+                       f"(from {v['source']} p.{','.join(map(str, v['source_pages']))})")
 
 
 @docs.command("mark")
@@ -393,6 +405,7 @@ from . import maintenance  # noqa: E402,F401  backup, restore, fsck
 from . import renovation  # noqa: E402,F401
 from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import templates_check  # noqa: E402,F401  templates check
+from . import ingest as _ingest_commands  # noqa: E402,F401
 
 
 def main() -> None:

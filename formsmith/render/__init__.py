@@ -38,6 +38,9 @@ class RenderedPdf:
     # Further files written beside the PDF, by kind (the Word engine's editable "docx");
     # issuing places each next to the final PDF with the kind as suffix and records it.
     side_files: dict[str, Path] = field(default_factory=dict)
+    # Where the signer writes (elements of class `sign-here`): dicts page (1-based), x, y, w, h
+    # in mm from the page's top-left corner. The ingest's signature check looks there.
+    sign_areas: tuple[dict, ...] = ()
 
 
 def engine_for(name: str):

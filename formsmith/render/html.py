@@ -198,4 +198,27 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         raise
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: rendering failed: {type(exc).__name__}: {exc}") from exc
-    return RenderedPdf(pages=guess, anchors=anchors)
+    return RenderedPdf(pages=guess, anchors=anchors, sign_areas=sign_areas(document))
+
+
+SIGN_CLASS = "sign-here"
+PX_TO_MM = 25.4 / 96
+
+
+def sign_areas(document) -> tuple[dict, ...]:
+    """The border boxes of elements marked `class="sign-here"`, per page, in mm."""
+    found = []
+    for number, page in enumerate(document.pages, 1):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if (element is not None and SIGN_CLASS in (element.get("class") or "").split()
+                    and box.element_tag != "::marker" and hasattr(box, "border_box_x")):
+                found.append({"page": number,
+                              **{k: round(v * PX_TO_MM, 2) for k, v in (
+                                  ("x", box.border_box_x()), ("y", box.border_box_y()),
+                                  ("w", box.border_width()), ("h", box.border_height()))}})
+                continue
+            stack.extend(getattr(box, "children", ()))
+    return tuple(sorted(found, key=lambda a: (a["page"], a["y"], a["x"])))

@@ -1,0 +1,108 @@
+"""`formsmith ingest`: file scanned signed copies back into the archive."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from ..lifecycle import LABELS
+from . import cli, emit_json, json_option, workspace
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--move-to", type=click.Path(file_okay=False, path_type=Path),
+              help="Move each input whose every page was filed into this folder.")
+@click.option("--by", help="Who files them (default: the workspace clerk).")
+@click.option("--workers", type=int, help="Processes reading pages (default: one per core).")
+@click.option("--watch", "watch_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Keep polling this scanner folder; ingest each file once its size is stable.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="--watch: seconds between polls.")
+@click.option("--settle", type=float, default=5.0, show_default=True,
+              help="--watch: seconds a file's size must stay unchanged before it is taken.")
+@click.option("--rounds", type=int, hidden=True, help="--watch: stop after this many polls (tests).")
+@json_option
+@click.pass_context
+def ingest_cmd(ctx, paths, move_to, by, workers, watch_dir, interval, settle, rounds, as_json):
+    """File scans (PDF stacks, JPEG/PNG/TIFF, phone photos; files or folders) by their page codes."""
+    if bool(paths) == bool(watch_dir):
+        raise InputError("give the scans (files or folders) to ingest, or --watch FOLDER")
+    if watch_dir:
+        from ..ingest import ingest as run_ingest
+        from ..ingest.watch import watch
+        ws = workspace(ctx)
+
+        def run(files):
+            report = run_ingest(ws, files, move_to=move_to, by=by, workers=workers).report()
+            if as_json:
+                click.echo(json.dumps(report, ensure_ascii=False))   # one line per batch
+            else:
+                _print(report)
+            for r in report["refused"]:
+                click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+        if not as_json:
+            click.echo(f"watching {watch_dir} (Ctrl-C to stop)", err=True)
+        watch(ws, watch_dir, run=run, interval=interval, settle=settle, rounds=rounds)
+        return
+    ingest_one(ctx, paths, move_to, by, workers, as_json)
+
+
+def ingest_one(ctx, paths, move_to, by, workers, as_json):
+    from ..ingest import ingest as run_ingest   # imaging libraries load only for this command
+    ws = workspace(ctx)
+    progress = None
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import Progress
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("读取扫描页", total=None)
+
+        def progress(stage, done, total):
+            bar.update(task, completed=done, total=total)
+    try:
+        job = run_ingest(ws, paths, move_to=move_to, by=by, workers=workers, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    report = job.report()
+    if as_json:
+        emit_json(report)
+    else:
+        _print(report)
+    for r in report["refused"]:
+        click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+    if report["refused"]:
+        ctx.exit(2)
+
+
+def _pages(entry) -> str:
+    return f"{entry['source']} 第{','.join(map(str, entry['source_pages']))}页"
+
+
+def _again(entry) -> str:
+    return "（此前已处理，未重复存档）" if entry.get("again") else ""
+
+
+def _print(report) -> None:
+    click.echo(f"共 {report['pages_total']} 页")
+    for e in report["archived"]:
+        if e["signed"] is False:
+            head = f"存档  {e['doc_no']}  未签字！文书仍为{LABELS.get(e['state'], e['state'])}"
+        else:
+            head = f"归档  {e['doc_no']}  {'已签字' if e['signed'] else '签字未检查'}"
+        click.echo(f"{head}  {e['path']}  ← {_pages(e)}{_again(e)}")
+        if e.get("note"):
+            click.echo(f"      {e['note']}")
+    for e in report["duplicates"]:
+        click.echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}{_again(e)}")
+    for e in report["incomplete"]:
+        missing = "、".join(map(str, e["missing_pages"]))
+        click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}{_again(e)}")
+    for e in report["unmatched"]:
+        click.echo(f"未匹配 {_pages(e)}：{e['reason']}")
+    for src, dest in report.get("moved", {}).items():
+        click.echo(f"已移至 {dest}")

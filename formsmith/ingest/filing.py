@@ -1,0 +1,209 @@
+"""Stage 7, file: each document scan as one upright PDF in the archive, recorded on its document.
+
+Layout: `archive/<year>/<template>/<doc_no>/scan-<k>.pdf` with `scan-<k>.pdf.sha256` beside it
+(sha256sum format); incomplete scans under `archive/incomplete/<year>/<template>/<doc_no>/`.
+
+Crash safety: per input file, one store transaction holds the lock while that file's scans are
+written (temp files, fsynced together, renamed) and commits last. A kill before the commit leaves at most
+files nobody recorded, which the re-run overwrites under the same names; a scan already
+recorded (same input hash, same input pages) is recognised and not filed again.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+
+from .. import lifecycle, numbering
+from ..store import fsync_dir
+from . import rasterize
+from .model import DocumentScan, IngestJob, ScanPage, SourceFile
+
+KIND_OUTCOME = {"scan": "archived", "duplicate": "duplicates", "incomplete": "incomplete"}
+
+
+def folder(ws, doc: dict, incomplete: bool) -> Path:
+    base = ws.archive_dir / "incomplete" if incomplete else ws.archive_dir
+    return base / str(doc["year"]) / doc["template"] / numbering.safe_filename(doc["doc_no"])
+
+
+def _image_page_pdf(page: ScanPage) -> bytes:
+    """One image page as a one-page PDF, turned upright, at its own resolution."""
+    frame = rasterize.image_frame(page.source, page.number)
+    if frame.mode not in ("1", "L", "RGB"):       # bilevel scans stay bilevel (small PDFs)
+        frame = frame.convert("RGB")
+    if page.turn:
+        frame = frame.rotate(page.turn, expand=True)
+    dpi = rasterize.image_dpi(frame)
+    buf = io.BytesIO()
+    frame.save(buf, format="PDF", resolution=dpi, quality=85, creationDate=None, modDate=None)
+    return buf.getvalue()
+
+
+def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
+    """The scan's pages in the document's order, each turned to read upright, as one PDF."""
+    writer = PdfWriter()
+    for page in scan.pages:
+        src = page.source
+        if src.kind == "pdf":
+            if src.path not in readers:
+                readers[src.path] = PdfReader(str(src.path))
+            added = writer.add_page(readers[src.path].pages[page.number - 1])
+            if page.turn:
+                added.rotate((360 - page.turn) % 360)
+        else:
+            added = writer.add_page(PdfReader(io.BytesIO(_image_page_pdf(page))).pages[0])
+    writer.add_metadata({"/Title": f"{scan.doc['doc_no']} 扫描件", "/Producer": "formsmith ingest"})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+class Placement:
+    """Files written under temp names, made durable together, then renamed into place.
+
+    fsync is most of the cost of filing; issued from a few threads at once the file system
+    commits them together instead of one journal commit per file.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []
+
+    def write(self, path: Path, data: bytes) -> None:
+        tmp = path.parent / f".{path.name}.{os.getpid()}.part"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        self.pending.append((tmp, path))
+
+    def commit(self) -> None:
+        def sync(path: Path) -> None:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(sync, [tmp for tmp, _ in self.pending]))
+        for tmp, final in self.pending:
+            os.replace(tmp, final)
+        for directory in {final.parent for _, final in self.pending}:
+            fsync_dir(directory)
+        self.pending.clear()
+
+
+def _clear_parts(directory: Path) -> None:
+    """Temp files of a killed run (we hold the store lock: no other ingest is writing here)."""
+    for part in directory.glob(".*.part"):
+        part.unlink(missing_ok=True)
+
+
+def _kind(scan: DocumentScan, doc: dict) -> str:
+    if scan.missing_pages:
+        return "incomplete"
+    filed = [v for v in doc.get("versions", []) if v["kind"] == "scan"]
+    if filed and (doc["state"] == "archived" or not scan.signed):
+        return "duplicate"
+    return "scan"
+
+
+def _changes(doc: dict, scan: DocumentScan, kind: str, version: dict, by: str) -> dict[str, Any]:
+    """The documents-row changes: the new version, and the state moves a signed scan makes."""
+    changes: dict[str, Any] = {"versions": doc.get("versions", []) + [version]}
+    state, events = doc["state"], list(doc.get("events", []))
+    where = version["path"]
+    if kind == "scan" and scan.signed is not False and state in lifecycle.MAIN_STATES \
+            and state != "archived":
+        if scan.signed and "signed" in lifecycle.allowed_next(state):
+            events.append(lifecycle.event("signed", by, "扫描件签字处识别到笔迹", scan=where))
+            state = "signed"
+        lifecycle.check_transition(doc["doc_no"], state, "archived")
+        note = "扫描件已归档" + ("" if scan.signed else "（未检查签字：文书未记录签字区）")
+        events.append(lifecycle.event("archived", by, note, scan=where))
+        state = "archived"
+    else:
+        note = {"incomplete": f"收到不完整的扫描件，缺第{'、'.join(map(str, scan.missing_pages))}页",
+                "duplicate": "收到重复的扫描件，另存为新版本",
+                "scan": ("收到扫描件，签字处未见笔迹" if scan.signed is False
+                         else f"收到扫描件；文书状态为{lifecycle.LABELS.get(state, state)}，未改变")}[kind]
+        if kind == "scan" and state not in lifecycle.MAIN_STATES:
+            scan.reason = f"{doc['doc_no']} {lifecycle.LABELS.get(state, state)}，扫描件已存档，状态未改变"
+        events.append(lifecycle.event(state, by, note, scan=where))
+    changes.update(state=state, events=events)
+    return changes
+
+
+def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> None:
+    """File every matched scan of one input in one store transaction."""
+    ws = job.ws
+    readers: dict[Path, PdfReader] = {}
+    placement = Placement()
+    cleared: set[Path] = set()
+    with ws.store.transaction() as tx:
+        for scan in scans:
+            doc = tx.get("documents", scan.doc_id)
+            prior = next((v for v in doc.get("versions", [])
+                          if v.get("source_sha256") == src.sha256
+                          and v.get("source_pages") == scan.source_pages), None)
+            if prior is not None:
+                scan.again, scan.doc = True, doc
+                scan.outcome = KIND_OUTCOME[prior["kind"]]
+                scan.path, scan.sha256 = prior["path"], prior["sha256"]
+                continue
+            kind = _kind(scan, doc)
+            directory = folder(ws, doc, kind == "incomplete")
+            directory.mkdir(parents=True, exist_ok=True)
+            if directory not in cleared:        # once: later .part files here are ours
+                _clear_parts(directory)
+                cleared.add(directory)
+            k = 1 + sum(1 for v in doc.get("versions", []) if (v["kind"] == "incomplete") == (kind == "incomplete"))
+            target = directory / f"scan-{k}.pdf"
+            data = assemble(scan, readers)
+            digest = hashlib.sha256(data).hexdigest()
+            placement.write(target, data)
+            placement.write(target.with_name(target.name + ".sha256"), f"{digest}  {target.name}\n".encode())
+            rel = str(target.relative_to(ws.root))
+            version = {"kind": kind, "path": rel, "sha256": digest, "pages": scan.pages_expected,
+                       "pages_present": [p.code.page for p in scan.pages],
+                       "missing_pages": scan.missing_pages, "signed": scan.signed, "ink": scan.ink,
+                       "source": str(src.path), "source_sha256": src.sha256,
+                       "source_pages": scan.source_pages, "turned": [p.turn for p in scan.pages],
+                       "filed_at": lifecycle.now_iso(), "by": job.by}
+            scan.doc = tx.update("documents", doc["id"], _changes(doc, scan, kind, version, job.by))
+            scan.outcome, scan.path, scan.sha256 = KIND_OUTCOME[kind], rel, digest
+        placement.commit()          # every file durable and in place before the store commits
+
+
+def move_done(job: IngestJob, src: SourceFile) -> None:
+    """Move an input whose every page was filed (archived or duplicate) into --move-to."""
+    if job.move_to is None:
+        return
+    entries = [s for s in job.scans if s.source is src]
+    if any(p.source is src for p, _ in job.unmatched) or not entries or any(
+            s.outcome not in ("archived", "duplicates") for s in entries):
+        return
+    job.move_to.mkdir(parents=True, exist_ok=True)
+    target = job.move_to / src.path.name
+    n = 1
+    while target.exists():
+        n += 1
+        target = job.move_to / f"{src.path.stem}-{n}{src.path.suffix}"
+    shutil.move(str(src.path), str(target))
+    job.moved[str(src.path)] = str(target)
+
+
+def run(job: IngestJob) -> IngestJob:
+    for src in job.sources:
+        if src.refused:
+            continue
+        scans = [s for s in job.scans if s.source is src and s.outcome in ("", "incomplete")]
+        if scans:
+            file_source(job, src, scans)
+        move_done(job, src)
+    return job
