@@ -97,7 +97,8 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
 
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
-                   by: str | None = None, again: bool = False, source_name: str = "") -> IssuedDocument:
+                   by: str | None = None, again: bool = False, source_name: str = "",
+                   engine: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The number is taken in the same store transaction that records the document, and the PDF
@@ -120,7 +121,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             raise InputError(f"{out}: the output file name must end in .pdf")
         if not out.parent.is_dir():
             raise InputError(f"{out.parent}: no such folder")
-    engine = engine_for(tpl.engine)
+    tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
+    engine = engine_for(engine or tpl.engine)
     placed: Path | None = None
     tmp: Path | None = None
     try:

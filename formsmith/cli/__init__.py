@@ -203,9 +203,11 @@ def templates_example(ctx, template_id):
               "arrears cut-off (default today).")
 @click.option("--again", is_flag=True, help="Issue even if this unit already has one for the period.")
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
+@click.option("--engine", help="Render with this engine (html, typst) instead of the template's "
+              "default; the template must have a body file for it.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+def render(ctx, template_id, unit, data_file, out, as_of, again, by, engine, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
     if bool(unit) == bool(data_file):
         raise InputError("give exactly one of --unit UNIT or --data FILE.json")
@@ -214,7 +216,7 @@ def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
         data = _read_json(Path(data_file))
     doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
-                                 source_name=data_file or "")
+                                 source_name=data_file or "", engine=engine)
     if as_json:
         emit_json({k: v for k, v in doc.as_dict().items()
                    if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})

@@ -36,5 +36,8 @@ def engine_for(name: str):
     if name == "html":
         from . import html
         return html
+    if name == "typst":
+        from . import typst
+        return typst
     from ..errors import TemplateError
     raise TemplateError(f"no rendering engine {name!r}")

@@ -72,7 +72,7 @@ def render_html(template: Template, context: dict[str, Any]) -> str:
     """The template body filled with `context`, as an HTML string."""
     env = _environment(template.search_path)
     try:
-        return env.get_template(template.body.name).render(**context)
+        return env.get_template(template.body_for("html").name).render(**context)
     except SecurityError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
     except jinja2.TemplateNotFound as exc:

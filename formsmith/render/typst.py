@@ -1,0 +1,220 @@
+"""Typst engine: the same data contract as the HTML engine, laid out by Typst into PDF/A-3b."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import segno
+import typst
+
+from .. import codes, formats
+from ..catalog import Template
+from ..errors import RenderError, TemplateError
+from ..fonts import font_file
+from . import PdfIdentity, RenderedPdf
+
+PDF_STANDARD = "a-3b"
+QR_SIZE_MM = 18
+MAX_LAYOUTS = 3
+
+# The page furniture the engine puts around every template body: metadata, page size and
+# margins, our QR top right and the number with 第 x 页 共 y 页 at the foot of every page, the
+# attached record. The template file only lays out the letter; it cannot leave these out.
+# `fs.qr` maps a page count to the QR images (SVG) of pages 1..count; when the laid-out page
+# count is not among them no QR is drawn, the engine reads the count back from the PDF and
+# compiles once more with the right codes.
+FRAME = """\
+#let fs = json(bytes(sys.inputs.formsmith))
+#set document(title: fs.meta.title, author: fs.meta.author, description: fs.meta.subject,
+  keywords: fs.meta.keywords, date: auto)
+#set text(font: (fs.fonts.serif,), lang: "zh", region: "cn", fallback: false, size: 11pt)
+#set page(paper: "a4", margin: (top: 27mm, right: 26mm, bottom: 18mm, left: 28mm),
+  header-ascent: 4.5mm, footer-descent: 6.5mm,
+  header: context {
+    let n = str(counter(page).final().first())
+    let p = counter(page).get().first()
+    if n in fs.qr and p <= fs.qr.at(n).len() {
+      align(right + bottom, image(bytes(fs.qr.at(n).at(p - 1)), format: "svg",
+        width: %(qr)smm, alt: "formsmith page code"))
+    }
+  },
+  footer: context align(center, text(font: (fs.fonts.sans,), size: 9pt, fill: rgb("#333333"),
+    fs.meta.doc_no + "\u3000\u3000第 " + str(counter(page).get().first()) + " 页 共 "
+    + str(counter(page).final().first()) + " 页")))
+#pdf.attach("record.json", bytes(sys.inputs.record), relationship: "data",
+  mime-type: "application/json", description: fs.meta.doc_no + " 数据记录 (record)")
+#include "/%(body)s"
+""".replace("%(qr)s", str(QR_SIZE_MM))
+
+_local = threading.local()
+_PAGE_TREE = re.compile(rb"<<\s*/Type\s*/Pages\s*/Count\s+(\d+)\s*/Kids")
+
+
+# ---------------------------------------------------------------- the data contract
+
+def display(value: Any, field_type: str = "") -> Any:
+    """A typed value as the Typst template gets it: everything already formatted in Python.
+
+    money → {"value": "1084.15", "money": "1,084.15", "yen": "¥1,084.15", "words": "壹仟…",
+    "cents": 108415} (cents so a template can add amounts exactly; Typst never sees a float);
+    date → {"iso": "2025-12-01", "cn": "2025年12月1日", "month": "2025年12月"};
+    month ("2025-07") → {"iso": "2025-07", "cn": "2025年7月"}; the rest as JSON.
+    """
+    if isinstance(value, Decimal):
+        cents = int((value * 100).to_integral_exact())
+        return {"value": f"{value:.2f}", "money": formats.money(value),
+                "yen": formats.money_yen(value), "words": formats.rmb_words(value), "cents": cents}
+    if isinstance(value, date):
+        return {"iso": formats.iso_date(value), "cn": formats.cn_date(value),
+                "month": formats.cn_month(value)}
+    if field_type == "month" and isinstance(value, str):
+        return {"iso": value, "cn": formats.cn_month(value)}
+    return value
+
+
+def display_values(values: dict[str, Any], fields: Iterable = ()) -> dict[str, Any]:
+    """Every value of a template's `data` converted with `display`, guided by the schema."""
+    by_name = {f.name: f for f in fields}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        f = by_name.get(name)
+        if isinstance(value, list):
+            items = f.items if f is not None else ()
+            out[name] = [display_values(v, items) if isinstance(v, dict) else display(v)
+                         for v in value]
+        elif isinstance(value, dict):
+            out[name] = display_values(value, f.items if f is not None else ())
+        else:
+            out[name] = display(value, f.type if f is not None else "")
+    return out
+
+
+def qr_svg(payload: str) -> str:
+    """The payload as a QR code in SVG (size set by the frame), same symbol as the HTML engine."""
+    buf = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buf, kind="svg", border=2, xmldecl=False)
+    return buf.getvalue().decode("ascii")
+
+
+def inputs(template: Template, context: dict[str, Any], identity: PdfIdentity,
+           pages: int) -> dict[str, str]:
+    """The sys.inputs of one compile: the context as JSON and the record to attach."""
+    doc = dict(context.get("doc", {}))
+    doc = {k: display(v) for k, v in doc.items()}
+    fs = {
+        "data": display_values(context.get("data", {}), template.fields),
+        "company": context.get("company", {}),
+        "doc": doc,
+        "fonts": context.get("fonts") or {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"},
+        "meta": {"title": identity.title, "author": identity.author, "subject": identity.subject,
+                 "keywords": list(identity.keywords), "doc_no": identity.doc_no},
+        "qr": {str(pages): [qr_svg(codes.encode(identity.doc_id, p, pages))
+                            for p in range(1, pages + 1)]},
+    }
+    return {"formsmith": json.dumps(fs, ensure_ascii=False),
+            "record": identity.record_json.decode("utf-8")}
+
+
+# ---------------------------------------------------------------- compiling
+
+def font_dirs(fonts: dict[str, str] | None) -> tuple[str, ...]:
+    """The folders of the configured serif and sans fonts (regular and bold sit side by side)."""
+    fonts = fonts or {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"}
+    return tuple(sorted({str(Path(font_file(fonts[k])[0]).parent) for k in ("serif", "sans")}))
+
+
+def _fonts(dirs: tuple[str, ...]) -> typst.Fonts:
+    """Only the configured fonts: no system search, and never Typst's bundled Latin-only fonts."""
+    cache = _local.__dict__.setdefault("fonts", {})
+    if dirs not in cache:
+        cache[dirs] = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
+                                  font_paths=list(dirs))
+    return cache[dirs]
+
+
+def compiler(template: Template, fonts: dict[str, str] | None) -> typst.Compiler:
+    """One Compiler per template and fonts in this thread: fonts and layout caches are reused."""
+    body = template.body_for("typst")
+    root = template.folder.parent
+    dirs = font_dirs(fonts)
+    key = (str(body), dirs)
+    cache = _local.__dict__.setdefault("compilers", {})
+    if key not in cache:
+        main = FRAME.replace("%(body)s", body.relative_to(root).as_posix())
+        cache[key] = typst.Compiler(main.encode("utf-8"), root=str(root),
+                                    font_paths=_fonts(dirs), ignore_system_fonts=True)
+    return cache[key]
+
+
+def _compile(comp: typst.Compiler, template: Template, sys_inputs: dict[str, str],
+             identity: PdfIdentity) -> tuple[bytes, int]:
+    try:
+        pdf = comp.compile(sys_inputs=sys_inputs, pdf_standards=[PDF_STANDARD],
+                           timestamp=identity.created)
+        pages = page_count(pdf)
+    except typst.TypstError as exc:
+        raise TemplateError(f"template {template.id}: template.typ: {_message(exc)}") from None
+    except (RuntimeError, ValueError) as exc:
+        raise RenderError(f"template {template.id}: Typst failed: {exc}") from None
+    return pdf, pages
+
+
+def page_count(pdf: bytes) -> int:
+    """The page count of a PDF Typst wrote: its page tree root (object 1), else read by pypdf.
+
+    (typst-py cannot `query` a document compiled from in-memory source, so the count is read
+    from the output; the regular expression is only a fast path.)
+    """
+    m = _PAGE_TREE.search(pdf, 0, 4096)
+    if m:
+        return int(m.group(1))
+    from pypdf import PdfReader
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _message(exc: Exception) -> str:
+    msg = getattr(exc, "message", "") or str(exc)
+    diag = getattr(exc, "diagnostic", "") or ""
+    where = next((line.strip() for line in diag.splitlines() if "┌─" in line), "")
+    return f"{msg} {where.replace('┌─', 'at')}".strip()
+
+
+def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentity, out: Path,
+               asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None) -> RenderedPdf:
+    """Write the finished PDF/A-3b for `template` (its template.typ) filled with `context` to `out`.
+
+    The QR codes hold the page count, known only after layout: the first compile uses the
+    manifest's pages_hint; if the letter came out longer, it is compiled again with the codes
+    for the real count (the codes are the same size, so the layout does not change).
+    """
+    comp = compiler(template, fonts or context.get("fonts"))
+    guess = max(1, template.pages_hint)
+    for _ in range(MAX_LAYOUTS):
+        pdf, pages = _compile(comp, template, inputs(template, context, identity, guess), identity)
+        if pages == guess:
+            break
+        guess = pages
+    else:
+        raise RenderError(f"template {template.id}: page count does not settle "
+                          f"after {MAX_LAYOUTS} layouts")
+    Path(out).write_bytes(pdf)
+    return RenderedPdf(pages=pages)
+
+
+def render_many(template: Template, jobs: Iterable[tuple[dict[str, Any], PdfIdentity, Path]],
+                asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None
+                ) -> list[RenderedPdf]:
+    """Render many documents of one template, one PDF each, with one Compiler (fonts loaded once).
+
+    A one-page letter compiles in a few milliseconds once the Compiler is warm, so per-letter
+    files need no chunking: every letter keeps its own metadata, QR codes and attached record.
+    """
+    return [render_pdf(template, context, identity, Path(out), asset_roots, fonts)
+            for context, identity, out in jobs]
+
