@@ -77,4 +77,27 @@ def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
         "deadline": (as_of + timedelta(days=days)).isoformat(),
         "contract": ws.company.contract,
     }
+    notices = [{"date": d["date"], "way": d["title"].replace("物业服务费", ""), "doc_no": d["doc_no"]}
+               for d in _prior(ws, view, unit_id, as_of, ("payment-notice",))]
+    if notices:
+        data["prior_notices"] = notices
+    return data
+
+
+def _prior(ws: Workspace, view: View, unit_id: str, as_of: date, templates: tuple[str, ...]) -> list[dict]:
+    from .dunning import prior_demands  # dunning builds on this module
+    return prior_demands(view, ws, unit_id, as_of, templates)
+
+
+@builder("unit-legal")
+def unit_legal(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """Data of a legal notice: the arrears, and every earlier notice and letter with its delivery."""
+    data = unit_arrears(ws, view, unit_id, as_of)
+    data.pop("prior_notices", None)
+    days = int(ws.setting("dunning", "legal_deadline_days", 7))
+    data["deadline"] = (as_of + timedelta(days=days)).isoformat()
+    data["prior_demands"] = _prior(ws, view, unit_id, as_of, ("payment-notice", "dunning-letter"))
+    if not any(d.get("delivered_on") for d in data["prior_demands"]):
+        raise InputError(f"unit {unit_id}: field prior_demands: 无已妥投的催缴函，不能发法律催告函 "
+                         "(no delivered dunning letter on record)")
     return data
