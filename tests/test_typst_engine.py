@@ -70,6 +70,12 @@ def issued(home) -> dict[str, dict]:
         for engine in ("html", "typst"):
             out[f"{tid}/{engine}"] = issue(home, tid, example, engine, f"{tid}-{engine}")
     out["long/typst"] = issue(home, "dunning-letter", long_arrears(), "typst", "long")
+    with ws.store.snapshot() as view:
+        demo_letters = view.find("documents", template="dunning-letter",
+                                 where=lambda d: d["path"].startswith("output/"))
+    for k, row in enumerate(sorted(demo_letters, key=lambda d: d["seq"])[:3]):
+        out[f"demo{k}/html"] = {**row, "row": row, "path": home / row["path"]}
+        out[f"demo{k}/typst"] = issue(home, "dunning-letter", row["record"], "typst", f"demo{k}")
     return out
 
 
@@ -123,7 +129,7 @@ def test_typst_pdf_has_our_keywords_and_the_record_attached(issued, home):
 
 def test_typst_letter_says_what_the_html_letter_says(issued):
     """Same data → the same words, figures and dates on the page, whichever engine set them."""
-    for tid in TEMPLATES:
+    for tid in (*TEMPLATES, "demo0", "demo1", "demo2"):
         html, typ = issued[f"{tid}/html"], issued[f"{tid}/typst"]
         assert typ["pages"] == html["pages"], tid
 
@@ -138,6 +144,7 @@ def test_typst_letter_says_what_the_html_letter_says(issued):
                        f"合计人民币（大写）{formats.rmb_words(rec['total'])}（{formats.money_yen(rec['total'])}）"):
             assert phrase in text, (tid, phrase)
         assert ("回执" in text) == (tid != "payment-notice")
+    assert max(len(issued[f"demo{k}/typst"]["row"]["record"]["items"]) for k in range(3)) == 14
 
 
 def test_long_letter_sums_months_exactly(issued):
