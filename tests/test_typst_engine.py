@@ -195,3 +195,20 @@ def test_render_many_writes_one_pdf_per_letter(home, tmp_path):
         assert f"业主{i}号" in page_texts(out)[0]
         assert [c.doc_id for c in our_page_codes(out)[0]] == [identity.doc_id]
         assert attachment_json(out) == {"i": i}
+
+
+def test_workspace_template_uses_the_shared_typst_base_and_reads_nothing_else(home):
+    """A workspace's own Typst template imports the built-in _base; other files are out of reach."""
+    own = home / "templates" / "own-letter"
+    src = Path(__file__).resolve().parent.parent / "templates" / "dunning-letter"
+    shutil.copytree(src, own)
+    ok = cli_run(home, "render", "own-letter", "--unit", "1-2-301", "--engine", "typst", "--again",
+                 "--json")
+    assert ok.exit_code == 0, ok.output + ok.stderr
+    assert "物业服务费催缴函" in page_texts(Path(json.loads(ok.stdout)["path"]))[0]
+    body = (own / "template.typ").read_text(encoding="utf-8")
+    (own / "template.typ").write_text(body + '\n#read("/../formsmith.toml")\n', encoding="utf-8")
+    before = sorted(p.name for p in (home / "output").rglob("*.pdf"))
+    bad = cli_run(home, "render", "own-letter", "--unit", "1-2-301", "--engine", "typst", "--again")
+    assert bad.exit_code == 2 and "template.typ" in bad.stderr and "Traceback" not in bad.stderr
+    assert sorted(p.name for p in (home / "output").rglob("*.pdf")) == before
