@@ -215,7 +215,8 @@ def _compile(st: Stage, template: Template, files: dict[str, str],
         pdf = st.compile(files, identity.created)
         pages = page_count(pdf)
     except typst.TypstError as exc:
-        raise TemplateError(f"template {template.id}: template.typ: {_message(exc)}") from None
+        where = re.sub(r"\S*" + re.escape(st.root.name) + "/", "", _message(exc))
+        raise TemplateError(f"template {template.id}: template.typ: {where}") from None
     except (RuntimeError, ValueError) as exc:
         raise RenderError(f"template {template.id}: Typst failed: {exc}") from None
     return pdf, pages
