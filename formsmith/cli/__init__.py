@@ -173,9 +173,10 @@ def templates_show(ctx, template_id, as_json):
     if as_json:
         emit_json(info)
         return
-    for key in ("id", "title", "doc_type", "engine", "version", "series", "source",
+    for key in ("id", "title", "doc_type", "engine", "engines", "version", "series", "source",
                 "retention_years", "copies", "folder", "description"):
-        click.echo(f"{key}: {info[key]}")
+        value = info[key]
+        click.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
     click.echo("fields:")
     for f in t.fields:
         click.echo(f"  {f.name:<16} {f.type:<9} {'required' if f.required else 'optional':<9} {f.label}")
