@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import InputError
+from .sources import overdue_charges, rows_by_unit
 from .store import View
 from .workspace import Workspace
 
@@ -106,47 +107,32 @@ class UnitStatus:
         return docs[-1] if docs else None
 
 
-def _unpaid_by_unit(view: View, as_of: date) -> dict[str, list[dict]]:
+def _unit_docs(view: View, pol: Policy, unit_id: str, as_of: date) -> list[dict]:
+    """The unit's active dunning documents issued on or before `as_of`, oldest first."""
+    templates = {s.template for s in pol.stages}
     cut = as_of.isoformat()
-    out: dict[str, list[dict]] = {}
-    for c in view.all("charges"):
-        if not c.get("paid_on") and c["due"] < cut:
-            out.setdefault(c["unit"], []).append(c)
-    return out
-
-
-def _dunning_docs(view: View, pol: Policy, as_of: date) -> dict[str, list[dict]]:
-    templates = {s.template: s.number for s in pol.stages}
-    cut = as_of.isoformat()
-    out: dict[str, list[dict]] = {}
-    for d in view.all("documents"):
-        if d.get("template") in templates and d.get("unit") and d["state"] not in ACTIVE_EXCLUDED \
-                and d.get("issued_on", "") <= cut:
-            out.setdefault(d["unit"], []).append(d)
-    for docs in out.values():
-        docs.sort(key=lambda d: (d["issued_on"], d.get("seq", 0)))
-    return out
+    docs = [d for d in rows_by_unit(view, "documents").get(unit_id, [])
+            if d.get("template") in templates and d["state"] not in ACTIVE_EXCLUDED
+            and d.get("issued_on", "") <= cut]
+    return sorted(docs, key=lambda d: (d["issued_on"], d.get("seq", 0)))
 
 
 def statuses(view: View, pol: Policy, as_of: date, community: str | None = None,
              units: list[str] | None = None) -> list[UnitStatus]:
     """Every unit that owes money or has an escalation going, sorted by building/entrance/room."""
-    unpaid = _unpaid_by_unit(view, as_of)
-    docs = _dunning_docs(view, pol, as_of)
     stage_of = {s.template: s.number for s in pol.stages}
+    rows = [view.require("units", u, "unit") for u in units] if units is not None else view.all("units")
     out = []
-    for u in sorted(view.all("units"), key=unit_sort_key):
+    for u in sorted(rows, key=unit_sort_key):
         if community and u.get("community") != community:
             continue
-        if units is not None and u["id"] not in units:
-            continue
-        charges = unpaid.get(u["id"], [])
+        charges = overdue_charges(view, u["id"], as_of)
         if not charges:
             continue
         since = min(date.fromisoformat(c["due"]) for c in charges)
         # Documents issued before the oldest unpaid charge fell due belong to an earlier,
         # settled episode: they do not count towards this escalation.
-        episode = [d for d in docs.get(u["id"], []) if d["issued_on"] >= since.isoformat()]
+        episode = [d for d in _unit_docs(view, pol, u["id"], as_of) if d["issued_on"] >= since.isoformat()]
         st = UnitStatus(unit=u["id"], months=len({c["period"] for c in charges}),
                         total=sum((Decimal(c["amount"]) for c in charges), Decimal("0.00")),
                         since=since, documents=episode,

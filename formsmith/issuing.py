@@ -75,16 +75,24 @@ def _place(tmp: Path, final: Path, overwrite: bool) -> None:
 
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
-            as_of: date | None = None, source_name: str = "") -> tuple[catalog.Template, dict, str]:
-    """Everything that can be checked before a number is taken: (template, values, record name)."""
-    tpl = ws.catalog.get(template_id)
+            as_of: date | None = None, source_name: str = "", view=None,
+            template: catalog.Template | None = None) -> tuple[catalog.Template, dict, str]:
+    """Everything that can be checked before a number is taken: (template, values, record name).
+
+    A batch passes its own store `view` (and loaded `template`) so that many documents are
+    prepared from one snapshot.
+    """
+    tpl = template or ws.catalog.get(template_id)
     as_of = as_of or date.today()
     record_name = f"unit {unit}" if unit else (source_name or "data")
     if data is None:
         if not unit:
             raise InputError("give --unit UNIT or --data FILE.json")
-        with ws.store.snapshot() as view:
+        if view is not None:
             data = sources.build(ws, tpl, view, unit, as_of)
+        else:
+            with ws.store.snapshot() as snap:
+                data = sources.build(ws, tpl, snap, unit, as_of)
     values = catalog.validate(tpl, data, record=record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
@@ -93,6 +101,24 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
         (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]
     fonts.require_glyphs(texts, (ws.fonts["serif"], ws.fonts["sans"]), record_name)
     return tpl, values, record_name
+
+
+def document_identity(ws: Workspace, tpl: catalog.Template, values: dict, *, doc_no: str,
+                      doc_id: str, issued_on: date, record: dict, unit: str | None,
+                      now: datetime | None = None) -> tuple[PdfIdentity, dict]:
+    """What an issued PDF carries besides its body (metadata, record.json), and its template context."""
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
+                "template_version": tpl.version, "issued_on": issued_on.isoformat(), "data": record}
+    identity = PdfIdentity(
+        doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）", author=ws.company.name,
+        subject=f"{tpl.title}：{values.get('unit_address') or unit or ''}".rstrip("："),
+        keywords=(f"formsmith:{doc_id}", doc_no, tpl.id, tpl.doc_type or tpl.title),
+        record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"), created=now)
+    context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
+               "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
+                       "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+    return identity, context
 
 
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
@@ -139,20 +165,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.parent / f".{final.name}.{doc_id}.part"
-            now = datetime.now().astimezone().replace(microsecond=0)
-            attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
-                        "template_version": tpl.version, "issued_on": issued_on.isoformat(),
-                        "data": record}
-            identity = PdfIdentity(
-                doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）",
-                author=ws.company.name,
-                subject=f"{tpl.title}：{values.get('unit_address') or unit_id or ''}".rstrip("："),
-                keywords=(f"formsmith:{doc_id}", doc_no, tpl.id, tpl.doc_type or tpl.title),
-                record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"),
-                created=now)
-            context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
-                       "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
-                               "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+            identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
+                                                  issued_on=issued_on, record=record, unit=unit_id)
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
             with open(tmp, "rb+") as fh:

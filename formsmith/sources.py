@@ -1,13 +1,14 @@
 """Template data built from the store: what `render --unit` fills a template with."""
 from __future__ import annotations
 
+import weakref
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
 from .catalog import Template
 from .errors import InputError, TemplateError
-from .store import View
+from .store import Transaction, View
 from .workspace import Workspace
 
 Builder = Callable[[Workspace, View, str, date], dict[str, Any]]
@@ -37,10 +38,31 @@ def unit_address(unit: dict) -> str:
     return f"{unit['community']}{unit['building']}栋{unit['entrance']}单元{unit['room']}室"
 
 
+_BY_UNIT: "weakref.WeakKeyDictionary[View, dict[str, dict[str, list[dict]]]]" = weakref.WeakKeyDictionary()
+
+
+def rows_by_unit(view: View, table: str) -> dict[str, list[dict]]:
+    """Rows of `table` grouped by their `unit`, built once per snapshot (a batch asks for
+    thousands of units; scanning the table for each would be quadratic)."""
+    if isinstance(view, Transaction):  # rows may change within a transaction: no cache
+        index: dict[str, list[dict]] = {}
+        for row in view.all(table):
+            index.setdefault(row.get("unit"), []).append(row)
+        return index
+    per_view = _BY_UNIT.setdefault(view, {})
+    index = per_view.get(table)
+    if index is None:
+        index = per_view[table] = {}
+        for row in view.all(table):
+            index.setdefault(row.get("unit"), []).append(row)
+    return index
+
+
 def overdue_charges(view: View, unit_id: str, as_of: date) -> list[dict]:
     """Unpaid charges of `unit_id` whose due date is before `as_of`, oldest first."""
-    rows = view.find("charges", unit=unit_id,
-                     where=lambda c: not c.get("paid_on") and c["due"] < as_of.isoformat())
+    cut = as_of.isoformat()
+    rows = [c for c in rows_by_unit(view, "charges").get(unit_id, [])
+            if not c.get("paid_on") and c["due"] < cut]
     return sorted(rows, key=lambda c: (c["period"], c["item"]))
 
 

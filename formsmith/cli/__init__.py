@@ -370,6 +370,7 @@ def verify(ctx, file, as_json):
 # ---------------------------------------------------------------- command modules
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
+from . import dunning as _dunning  # noqa: E402,F401  dunning run/status, docs import-tracking
 
 
 def main() -> None:

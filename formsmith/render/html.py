@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,111 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: rendering failed: {type(exc).__name__}: {exc}") from exc
     return RenderedPdf(pages=guess)
+
+
+# ---------------------------------------------------------------- batches
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
+_TEAROFF = re.compile(r'<(\w+)(\s[^>]*?)?\sclass="receipt"')
+BATCH_CSS = ".fs-letter + .fs-letter { break-before: page; }"
+
+
+def batch_page_css(pages: list[tuple[str, str, int, int]], sans: str) -> str:
+    """Page furniture of a batch: for every page of the document (doc_no, doc_id, page, pages),
+    the number and 第 x 页 共 y 页 of ITS letter at the foot and its own QR at the top right."""
+    css = [f"@page {{ @bottom-center {{ font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }} }}"]
+    for n, (doc_no, doc_id, page, count) in enumerate(pages, 1):
+        uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, count), QR_SIZE_MM)
+        foot = f"{doc_no}　　第 {page} 页 共 {count} 页"
+        css.append(f"@page :nth({n}) {{ @top-right {{ content: url({_css_string(uri)}); "
+                   f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} "
+                   f"@bottom-center {{ content: {_css_string(foot)}; }} }}")
+    return "\n".join(css)
+
+
+def _batch_html(template: Template, jobs) -> str:
+    """All letters of a batch in one HTML document: one <section> each, each on a new page.
+
+    Every letter is filled by the same template, so the head (styles) of the first serves all;
+    the tear-off blocks (class "receipt") get ids so their pages can be found after layout.
+    """
+    head = body = None
+    parts = []
+    for i, job in enumerate(jobs):
+        text = render_html(template, job.context)
+        m = _BODY.search(text)
+        if m is None:
+            raise TemplateError(f"template {template.id}: the filled template has no <body>")
+        if head is None:
+            head = text[:m.start()].replace("</style>", BATCH_CSS + "\n</style>", 1)
+        counter = iter(range(1_000_000))
+        body = _TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
+                                       'class="receipt"', m.group(1))
+        parts.append(f'<section class="fs-letter" id="fs-l{i}">{body}</section>')
+    return f"{head}<body>{''.join(parts)}</body></html>"
+
+
+def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
+                fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
+    """The batch contract (render.render_many): many letters laid out in ONE WeasyPrint document
+    (styles parsed and fonts loaded and subset once), then cut into one PDF/A-3b per letter."""
+    from pypdf import PdfReader
+
+    from .pdfa import write_part
+    if not jobs:
+        return []
+    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots))
+    sans = (fonts or {}).get("sans", "Noto Sans CJK SC")
+    fc = font_config()
+    counts = [max(1, template.pages_hint)] * len(jobs)
+    target = Path(combined) if combined else jobs[0].out.with_name(f".{jobs[0].out.name}.batch.part")
+    try:
+        html = HTML(string=_batch_html(template, jobs), base_url=template.folder.as_uri() + "/",
+                    url_fetcher=fetcher)
+        for _ in range(MAX_LAYOUTS):
+            furniture = [(j.identity.doc_no, j.identity.doc_id, k, c)
+                         for j, c in zip(jobs, counts) for k in range(1, c + 1)]
+            sheet = CSS(string=batch_page_css(furniture, sans), url_fetcher=fetcher, font_config=fc)
+            document = html.render(font_config=fc, stylesheets=[sheet])
+            starts = {}
+            tearoffs: dict[int, list[int]] = {}
+            for p, page in enumerate(document.pages):
+                for anchor in page.anchors:
+                    if anchor.startswith("fs-l"):
+                        starts[int(anchor[4:])] = p
+                    elif anchor.startswith("fs-r"):
+                        i = int(anchor[4:].split("-")[0])
+                        tearoffs.setdefault(i, []).append(p)
+            if len(starts) != len(jobs):
+                raise RenderError(f"template {template.id}: batch layout lost letters")
+            bounds = [starts[i] for i in range(len(jobs))] + [len(document.pages)]
+            actual = [bounds[i + 1] - bounds[i] for i in range(len(jobs))]
+            if actual == counts:
+                break
+            counts = actual
+        else:
+            raise RenderError(f"template {template.id}: page counts do not settle "
+                              f"after {MAX_LAYOUTS} layouts")
+        md = document.metadata
+        md.title = f"{template.title}（批量 {len(jobs)} 份）"
+        md.generator = "formsmith"
+        md.lang = jobs[0].identity.lang
+        document.write_pdf(str(target), pdf_variant=PDF_VARIANT)
+        del document
+        reader = PdfReader(str(target))
+        results = []
+        for i, job in enumerate(jobs):
+            write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
+            results.append(RenderedPdf(pages=counts[i], tearoff_pages=tuple(
+                sorted({p - bounds[i] + 1 for p in tearoffs.get(i, [])}))))
+    except FatalURLFetchingError as exc:
+        raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
+    except (TemplateError, RenderError):
+        raise
+    except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
+        raise RenderError(f"template {template.id}: batch rendering failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if combined is None:
+            target.unlink(missing_ok=True)
+    return results
