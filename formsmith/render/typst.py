@@ -27,45 +27,73 @@ PDF_STANDARD = "a-3b"
 QR_SIZE_MM = 18
 QR_BORDER = 2
 MAX_LAYOUTS = 3
-
-# The page furniture the engine puts around every template body: metadata, page size and
-# margins, our QR top right and the number with 第 x 页 共 y 页 at the foot of every page, the
-# attached record. The template file only lays out the letter; it cannot leave these out.
-# `fs.qr` maps a page count to the QR images (SVG) of pages 1..count; when the laid-out page
-# count is not among them no QR is drawn, the engine reads the count back from the PDF and
-# compiles once more with the right codes.
-#
-# The context and the record reach Typst as two files in the compile root (INPUT_DIR): the
-# root is a private folder (see Stage), so the template reads its data the same way it reads
-# its shared pieces, and nothing else. (sys.inputs would do as well; measured in CPU time, a
-# letter costs the same ~12 ms either way.)
 INPUT_DIR = "_formsmith_input"
-FRAME = """\
-#let fs = json("/%(input)s/context.json")
-#set document(title: fs.meta.title, author: fs.meta.author, description: fs.meta.subject,
-  keywords: fs.meta.keywords, date: auto)
-#set text(font: (fs.fonts.serif,), lang: "zh", region: "cn", fallback: false, size: 11pt)
+MAIN = "_formsmith_main.typ"
+
+# The main file the engine compiles: it lays out one or many letters, each by the template's
+# `letter(ctx)` function, and puts around every page what the template cannot leave out: page
+# size and margins, our QR at the top right and the number with 第 x 页 共 y 页 at the foot
+# (both counted per letter), the document metadata and,
+# for a single document, the attached record. The inputs are files of the private compile
+# root (see Stage): letters.json (one context per letter, with `qr`: page count → the QR
+# images of pages 1..count), meta.json, fonts.json, record.json. When a letter's laid-out page
+# count is not among its QR sets no QR is drawn; the engine reads the counts back from the
+# <fs-summary> metadata and compiles again with the right codes.
+FRAME = r"""#import "/%(body)s": letter
+#let letters = json("/%(input)s/letters.json")
+#let meta = json("/%(input)s/meta.json")
+#let fonts = json("/%(input)s/fonts.json")
+#set document(title: meta.title, author: meta.author, description: meta.subject,
+  keywords: meta.keywords, date: auto)
+#set text(font: (fonts.serif,), lang: "zh", region: "cn", fallback: false, size: 11pt)
+// Which letter a page belongs to, and its page number and count within that letter, from the
+// physical pages of the letters' start and end markers (a header is laid out before anything
+// in the page body, so a page-counter reset there would come too late for it).
+#let position() = {
+  let page = here().page()
+  let (index, first) = (0, 1)
+  for start in query(<fs-start>) {
+    if start.location().page() > page { break }
+    (index, first) = (start.value, start.location().page())
+  }
+  let last = locate(label("fs-end-" + str(index))).page()
+  (letters.at(index), page - first + 1, last - first + 1)
+}
 #set page(paper: "a4", margin: (top: 27mm, right: 26mm, bottom: 18mm, left: 28mm),
   header-ascent: 4.5mm, footer-descent: 6.5mm,
   header: context {
-    let n = str(counter(page).final().first())
-    let p = counter(page).get().first()
-    if n in fs.qr and p <= fs.qr.at(n).len() {
-      align(right + bottom, image(bytes(fs.qr.at(n).at(p - 1)), format: "svg",
+    let (l, p, n) = position()
+    let codes = l.qr.at(str(n), default: ())
+    if p <= codes.len() {
+      align(right + bottom, image(bytes(codes.at(p - 1)), format: "svg",
         width: %(qr)smm, alt: "formsmith page code"))
     }
   },
-  footer: context align(center, text(font: (fs.fonts.sans,), size: 9pt, fill: rgb("#333333"),
-    fs.meta.doc_no + "\u3000\u3000第 " + str(counter(page).get().first()) + " 页 共 "
-    + str(counter(page).final().first()) + " 页")))
-#pdf.attach("record.json", read("/%(input)s/record.json", encoding: none), relationship: "data",
-  mime-type: "application/json", description: fs.meta.doc_no + " 数据记录 (record)")
-#include "/%(body)s"
+  footer: context {
+    let (l, p, n) = position()
+    align(center, text(font: (fonts.sans,), size: 9pt, fill: rgb("#333333"),
+      l.meta.doc_no + "\u{3000}\u{3000}第 " + str(p) + " 页 共 " + str(n) + " 页"))
+  })
+#if meta.attach {
+  pdf.attach("record.json", read("/%(input)s/record.json", encoding: none),
+    relationship: "data", mime-type: "application/json",
+    description: meta.doc_no + " 数据记录 (record)")
+}
+#for (i, l) in letters.enumerate() {
+  if i > 0 { pagebreak() }
+  [#metadata(i) <fs-start>]
+  letter(l)
+  [#metadata(i) #label("fs-end-" + str(i))]
+}
+#context [#metadata((
+  starts: query(<fs-start>).map(m => m.location().page()),
+  receipts: query(<fs-receipt>).map(m => m.location().page()),
+  pages: here().page(),
+)) <fs-summary>]
 """.replace("%(qr)s", str(QR_SIZE_MM)).replace("%(input)s", INPUT_DIR)
 
 _local = threading.local()
 _SVG_SIZE = re.compile(r'<svg width="(\d+)" height="(\d+)"')
-_PAGE_TREE = re.compile(rb"<<\s*/Type\s*/Pages\s*/Count\s+(\d+)\s*/Kids")
 
 
 # ---------------------------------------------------------------- the data contract
@@ -129,31 +157,28 @@ def qr_svg(payload: str) -> str:
     return buf.getvalue().decode("ascii")
 
 
-def inputs(template: Template, context: dict[str, Any], identity: PdfIdentity,
-           pages: int) -> dict[str, str]:
-    """The input files of one compile: the context as JSON and the record to attach."""
-    doc = dict(context.get("doc", {}))
-    doc = {k: display(v) for k, v in doc.items()}
-    fs = {
+def letter_input(template: Template, context: dict[str, Any], identity: PdfIdentity,
+                 pages: int) -> dict[str, Any]:
+    """One letter as the template's `letter(ctx)` gets it, with the QR codes for `pages` pages."""
+    return {
         "data": display_values(context.get("data", {}), template.fields),
         "company": context.get("company", {}),
-        "doc": doc,
-        "fonts": context.get("fonts") or {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"},
-        "meta": {"title": identity.title, "author": identity.author, "subject": identity.subject,
-                 "keywords": list(identity.keywords), "doc_no": identity.doc_no},
+        "doc": {k: display(v) for k, v in dict(context.get("doc", {})).items()},
+        "meta": {"doc_no": identity.doc_no},
         "qr": {str(pages): [qr_svg(codes.encode(identity.doc_id, p, pages))
                             for p in range(1, pages + 1)]},
     }
-    return {"context.json": json.dumps(fs, ensure_ascii=False),
-            "record.json": identity.record_json.decode("utf-8")}
 
 
 # ---------------------------------------------------------------- compiling
 
 def font_dirs(fonts: dict[str, str] | None) -> tuple[str, ...]:
     """The folders of the configured serif and sans fonts (regular and bold sit side by side)."""
-    fonts = fonts or {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"}
+    fonts = fonts or DEFAULT_FONTS
     return tuple(sorted({str(Path(font_file(fonts[k])[0]).parent) for k in ("serif", "sans")}))
+
+
+DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"}
 
 
 def _fonts(dirs: tuple[str, ...]) -> typst.Fonts:
@@ -168,13 +193,15 @@ def _fonts(dirs: tuple[str, ...]) -> typst.Fonts:
 class Stage:
     """A Compiler with its own compile root: a private temporary folder that links the template's
     folder and the shared `_` folders it may import from (first of each name wins, as in the
-    catalog's search path), plus the input folder the engine writes each letter's data into.
+    catalog's search path), plus the engine's main file and the input folder it writes each
+    compile's data into.
 
-    The template can read nothing else: not the workspace, not other templates' data. One Stage
-    per template, fonts and thread; fonts are loaded once and Typst's caches stay warm.
+    The template can read nothing else: not the workspace, not other files. One Stage per
+    template, fonts and thread; fonts are loaded once and Typst's caches stay warm.
     """
 
-    def __init__(self, template: Template, dirs: tuple[str, ...]):
+    def __init__(self, template: Template, fonts: dict[str, str]):
+        self.template = template
         self.root = Path(tempfile.mkdtemp(prefix="formsmith-typst-"))
         atexit.register(shutil.rmtree, self.root, True)
         linked = {template.id}
@@ -185,54 +212,37 @@ class Stage:
                 (self.root / shared.name).symlink_to(shared, target_is_directory=True)
         self.inputs = self.root / INPUT_DIR
         self.inputs.mkdir()
+        (self.inputs / "fonts.json").write_text(json.dumps(fonts, ensure_ascii=False), encoding="utf-8")
         body = template.body_for("typst")
-        self.main = FRAME.replace("%(body)s", f"{template.id}/{body.name}").encode("utf-8")
-        self.compiler = typst.Compiler(root=str(self.root), font_paths=_fonts(dirs),
-                                       ignore_system_fonts=True)
+        main = self.root / MAIN
+        main.write_text(FRAME.replace("%(body)s", f"{template.id}/{body.name}"), encoding="utf-8")
+        self.compiler = typst.Compiler(input=str(main), root=str(self.root),
+                                       font_paths=_fonts(font_dirs(fonts)), ignore_system_fonts=True)
 
-    def compile(self, files: dict[str, str], created) -> bytes:
+    def compile(self, files: dict[str, str], created) -> tuple[bytes, dict[str, Any]]:
+        """Write the input files, compile; the PDF and the layout summary (pages per letter)."""
         for name, text in files.items():
             (self.inputs / name).write_text(text, encoding="utf-8")
-        # The main source is given on every compile: typst-py loses an in-memory main file
-        # given to the constructor after the first compile.
-        return self.compiler.compile(input=self.main, pdf_standards=[PDF_STANDARD],
-                                     pdf_tags=False, timestamp=created)
+        try:
+            pdf = self.compiler.compile(pdf_standards=[PDF_STANDARD], pdf_tags=False,
+                                        timestamp=created)
+            summary = json.loads(self.compiler.query("<fs-summary>", field="value", one=True))
+        except typst.TypstError as exc:
+            where = re.sub(r"\S*" + re.escape(self.root.name) + "/", "", _message(exc))
+            raise TemplateError(f"template {self.template.id}: template.typ: {where}") from None
+        except (RuntimeError, ValueError) as exc:
+            raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
+        return pdf, summary
 
 
 def stage(template: Template, fonts: dict[str, str] | None) -> Stage:
     """The Stage of `template` and `fonts` in this thread, made on first use."""
-    dirs = font_dirs(fonts)
-    key = (str(template.folder), template.search_path, dirs)
+    fonts = dict(fonts or DEFAULT_FONTS)
+    key = (str(template.folder), template.search_path, tuple(sorted(fonts.items())))
     cache = _local.__dict__.setdefault("stages", {})
     if key not in cache:
-        cache[key] = Stage(template, dirs)
+        cache[key] = Stage(template, fonts)
     return cache[key]
-
-
-def _compile(st: Stage, template: Template, files: dict[str, str],
-             identity: PdfIdentity) -> tuple[bytes, int]:
-    try:
-        pdf = st.compile(files, identity.created)
-        pages = page_count(pdf)
-    except typst.TypstError as exc:
-        where = re.sub(r"\S*" + re.escape(st.root.name) + "/", "", _message(exc))
-        raise TemplateError(f"template {template.id}: template.typ: {where}") from None
-    except (RuntimeError, ValueError) as exc:
-        raise RenderError(f"template {template.id}: Typst failed: {exc}") from None
-    return pdf, pages
-
-
-def page_count(pdf: bytes) -> int:
-    """The page count of a PDF Typst wrote: its page tree root (object 1), else read by pypdf.
-
-    (typst-py cannot `query` a document compiled from in-memory source, so the count is read
-    from the output; the regular expression is only a fast path.)
-    """
-    m = _PAGE_TREE.search(pdf, 0, 4096)
-    if m:
-        return int(m.group(1))
-    from pypdf import PdfReader
-    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def _message(exc: Exception) -> str:
@@ -242,36 +252,86 @@ def _message(exc: Exception) -> str:
     return f"{msg} {where.replace('┌─', 'at')}".strip()
 
 
+def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
+            identities: list[PdfIdentity], meta: dict[str, Any], record: bytes = b""
+            ) -> tuple[bytes, list[int], list[tuple[int, ...]]]:
+    """Compile the letters until every letter's QR codes name its real page count.
+
+    Returns the PDF, each letter's page count and each letter's pages (1-based, within the
+    letter) that carry a tear-off 回执.
+    """
+    counts = [max(1, template.pages_hint)] * len(contexts)
+    files = {"meta.json": json.dumps(meta, ensure_ascii=False)}
+    if record:
+        files["record.json"] = record.decode("utf-8")
+    for _ in range(MAX_LAYOUTS):
+        files["letters.json"] = json.dumps(
+            [letter_input(template, c, i, n) for c, i, n in zip(contexts, identities, counts)],
+            ensure_ascii=False)
+        pdf, summary = st.compile(files, identities[0].created)
+        starts = summary["starts"]
+        if len(starts) != len(contexts):
+            raise RenderError(f"template {template.id}: batch layout lost letters")
+        bounds = starts + [summary["pages"] + 1]
+        actual = [bounds[k + 1] - bounds[k] for k in range(len(contexts))]
+        if actual == counts:
+            tearoffs = [tuple(sorted({p - bounds[k] + 1 for p in summary["receipts"]
+                                      if bounds[k] <= p < bounds[k + 1]}))
+                        for k in range(len(contexts))]
+            return pdf, counts, tearoffs
+        counts = actual
+    raise RenderError(f"template {template.id}: page counts do not settle after {MAX_LAYOUTS} layouts")
+
+
 def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentity, out: Path,
                asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None) -> RenderedPdf:
     """Write the finished PDF/A-3b for `template` (its template.typ) filled with `context` to `out`.
 
+    Typst writes it all itself: metadata, PDF/A, record.json attached (relationship Data).
     The QR codes hold the page count, known only after layout: the first compile uses the
-    manifest's pages_hint; if the letter came out longer, it is compiled again with the codes
-    for the real count (the codes are the same size, so the layout does not change).
+    manifest's pages_hint; a letter that came out longer is compiled again with the codes for
+    the real count (the codes are the same size, so the layout does not change).
     """
     st = stage(template, fonts or context.get("fonts"))
-    guess = max(1, template.pages_hint)
-    for _ in range(MAX_LAYOUTS):
-        pdf, pages = _compile(st, template, inputs(template, context, identity, guess), identity)
-        if pages == guess:
-            break
-        guess = pages
-    else:
-        raise RenderError(f"template {template.id}: page count does not settle "
-                          f"after {MAX_LAYOUTS} layouts")
+    meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
+            "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True}
+    pdf, counts, tearoffs = _layout(st, template, [context], [identity], meta, identity.record_json)
     Path(out).write_bytes(pdf)
-    return RenderedPdf(pages=pages)
+    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0])
 
 
-def render_many(template: Template, jobs: Iterable[tuple[dict[str, Any], PdfIdentity, Path]],
-                asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None
-                ) -> list[RenderedPdf]:
-    """Render many documents of one template, one PDF each, with one Compiler (fonts loaded once).
-
-    A one-page letter compiles in a few milliseconds once the Compiler is warm, so per-letter
-    files need no chunking: every letter keeps its own metadata, QR codes and attached record.
+def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
+                fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
+    """The batch contract (render.render_many): all letters of `jobs` laid out in ONE Typst
+    document (fonts loaded and subset once; every letter restarts the page counter and has its
+    own number, QR codes and footer), then cut into one PDF/A-3b per letter with its own
+    metadata, /ID and record.json (render/pdfa.py). `combined` gets the whole batch in job order.
     """
-    return [render_pdf(template, context, identity, Path(out), asset_roots, fonts)
-            for context, identity, out in jobs]
+    from pypdf import PdfReader
 
+    from .pdfa import write_part
+    jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
+    if not jobs:
+        return []
+    st = stage(template, fonts or jobs[0].context.get("fonts"))
+    meta = {"title": f"{template.title}（批量 {len(jobs)} 份）", "author": jobs[0].identity.author,
+            "subject": template.title, "keywords": [], "doc_no": "", "attach": False}
+    pdf, counts, tearoffs = _layout(st, template, [j.context for j in jobs],
+                                    [j.identity for j in jobs], meta)
+    target = Path(combined) if combined else None
+    if target is not None:
+        target.write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    results, first = [], 0
+    for job, n, tear in zip(jobs, counts, tearoffs):
+        write_part(reader, range(first, first + n), job.identity, Path(job.out))
+        results.append(RenderedPdf(pages=n, tearoff_pages=tear))
+        first += n
+    return results
+
+
+class _Job:
+    """A (context, identity, out) tuple seen as a RenderJob."""
+
+    def __init__(self, context, identity, out):
+        self.context, self.identity, self.out = context, identity, Path(out)
