@@ -1,11 +1,12 @@
 """Letters per second of the Typst engine's render_many against raw WeasyPrint, in the same run.
 
-Usage:  .venv/bin/python bench/typst_vs_weasyprint.py [N] [--jobs 1,2] [--no-raw] [--json]
+Usage:  .venv/bin/python bench/typst_vs_weasyprint.py [N] [--jobs 1,2] [--chunk 100] [--no-raw] [--json]
 
 Renders N (default 1000) one-page 催缴函 (dunning-letter/template.typ, the template's example
 with a different owner, address and amounts per letter) as N separate finished files: each a
 PDF/A-3b with its own number, metadata, QR code on every page and attached record, written to
-a temporary folder. `--jobs 1,2` runs it in one process and again split over two processes
+a temporary folder. Letters are laid out `--chunk` (default 100) per Typst document and cut
+into their files; each chunk's pages are also written as one print part. `--jobs 1,2` runs it in one process and again split over two processes
 (each with its own Compiler; process start-up is included). Then it runs the baseline
 `raw_weasyprint.py N` (../shared/bench, or $RAW_BENCH): N plain letters in ONE HTML document
 and ONE PDF, in one process. It prints letters/s, the ratio to the baseline and peak RSS.
@@ -77,32 +78,38 @@ def make_jobs(ws, start: int, stop: int, out_dir: Path):
     return tpl, jobs
 
 
-def worker(args: tuple[str, int, int, str]) -> tuple[int, int]:
-    """Render letters start..stop-1 in this process; returns (letters, pages)."""
+def worker(args: tuple[str, int, int, str, int]) -> tuple[int, int]:
+    """Render letters start..stop-1 in this process, `chunk` letters per Typst document (each
+    cut into one PDF per letter, and the chunk's pages written as a print part, as in a dunning
+    run); returns (letters, pages)."""
     from formsmith.render import typst as engine
     from formsmith.workspace import load_workspace
-    home, start, stop, out_dir = args
+    home, start, stop, out_dir, chunk = args
     ws = load_workspace(Path(home))
     tpl, jobs = make_jobs(ws, start, stop, Path(out_dir))
-    done = engine.render_many(tpl, jobs, fonts=ws.fonts)
-    return len(done), sum(r.pages for r in done)
+    letters = pages = 0
+    for k in range(0, len(jobs), chunk):
+        done = engine.render_many(tpl, jobs[k:k + chunk], fonts=ws.fonts,
+                                  combined=Path(out_dir) / f"print-{start + k:06d}.part.pdf")
+        letters, pages = letters + len(done), pages + sum(r.pages for r in done)
+    return letters, pages
 
 
-def run_typst(home: Path, n: int, jobs: int, out_dir: Path) -> dict:
+def run_typst(home: Path, n: int, jobs: int, out_dir: Path, chunk: int) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if jobs == 1:
-        letters, pages = worker((str(home), 0, n, str(out_dir)))
+        letters, pages = worker((str(home), 0, n, str(out_dir), chunk))
     else:
         bounds = [(n * k // jobs, n * (k + 1) // jobs) for k in range(jobs)]
         with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            parts = pool.map(worker, [(str(home), a, b, str(out_dir)) for a, b in bounds])
+            parts = pool.map(worker, [(str(home), a, b, str(out_dir), chunk) for a, b in bounds])
         letters, pages = sum(p[0] for p in parts), sum(p[1] for p in parts)
     seconds = time.perf_counter() - t0
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    files = sorted(out_dir.glob("*.pdf"))
-    return {"mode": f"typst render_many, {jobs} process{'es' if jobs > 1 else ''}",
+    files = sorted(out_dir.glob("0*.pdf"))
+    return {"mode": f"typst render_many, {jobs} process{'es' if jobs > 1 else ''}, chunk {chunk}",
             "letters": letters, "pages": pages, "seconds": round(seconds, 2),
             "letters_per_s": round(letters / seconds, 1),
             "peak_rss_mb": round(rss_self if jobs == 1 else rss_children, 0),
@@ -127,6 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", nargs="?", type=int, default=1000)
     ap.add_argument("--jobs", default="1,2", help="process counts to try, e.g. 1,2")
+    ap.add_argument("--chunk", type=int, default=100, help="letters per Typst document")
     ap.add_argument("--no-raw", action="store_true", help="skip the raw WeasyPrint baseline")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -137,7 +145,7 @@ def main() -> None:
         log(f"load before: {os.getloadavg()[0]:.2f}")
         for jobs in (int(j) for j in args.jobs.split(",")):
             log(f"typst, {args.n} letters, {jobs} process(es) …")
-            rows.append(run_typst(home, args.n, jobs, Path(tmp) / f"out-{jobs}"))
+            rows.append(run_typst(home, args.n, jobs, Path(tmp) / f"out-{jobs}", args.chunk))
         script = raw_script()
         if script and not args.no_raw:
             log(f"raw WeasyPrint baseline, {args.n} letters …")
@@ -149,10 +157,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    print(f"{'mode':42} {'letters':>7} {'pages':>6} {'s':>8} {'letters/s':>10} {'× raw':>6} {'peak MB':>8}")
+    print(f"{'mode':52} {'letters':>7} {'pages':>6} {'s':>8} {'letters/s':>10} {'× raw':>6} {'peak MB':>8}")
     for r in rows:
         ratio = "-" if r["ratio_vs_raw"] is None else f"{r['ratio_vs_raw']:.1f}"
-        print(f"{r['mode']:42} {r['letters']:>7} {r['pages']:>6} {r['seconds']:>8.2f} "
+        print(f"{r['mode']:52} {r['letters']:>7} {r['pages']:>6} {r['seconds']:>8.2f} "
               f"{r['letters_per_s']:>10.1f} {ratio:>6} {r['peak_rss_mb']:>8.0f}")
 
 
