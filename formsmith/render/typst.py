@@ -1,9 +1,9 @@
 """Typst engine: the same data contract as the HTML engine, laid out by Typst into PDF/A-3b."""
 from __future__ import annotations
 
-import atexit
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -11,6 +11,7 @@ import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from multiprocessing.util import Finalize
 from typing import Any, Iterable
 
 import segno
@@ -29,6 +30,7 @@ QR_BORDER = 2
 MAX_LAYOUTS = 3
 INPUT_DIR = "_formsmith_input"
 MAIN = "_formsmith_main.typ"
+ROOT_PREFIX = "formsmith-typst-"
 
 # The main file the engine compiles: it lays out one or many letters, each by the template's
 # `letter(ctx)` function, and puts around every page what the template cannot leave out: page
@@ -202,8 +204,12 @@ class Stage:
 
     def __init__(self, template: Template, fonts: dict[str, str]):
         self.template = template
-        self.root = Path(tempfile.mkdtemp(prefix="formsmith-typst-"))
-        atexit.register(shutil.rmtree, self.root, True)
+        _remove_stale_roots()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
+        # Removed when the Stage goes and at exit, also in a process-pool worker that ends
+        # normally (os._exit: plain atexit handlers do not run there, multiprocessing's do);
+        # the root of a killed process is removed by the next Stage made on this machine.
+        Finalize(self, shutil.rmtree, args=(str(self.root), True), exitpriority=10)
         linked = {template.id}
         (self.root / template.id).symlink_to(template.folder, target_is_directory=True)
         for shared in template.search_path[1:]:
@@ -233,6 +239,20 @@ class Stage:
         except (RuntimeError, ValueError) as exc:
             raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
         return pdf, summary
+
+
+def _remove_stale_roots() -> None:
+    """Remove compile roots left by processes that no longer run (killed, terminated pools)."""
+    for old in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
+        pid = old.name[len(ROOT_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live process
 
 
 def stage(template: Template, fonts: dict[str, str] | None) -> Stage:
