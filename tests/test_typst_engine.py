@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from formsmith import catalog, codes, formats
 from formsmith.cli import cli
-from formsmith.render import PdfIdentity
+from formsmith.render import PdfIdentity, RenderJob, render_many
 from formsmith.render import typst as typst_engine
 from formsmith.workspace import load_workspace
 from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
@@ -173,28 +173,43 @@ def test_engine_the_template_has_no_file_for_is_refused(home):
     assert load_workspace(home).catalog.get("html-only-letter").engines == ("html",)
 
 
-def test_render_many_writes_one_pdf_per_letter(home, tmp_path):
-    ws = load_workspace(home)
-    tpl = ws.catalog.get("payment-notice")
+def batch_jobs(ws, tid: str, n: int, out_dir: Path) -> tuple:
+    tpl = ws.catalog.get(tid)
     values = catalog.validate(tpl, tpl.example)
     jobs = []
-    for i in range(3):
+    for i in range(n):
         doc_id = codes.new_doc_id()
         identity = PdfIdentity(
-            doc_no=f"物通字〔2025〕{900 + i}号", doc_id=doc_id, title=f"缴费通知单 {i}", author="阳光物业",
+            doc_no=f"物通字〔2025〕{900 + i}号", doc_id=doc_id, title=f"{tpl.title} {i}", author="阳光物业",
             subject="s", keywords=(f"formsmith:{doc_id}",), record_json=b'{"i": %d}' % i,
             created=datetime(2025, 12, 1, 9, 0).astimezone())
         context = {"data": {**values, "owner_name": f"业主{i}号"}, "company": ws.company.as_dict(),
                    "fonts": ws.fonts, "doc": {"no": identity.doc_no, "id": doc_id,
                                               "issued_on": values["as_of"], "template": tpl.id,
                                               "title": tpl.title, "version": tpl.version}}
-        jobs.append((context, identity, tmp_path / f"{i}.pdf"))
-    results = typst_engine.render_many(tpl, jobs, fonts=ws.fonts)
-    assert [r.pages for r in results] == [1, 1, 1]
-    for i, (_, identity, out) in enumerate(jobs):
-        assert f"业主{i}号" in page_texts(out)[0]
-        assert [c.doc_id for c in our_page_codes(out)[0]] == [identity.doc_id]
-        assert attachment_json(out) == {"i": i}
+        jobs.append(RenderJob(context=context, identity=identity, out=out_dir / f"{tid}-{i}.pdf"))
+    return tpl, jobs
+
+
+def test_render_many_lays_out_one_document_and_cuts_one_pdfa_per_letter(home, tmp_path):
+    ws = load_workspace(home)
+    tpl, jobs = batch_jobs(ws, "payment-notice", 3, tmp_path)
+    results = render_many(typst_engine, tpl, jobs, fonts=ws.fonts, combined=tmp_path / "print.pdf")
+    assert [(r.pages, r.tearoff_pages) for r in results] == [(1, ())] * 3
+    combined = our_page_codes(tmp_path / "print.pdf")
+    assert [[c.doc_id for c in page] for page in combined] == [[j.identity.doc_id] for j in jobs]
+    for i, job in enumerate(jobs):
+        text = page_texts(job.out)[0]
+        assert f"业主{i}号" in text and f"{job.identity.doc_no}第1页共1页" in text
+        assert [(c.doc_id, c.page, c.pages) for c in our_page_codes(job.out)[0]] == [(job.identity.doc_id, 1, 1)]
+        assert attachment_json(job.out) == {"i": i}
+        assert f"formsmith:{job.identity.doc_id}" in PdfReader(str(job.out)).metadata["/Keywords"]
+        assert re.search(r'pdfaid:part(="|>)3', xmp_text(job.out))
+    # Two-page letters with the 回执 on their second page: counted per letter, not per batch.
+    tpl, jobs = batch_jobs(ws, "legal-notice", 2, tmp_path)
+    results = render_many(typst_engine, tpl, jobs, fonts=ws.fonts)
+    assert [(r.pages, r.tearoff_pages) for r in results] == [(2, (2,)), (2, (2,))]
+    assert [[(c.page, c.pages) for c in page] for page in our_page_codes(jobs[1].out)] == [[(1, 2)], [(2, 2)]]
 
 
 def test_workspace_template_uses_the_shared_typst_base_and_reads_nothing_else(home):
