@@ -222,8 +222,13 @@ class Stage:
         body = template.body_for("typst")
         main = self.root / MAIN
         main.write_text(FRAME.replace("%(body)s", f"{template.id}/{body.name}"), encoding="utf-8")
-        self.compiler = typst.Compiler(input=str(main), root=str(self.root),
-                                       font_paths=_fonts(font_dirs(fonts)), ignore_system_fonts=True)
+        found = _fonts(font_dirs(fonts))
+        missing = [fonts[k] for k in ("serif", "sans") if fonts[k] not in found.families()]
+        if missing:
+            raise RenderError(f"Typst does not find the font {' / '.join(missing)} in "
+                              f"{', '.join(font_dirs(fonts))} (it has {', '.join(found.families())})")
+        self.compiler = typst.Compiler(input=str(main), root=str(self.root), font_paths=found,
+                                       ignore_system_fonts=True)
 
     def compile(self, files: dict[str, str], created) -> tuple[bytes, dict[str, Any]]:
         """Write the input files, compile; the PDF and the layout summary (pages per letter)."""
