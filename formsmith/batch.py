@@ -36,7 +36,6 @@ from .store import fsync_dir
 from .workspace import Workspace, load_workspace
 
 PENDING = "dunning:pending"
-COMMIT_EVERY = 250            # letters recorded per store transaction (the store is one file)
 STAGING = ".dunning-staging"
 
 
@@ -172,7 +171,8 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
                 _reserve(ws, tpl, letters)
                 result.timings[f"reserve-{st.number}"] = time.perf_counter() - t1
                 _render_and_record(ws, tpl, st, letters, jobs=jobs, by=by, progress=progress,
-                                   chunk=chunk or pol.chunk, timings=result.timings)
+                                   chunk=chunk or pol.chunk, commit_every=pol.commit_every,
+                                   timings=result.timings)
                 res.issued = letters
             t2 = time.perf_counter()
             _release_unused(ws)
@@ -299,7 +299,7 @@ def _chunks(letters: list[Letter], size: int, jobs: int) -> list[list[Letter]]:
 
 def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
                        letters: list[Letter], *, jobs: int, by: str, progress: Progress | None,
-                       chunk: int, timings: dict[str, float]) -> None:
+                       chunk: int, commit_every: int, timings: dict[str, float]) -> None:
     letters.sort(key=lambda lt: lt.sort_key)
     chunks = _chunks(letters, chunk, jobs)
     staging = ws.output_dir / STAGING / f"stage-{st.number}"
@@ -328,7 +328,7 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
         done += len(group)
         if progress:
             progress(f"阶段{st.number} {st.label}", done, len(letters))
-        if len(waiting) >= COMMIT_EVERY or time.perf_counter() - last_commit > 60:
+        if len(waiting) >= commit_every or time.perf_counter() - last_commit > 60:
             t = time.perf_counter()
             _record(ws, tpl, waiting, by)
             timings["record"] += time.perf_counter() - t
