@@ -101,6 +101,7 @@ class RunResult:
         out["skipped"] = [{"unit": u, "problem": p} for u, p in self.skipped]
         if self.planned:
             out["planned"] = {str(k): v for k, v in self.planned.items()}
+        out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return out
 
 
@@ -317,9 +318,11 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     timings.setdefault("record", 0.0)
     t_render = time.perf_counter()
 
-    def finished(group: list[Letter], outcome: list[dict]) -> None:
+    def finished(group: list[Letter], outcome: dict) -> None:
         nonlocal done, last_commit
-        for lt, out in zip(group, outcome):
+        for k, v in outcome["stats"].items():
+            timings[f"worker.{k}"] = timings.get(f"worker.{k}", 0.0) + v
+        for lt, out in zip(group, outcome["letters"]):
             lt.pages, lt.sha256, lt.tearoff_pages = out["pages"], out["sha256"], tuple(out["tearoff_pages"])
             final = ws.root / lt.path
             os.replace(_part_path(final, lt.doc_id), final)
@@ -374,9 +377,13 @@ def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:
 _WORKER_WS: dict[str, Workspace] = {}
 
 
-def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> list[dict]:
-    """In a worker: render one chunk of letters to their `.part` files (fsynced), return for
-    each its pages, tear-off pages and SHA-256. Also writes the chunk's pages to `combined`."""
+def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
+    """In a worker: render one chunk of letters to their `.part` files (fsynced); returns for
+    each letter its pages, tear-off pages and SHA-256, and where the time went. Also writes
+    the chunk's pages to `combined` (for the print file)."""
+    from .render import html as html_engine
+    before = dict(html_engine.BATCH_STATS)
+    t0 = time.perf_counter()
     ws = _WORKER_WS.get(root) or _WORKER_WS.setdefault(root, load_workspace(Path(root)))
     tpl = _with_engine(ws.catalog.get(template_id), engine)
     jobs = [RenderJob(context=c, identity=i, out=Path(p)) for c, i, p in specs]
@@ -394,7 +401,9 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
                         "sha256": issuing.sha256_file(job.out)})
         Path(combined).with_suffix(".json").write_text(json.dumps(index, ensure_ascii=False),
                                                        encoding="utf-8")
-        return out
+        stats = {k: v - before.get(k, 0.0) for k, v in html_engine.BATCH_STATS.items()}
+        stats["chunk"] = time.perf_counter() - t0
+        return {"letters": out, "stats": stats}
     except BaseException:
         for job in jobs:
             job.out.unlink(missing_ok=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,10 @@ def _batch_html(template: Template, jobs) -> str:
 
 
 _PAGES_SEEN: dict[tuple, int] = {}
+# Seconds spent per step of batch rendering in this process (the benchmark reads them):
+# "layout" and "write" are WeasyPrint's own work, "furniture" (template filling, QR codes, page
+# CSS) and "split" (cutting per-letter PDF/A files) are formsmith's.
+BATCH_STATS: dict[str, float] = {"fill": 0.0, "furniture": 0.0, "layout": 0.0, "write": 0.0, "split": 0.0}
 
 
 def _shape(template: Template, context: dict[str, Any]) -> tuple:
@@ -235,13 +240,20 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     shapes = [_shape(template, j.context) for j in jobs]
     counts = [_PAGES_SEEN.get(sh, max(1, template.pages_hint)) for sh in shapes]
     target = Path(combined) if combined else jobs[0].out.with_name(f".{jobs[0].out.name}.batch.part")
+    clock = time.perf_counter
     try:
+        t = clock()
         html = HTML(string=_batch_html(template, jobs), base_url=template.folder.as_uri() + "/",
                     url_fetcher=fetcher)
+        BATCH_STATS["fill"] += clock() - t
         for _ in range(MAX_LAYOUTS):
+            t = clock()
             furniture = [(j.identity.doc_no, j.identity.doc_id, c) for j, c in zip(jobs, counts)]
             sheet = CSS(string=batch_page_css(furniture, sans), url_fetcher=fetcher, font_config=fc)
+            t2 = clock()
+            BATCH_STATS["furniture"] += t2 - t
             document = html.render(font_config=fc, stylesheets=[sheet])
+            BATCH_STATS["layout"] += clock() - t2
             owner = [_letter_of(page) for page in document.pages]
             if owner != sorted(owner) or set(owner) != set(range(len(jobs))):
                 raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
@@ -263,14 +275,18 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         md.title = f"{template.title}（批量 {len(jobs)} 份）"
         md.generator = "formsmith"
         md.lang = jobs[0].identity.lang
+        t = clock()
         document.write_pdf(str(target), pdf_variant=PDF_VARIANT)
         del document
+        t2 = clock()
+        BATCH_STATS["write"] += t2 - t
         reader = PdfReader(str(target))
         results = []
         for i, job in enumerate(jobs):
             write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
             results.append(RenderedPdf(pages=counts[i], tearoff_pages=tuple(
                 sorted({p - bounds[i] + 1 for p in tearoffs.get(i, [])}))))
+        BATCH_STATS["split"] += clock() - t2
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
     except (TemplateError, RenderError):
