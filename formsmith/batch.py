@@ -180,6 +180,7 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
             _outputs(ws, tpl, st, period, res, community)
             result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
             result.stages.append(res)
+        shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
         return result
     finally:
         run_lock.release()
@@ -222,6 +223,12 @@ def _prepare(ws: Workspace, view, tpl: catalog.Template, st: dunning.Stage, unit
     return letters
 
 
+def _staging(ws: Workspace, st: dunning.Stage) -> Path:
+    """This run's chunk PDFs of a stage (per process: a straggler of a killed run never
+    writes into the folder of the run that resumes it)."""
+    return ws.output_dir / STAGING / f"run-{os.getpid()}" / f"stage-{st.number}"
+
+
 def _final_path(ws: Workspace, template: str, year: int, doc_no: str) -> Path:
     return ws.output_dir / template / str(year) / f"{numbering.safe_filename(doc_no)}.pdf"
 
@@ -252,8 +259,8 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
     """Give every letter its number and doc id in one short transaction.
 
     Numbers reserved by a killed run and never recorded are used first: the same unit gets its
-    old number back (its half-finished file is simply replaced), others are handed to new
-    letters in order; only then are fresh numbers taken.
+    old number back (its unrecorded file is simply replaced), others are handed to new letters
+    in order; only then are fresh numbers taken.
     """
     series = ws.series_for(tpl.id, tpl.series)
     with ws.store.transaction() as tx:
@@ -264,7 +271,9 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
             old = by_unit.get((tpl.id, lt.unit, lt.period))
             issued_on = lt.values[tpl.period_field]
             if old and old["series"] == series and old["year"] == issued_on.year:
-                _assign(ws, lt, tpl, old["doc_no"], old["seq"], old["doc_id"], series, issued_on.year)
+                # Same number, fresh id: a straggler of the killed run can never write this
+                # letter's .part file, and its old file at the number's path is replaced.
+                _assign(ws, lt, tpl, old["doc_no"], old["seq"], codes.new_doc_id(), series, issued_on.year)
                 taken.add(old["doc_no"])
         free = sorted((p for p in pending if p["doc_no"] not in taken and p["series"] == series),
                       key=lambda p: (p["year"], p["seq"]))
@@ -303,7 +312,7 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
                        chunk: int, commit_every: int, timings: dict[str, float]) -> None:
     letters.sort(key=lambda lt: lt.sort_key)
     chunks = _chunks(letters, chunk, jobs)
-    staging = ws.output_dir / STAGING / f"stage-{st.number}"
+    staging = _staging(ws, st)
     staging.mkdir(parents=True, exist_ok=True)
     tasks = []
     for n, group in enumerate(chunks):
@@ -346,7 +355,8 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     else:
         import multiprocessing
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_die_with_parent) as pool:
             futures = {pool.submit(render_chunk, *task): group for group, task in zip(chunks, tasks)}
             try:
                 pending_f = set(futures)
@@ -375,6 +385,17 @@ def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:
 
 
 _WORKER_WS: dict[str, Workspace] = {}
+
+
+def _die_with_parent() -> None:
+    """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
+    orphan goes on writing letters of a run that no longer exists."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
 def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
@@ -483,7 +504,7 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
         return
     folder = stage_dir(ws, period, st)
     folder.mkdir(parents=True, exist_ok=True)
-    staging = ws.output_dir / STAGING / f"stage-{st.number}"
+    staging = _staging(ws, st)
     res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
     shutil.rmtree(staging, ignore_errors=True)
     if st.courier:
