@@ -36,7 +36,6 @@ from .store import fsync_dir
 from .workspace import Workspace, load_workspace
 
 PENDING = "dunning:pending"
-COMMIT_EVERY = 250            # letters recorded per store transaction (the store is one file)
 STAGING = ".dunning-staging"
 
 
@@ -102,6 +101,7 @@ class RunResult:
         out["skipped"] = [{"unit": u, "problem": p} for u, p in self.skipped]
         if self.planned:
             out["planned"] = {str(k): v for k, v in self.planned.items()}
+        out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return out
 
 
@@ -172,13 +172,15 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
                 _reserve(ws, tpl, letters)
                 result.timings[f"reserve-{st.number}"] = time.perf_counter() - t1
                 _render_and_record(ws, tpl, st, letters, jobs=jobs, by=by, progress=progress,
-                                   chunk=chunk or pol.chunk, timings=result.timings)
+                                   chunk=chunk or pol.chunk, commit_every=pol.commit_every,
+                                   timings=result.timings)
                 res.issued = letters
             t2 = time.perf_counter()
             _release_unused(ws)
             _outputs(ws, tpl, st, period, res, community)
             result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
             result.stages.append(res)
+        shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
         return result
     finally:
         run_lock.release()
@@ -221,6 +223,12 @@ def _prepare(ws: Workspace, view, tpl: catalog.Template, st: dunning.Stage, unit
     return letters
 
 
+def _staging(ws: Workspace, st: dunning.Stage) -> Path:
+    """This run's chunk PDFs of a stage (per process: a straggler of a killed run never
+    writes into the folder of the run that resumes it)."""
+    return ws.output_dir / STAGING / f"run-{os.getpid()}" / f"stage-{st.number}"
+
+
 def _final_path(ws: Workspace, template: str, year: int, doc_no: str) -> Path:
     return ws.output_dir / template / str(year) / f"{numbering.safe_filename(doc_no)}.pdf"
 
@@ -251,8 +259,8 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
     """Give every letter its number and doc id in one short transaction.
 
     Numbers reserved by a killed run and never recorded are used first: the same unit gets its
-    old number back (its half-finished file is simply replaced), others are handed to new
-    letters in order; only then are fresh numbers taken.
+    old number back (its unrecorded file is simply replaced), others are handed to new letters
+    in order; only then are fresh numbers taken.
     """
     series = ws.series_for(tpl.id, tpl.series)
     with ws.store.transaction() as tx:
@@ -263,7 +271,9 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
             old = by_unit.get((tpl.id, lt.unit, lt.period))
             issued_on = lt.values[tpl.period_field]
             if old and old["series"] == series and old["year"] == issued_on.year:
-                _assign(ws, lt, tpl, old["doc_no"], old["seq"], old["doc_id"], series, issued_on.year)
+                # Same number, fresh id: a straggler of the killed run can never write this
+                # letter's .part file, and its old file at the number's path is replaced.
+                _assign(ws, lt, tpl, old["doc_no"], old["seq"], codes.new_doc_id(), series, issued_on.year)
                 taken.add(old["doc_no"])
         free = sorted((p for p in pending if p["doc_no"] not in taken and p["series"] == series),
                       key=lambda p: (p["year"], p["seq"]))
@@ -299,10 +309,10 @@ def _chunks(letters: list[Letter], size: int, jobs: int) -> list[list[Letter]]:
 
 def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
                        letters: list[Letter], *, jobs: int, by: str, progress: Progress | None,
-                       chunk: int, timings: dict[str, float]) -> None:
+                       chunk: int, commit_every: int, timings: dict[str, float]) -> None:
     letters.sort(key=lambda lt: lt.sort_key)
     chunks = _chunks(letters, chunk, jobs)
-    staging = ws.output_dir / STAGING / f"stage-{st.number}"
+    staging = _staging(ws, st)
     staging.mkdir(parents=True, exist_ok=True)
     tasks = []
     for n, group in enumerate(chunks):
@@ -317,9 +327,11 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     timings.setdefault("record", 0.0)
     t_render = time.perf_counter()
 
-    def finished(group: list[Letter], outcome: list[dict]) -> None:
+    def finished(group: list[Letter], outcome: dict) -> None:
         nonlocal done, last_commit
-        for lt, out in zip(group, outcome):
+        for k, v in outcome["stats"].items():
+            timings[f"worker.{k}"] = timings.get(f"worker.{k}", 0.0) + v
+        for lt, out in zip(group, outcome["letters"]):
             lt.pages, lt.sha256, lt.tearoff_pages = out["pages"], out["sha256"], tuple(out["tearoff_pages"])
             final = ws.root / lt.path
             os.replace(_part_path(final, lt.doc_id), final)
@@ -328,7 +340,7 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
         done += len(group)
         if progress:
             progress(f"阶段{st.number} {st.label}", done, len(letters))
-        if len(waiting) >= COMMIT_EVERY or time.perf_counter() - last_commit > 60:
+        if len(waiting) >= commit_every or time.perf_counter() - last_commit > 60:
             t = time.perf_counter()
             _record(ws, tpl, waiting, by)
             timings["record"] += time.perf_counter() - t
@@ -343,7 +355,8 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     else:
         import multiprocessing
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_die_with_parent) as pool:
             futures = {pool.submit(render_chunk, *task): group for group, task in zip(chunks, tasks)}
             try:
                 pending_f = set(futures)
@@ -374,9 +387,24 @@ def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:
 _WORKER_WS: dict[str, Workspace] = {}
 
 
-def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> list[dict]:
-    """In a worker: render one chunk of letters to their `.part` files (fsynced), return for
-    each its pages, tear-off pages and SHA-256. Also writes the chunk's pages to `combined`."""
+def _die_with_parent() -> None:
+    """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
+    orphan goes on writing letters of a run that no longer exists."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
+    """In a worker: render one chunk of letters to their `.part` files (fsynced); returns for
+    each letter its pages, tear-off pages and SHA-256, and where the time went. Also writes
+    the chunk's pages to `combined` (for the print file)."""
+    from .render import html as html_engine
+    before = dict(html_engine.BATCH_STATS)
+    t0 = time.perf_counter()
     ws = _WORKER_WS.get(root) or _WORKER_WS.setdefault(root, load_workspace(Path(root)))
     tpl = _with_engine(ws.catalog.get(template_id), engine)
     jobs = [RenderJob(context=c, identity=i, out=Path(p)) for c, i, p in specs]
@@ -394,7 +422,9 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
                         "sha256": issuing.sha256_file(job.out)})
         Path(combined).with_suffix(".json").write_text(json.dumps(index, ensure_ascii=False),
                                                        encoding="utf-8")
-        return out
+        stats = {k: v - before.get(k, 0.0) for k, v in html_engine.BATCH_STATS.items()}
+        stats["chunk"] = time.perf_counter() - t0
+        return {"letters": out, "stats": stats}
     except BaseException:
         for job in jobs:
             job.out.unlink(missing_ok=True)
@@ -474,7 +504,7 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
         return
     folder = stage_dir(ws, period, st)
     folder.mkdir(parents=True, exist_ok=True)
-    staging = ws.output_dir / STAGING / f"stage-{st.number}"
+    staging = _staging(ws, st)
     res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
     shutil.rmtree(staging, ignore_errors=True)
     if st.courier:

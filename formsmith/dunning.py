@@ -39,6 +39,7 @@ class Policy:
     stages: tuple[Stage, ...]
     deadline_days: int = 15
     chunk: int = 40             # letters per HTML document in a batch render
+    commit_every: int = 250     # letters recorded per store transaction
 
     def stage(self, number: int) -> Stage:
         for s in self.stages:
@@ -50,22 +51,23 @@ class Policy:
 
 def policy(ws: Workspace) -> Policy:
     """The workspace's dunning policy; missing settings take the defaults of PROCESSES.md §4."""
-    def months(key: str, default: int) -> int:
+    def number(key: str, default: int) -> int:
         value = ws.setting("dunning", key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(f"formsmith.toml [dunning] {key}: 应为非负整数（月数），实际为 {value!r}")
+            raise InputError(f"formsmith.toml [dunning] {key}: 应为非负整数，实际为 {value!r}")
         return value
     return Policy(
         stages=(
-            Stage(1, "payment-notice", "缴费通知单", months("notice_after_months", 1),
+            Stage(1, "payment-notice", "缴费通知单", number("notice_after_months", 1),
                   courier=False, sms=True),
-            Stage(2, "dunning-letter", "催缴函", months("letter_after_notice_months", 3),
+            Stage(2, "dunning-letter", "催缴函", number("letter_after_notice_months", 3),
                   courier=True, sms=False),
-            Stage(3, "legal-notice", "法律催告函", months("legal_after_delivery_months", 6),
+            Stage(3, "legal-notice", "法律催告函", number("legal_after_delivery_months", 6),
                   courier=True, sms=False),
         ),
-        deadline_days=months("deadline_days", 15),
-        chunk=max(1, months("batch_chunk", 40)),
+        deadline_days=number("deadline_days", 15),
+        chunk=max(1, number("batch_chunk", 40)),
+        commit_every=max(1, number("commit_every", 250)),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -166,16 +167,17 @@ _TEAROFF = re.compile(r'<(\w+)(\s[^>]*?)?\sclass="receipt"')
 BATCH_CSS = ".fs-letter + .fs-letter { break-before: page; }"
 
 
-def batch_page_css(pages: list[tuple[str, str, int, int]], sans: str) -> str:
-    """Page furniture of a batch: for every page of the document (doc_no, doc_id, page, pages),
-    the number and 第 x 页 共 y 页 of ITS letter at the foot and its own QR at the top right."""
+def batch_page_css(letters: list[tuple[str, str, int]], sans: str) -> str:
+    """Page furniture of a batch: letter i is laid out on pages named `fsl<i>`; each of its
+    pages gets ITS number and 第 x 页 共 y 页 at the foot and its own QR at the top right."""
     css = [f"@page {{ @bottom-center {{ font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }} }}"]
-    for n, (doc_no, doc_id, page, count) in enumerate(pages, 1):
-        uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, count), QR_SIZE_MM)
-        foot = f"{doc_no}　　第 {page} 页 共 {count} 页"
-        css.append(f"@page :nth({n}) {{ @top-right {{ content: url({_css_string(uri)}); "
-                   f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} "
-                   f"@bottom-center {{ content: {_css_string(foot)}; }} }}")
+    for i, (doc_no, doc_id, count) in enumerate(letters):
+        for page in range(1, count + 1):
+            uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, count), QR_SIZE_MM)
+            foot = f"{doc_no}　　第 {page} 页 共 {count} 页"
+            css.append(f"@page :nth({page} of fsl{i}) {{ @top-right {{ content: url({_css_string(uri)}); "
+                       f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} "
+                       f"@bottom-center {{ content: {_css_string(foot)}; }} }}")
     return "\n".join(css)
 
 
@@ -197,8 +199,30 @@ def _batch_html(template: Template, jobs) -> str:
         counter = iter(range(1_000_000))
         body = _TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
                                        'class="receipt"', m.group(1))
-        parts.append(f'<section class="fs-letter" id="fs-l{i}">{body}</section>')
+        parts.append(f'<section class="fs-letter" style="page: fsl{i}">{body}</section>')
     return f"{head}<body>{''.join(parts)}</body></html>"
+
+
+_PAGES_SEEN: dict[tuple, int] = {}
+# Seconds spent per step of batch rendering in this process (the benchmark reads them):
+# "layout" and "write" are WeasyPrint's own work, "furniture" (template filling, QR codes, page
+# CSS) and "split" (cutting per-letter PDF/A files) are formsmith's.
+BATCH_STATS: dict[str, float] = {"fill": 0.0, "furniture": 0.0, "layout": 0.0, "write": 0.0, "split": 0.0}
+
+
+def _shape(template: Template, context: dict[str, Any]) -> tuple:
+    """What mostly decides a letter's page count: its lists and how long they are. Used only to
+    guess the count before layout (a wrong guess costs one more layout, never a wrong page)."""
+    data = context.get("data", {})
+    lists = tuple(sorted((k, len(v), len({str(sorted(x.items())[0]) for x in v if isinstance(x, dict)}))
+                         for k, v in data.items() if isinstance(v, list)))
+    return (template.id, template.version, lists)
+
+
+def _letter_of(page) -> int:
+    """Which letter of the batch a laid-out page belongs to (its named page fsl<i>)."""
+    name = page._page_box.page_type.name or ""
+    return int(name[3:]) if name.startswith("fsl") else -1
 
 
 def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
@@ -213,29 +237,34 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots))
     sans = (fonts or {}).get("sans", "Noto Sans CJK SC")
     fc = font_config()
-    counts = [max(1, template.pages_hint)] * len(jobs)
+    shapes = [_shape(template, j.context) for j in jobs]
+    counts = [_PAGES_SEEN.get(sh, max(1, template.pages_hint)) for sh in shapes]
     target = Path(combined) if combined else jobs[0].out.with_name(f".{jobs[0].out.name}.batch.part")
+    clock = time.perf_counter
     try:
+        t = clock()
         html = HTML(string=_batch_html(template, jobs), base_url=template.folder.as_uri() + "/",
                     url_fetcher=fetcher)
+        BATCH_STATS["fill"] += clock() - t
         for _ in range(MAX_LAYOUTS):
-            furniture = [(j.identity.doc_no, j.identity.doc_id, k, c)
-                         for j, c in zip(jobs, counts) for k in range(1, c + 1)]
+            t = clock()
+            furniture = [(j.identity.doc_no, j.identity.doc_id, c) for j, c in zip(jobs, counts)]
             sheet = CSS(string=batch_page_css(furniture, sans), url_fetcher=fetcher, font_config=fc)
+            t2 = clock()
+            BATCH_STATS["furniture"] += t2 - t
             document = html.render(font_config=fc, stylesheets=[sheet])
-            starts = {}
+            BATCH_STATS["layout"] += clock() - t2
+            owner = [_letter_of(page) for page in document.pages]
+            if owner != sorted(owner) or set(owner) != set(range(len(jobs))):
+                raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
             tearoffs: dict[int, list[int]] = {}
             for p, page in enumerate(document.pages):
                 for anchor in page.anchors:
-                    if anchor.startswith("fs-l"):
-                        starts[int(anchor[4:])] = p
-                    elif anchor.startswith("fs-r"):
-                        i = int(anchor[4:].split("-")[0])
-                        tearoffs.setdefault(i, []).append(p)
-            if len(starts) != len(jobs):
-                raise RenderError(f"template {template.id}: batch layout lost letters")
-            bounds = [starts[i] for i in range(len(jobs))] + [len(document.pages)]
+                    if anchor.startswith("fs-r"):
+                        tearoffs.setdefault(owner[p], []).append(p)
+            bounds = [owner.index(i) for i in range(len(jobs))] + [len(document.pages)]
             actual = [bounds[i + 1] - bounds[i] for i in range(len(jobs))]
+            _PAGES_SEEN.update(zip(shapes, actual))
             if actual == counts:
                 break
             counts = actual
@@ -246,14 +275,18 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         md.title = f"{template.title}（批量 {len(jobs)} 份）"
         md.generator = "formsmith"
         md.lang = jobs[0].identity.lang
+        t = clock()
         document.write_pdf(str(target), pdf_variant=PDF_VARIANT)
         del document
+        t2 = clock()
+        BATCH_STATS["write"] += t2 - t
         reader = PdfReader(str(target))
         results = []
         for i, job in enumerate(jobs):
             write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
             results.append(RenderedPdf(pages=counts[i], tearoff_pages=tuple(
                 sorted({p - bounds[i] + 1 for p in tearoffs.get(i, [])}))))
+        BATCH_STATS["split"] += clock() - t2
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
     except (TemplateError, RenderError):
