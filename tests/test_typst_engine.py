@@ -39,12 +39,13 @@ def issue(home: Path, template: str, data: dict, engine: str, name: str) -> dict
     return {**doc, "row": row, "path": Path(doc["path"])}
 
 
-def long_arrears() -> dict:
-    """Two fee items over 20 months: the letter runs over two pages (its pages_hint is 1)."""
+def long_arrears(months: int = 20) -> dict:
+    """Two fee items over `months` months: 20 run over two pages (the pages_hint is 1), 60 over
+    three (a second compile with the codes for the real page count)."""
     manifest = Path(__file__).resolve().parent.parent / "templates" / "dunning-letter" / "manifest.toml"
     data = dict(tomllib.loads(manifest.read_text(encoding="utf-8"))["example"])
     items = []
-    for k in range(20):
+    for k in range(months):
         year, month = 2024 + (k + 3) // 12, (k + 3) % 12 + 1
         due = f"{year}-{month:02d}-28"
         items.append({"period": f"{year}-{month:02d}", "item": "物业服务费", "amount": "216.83", "due": due})
@@ -70,6 +71,7 @@ def issued(home) -> dict[str, dict]:
         for engine in ("html", "typst"):
             out[f"{tid}/{engine}"] = issue(home, tid, example, engine, f"{tid}-{engine}")
     out["long/typst"] = issue(home, "dunning-letter", long_arrears(), "typst", "long")
+    out["longer/typst"] = issue(home, "dunning-letter", long_arrears(60), "typst", "longer")
     with ws.store.snapshot() as view:
         demo_letters = view.find("documents", template="dunning-letter",
                                  where=lambda d: d["path"].startswith("output/"))
@@ -113,7 +115,8 @@ def test_every_typst_page_carries_number_page_count_and_our_qr(issued):
             assert [(c.doc_id, c.page, c.pages) for c in found] == [(doc["doc_id"], n, doc["pages"])], key
     assert issued["long/typst"]["pages"] == 2, "the long letter outgrew its page hint"
     assert issued["dunning-letter/typst"]["pages"] == 1, "letter and 回执 share one page"
-    assert pages_seen == {1, 2}
+    assert issued["longer/typst"]["pages"] == 3
+    assert pages_seen == {1, 2, 3}
 
 
 def test_typst_pdf_has_our_keywords_and_the_record_attached(issued, home):

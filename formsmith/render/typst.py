@@ -160,15 +160,16 @@ def qr_svg(payload: str) -> str:
 
 
 def letter_input(template: Template, context: dict[str, Any], identity: PdfIdentity,
-                 pages: int) -> dict[str, Any]:
-    """One letter as the template's `letter(ctx)` gets it, with the QR codes for `pages` pages."""
+                 counts: Iterable[int]) -> dict[str, Any]:
+    """One letter as the template's `letter(ctx)` gets it, with its QR codes for each page
+    count in `counts` (the frame draws the set that matches the laid-out count)."""
     return {
         "data": display_values(context.get("data", {}), template.fields),
         "company": context.get("company", {}),
         "doc": {k: display(v) for k, v in dict(context.get("doc", {})).items()},
         "meta": {"doc_no": identity.doc_no},
-        "qr": {str(pages): [qr_svg(codes.encode(identity.doc_id, p, pages))
-                            for p in range(1, pages + 1)]},
+        "qr": {str(n): [qr_svg(codes.encode(identity.doc_id, p, n)) for p in range(1, n + 1)]
+               for n in counts},
     }
 
 
@@ -282,6 +283,8 @@ def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
             ) -> tuple[bytes, list[int], list[tuple[int, ...]]]:
     """Compile the letters until every letter's QR codes name its real page count.
 
+    Each letter gets the codes for its guessed page count and for one page more, so a letter
+    that runs one page over the manifest's pages_hint needs no second compile of its batch.
     Returns the PDF, each letter's page count and each letter's pages (1-based, within the
     letter) that carry a tear-off 回执.
     """
@@ -291,7 +294,7 @@ def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
         files["record.json"] = record.decode("utf-8")
     for _ in range(MAX_LAYOUTS):
         files["letters.json"] = json.dumps(
-            [letter_input(template, c, i, n) for c, i, n in zip(contexts, identities, counts)],
+            [letter_input(template, c, i, (n, n + 1)) for c, i, n in zip(contexts, identities, counts)],
             ensure_ascii=False)
         pdf, summary = st.compile(files, identities[0].created)
         starts = summary["starts"]
@@ -299,11 +302,11 @@ def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
             raise RenderError(f"template {template.id}: batch layout lost letters")
         bounds = starts + [summary["pages"] + 1]
         actual = [bounds[k + 1] - bounds[k] for k in range(len(contexts))]
-        if actual == counts:
+        if all(a in (n, n + 1) for a, n in zip(actual, counts)):
             tearoffs = [tuple(sorted({p - bounds[k] + 1 for p in summary["receipts"]
                                       if bounds[k] <= p < bounds[k + 1]}))
                         for k in range(len(contexts))]
-            return pdf, counts, tearoffs
+            return pdf, actual, tearoffs
         counts = actual
     raise RenderError(f"template {template.id}: page counts do not settle after {MAX_LAYOUTS} layouts")
 
@@ -313,9 +316,10 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     """Write the finished PDF/A-3b for `template` (its template.typ) filled with `context` to `out`.
 
     Typst writes it all itself: metadata, PDF/A, record.json attached (relationship Data).
-    The QR codes hold the page count, known only after layout: the first compile uses the
-    manifest's pages_hint; a letter that came out longer is compiled again with the codes for
-    the real count (the codes are the same size, so the layout does not change).
+    The QR codes hold the page count, known only after layout: the first compile carries the
+    codes for the manifest's pages_hint and one page more; a letter that came out longer still
+    is compiled again with the codes for its real count (the codes are the same size, so the
+    layout does not change).
     """
     st = stage(template, fonts or context.get("fonts"))
     meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
