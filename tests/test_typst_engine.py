@@ -230,3 +230,12 @@ def test_workspace_template_uses_the_shared_typst_base_and_reads_nothing_else(ho
     bad = cli_run(home, "render", "own-letter", "--unit", "1-2-301", "--engine", "typst", "--again")
     assert bad.exit_code == 2 and "template.typ" in bad.stderr and "Traceback" not in bad.stderr
     assert sorted(p.name for p in (home / "output").rglob("*.pdf")) == before
+
+
+def test_memory_bound_flushes_typst_caches_and_rendering_goes_on(home, tmp_path):
+    ws = load_workspace(home)
+    assert typst_engine.bound_memory(limit_mb=1e9) is False
+    assert typst_engine.bound_memory(limit_mb=0) is True   # ages out every memoised result
+    tpl, jobs = batch_jobs(ws, "payment-notice", 1, tmp_path)
+    assert [r.pages for r in render_many(typst_engine, tpl, jobs, fonts=ws.fonts)] == [1]
+    assert [c.doc_id for c in our_page_codes(jobs[0].out)[0]] == [jobs[0].identity.doc_id]

@@ -31,6 +31,7 @@ MAX_LAYOUTS = 3
 INPUT_DIR = "_formsmith_input"
 MAIN = "_formsmith_main.typ"
 ROOT_PREFIX = "formsmith-typst-"
+MEMORY_SOFT_LIMIT_MB = 320
 
 # The main file the engine compiles: it lays out one or many letters, each by the template's
 # `letter(ctx)` function, and puts around every page what the template cannot leave out: page
@@ -247,6 +248,34 @@ class Stage:
         return pdf, summary
 
 
+def _rss_mb() -> float:
+    """This process's resident memory in MB (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{os.getpid()}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def bound_memory(limit_mb: float = MEMORY_SOFT_LIMIT_MB) -> bool:
+    """Let Typst drop its memoised results when this process holds more than `limit_mb`.
+
+    Typst memoises evaluation and layout in a process-wide cache; typst-py ages it by one
+    step per compile and drops what went unused for 10 steps. A batch compile of 100 letters
+    adds ~65 MB, so ten of them would hold ~650 MB per worker. Eleven compiles of an empty
+    document (~0.1 s) age everything out; fonts stay loaded. Returns whether it flushed.
+    """
+    if _rss_mb() <= limit_mb:
+        return False
+    flush = _local.__dict__.get("flush")
+    if flush is None:
+        flush = _local.flush = typst.Compiler(font_paths=typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False))
+    for _ in range(11):
+        flush.compile(input=b"", format="svg")
+    return True
+
+
 def _remove_stale_roots() -> None:
     """Remove compile roots left by processes that no longer run (killed, terminated pools)."""
     for old in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
@@ -347,6 +376,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
             "subject": template.title, "keywords": [], "doc_no": "", "attach": False}
     pdf, counts, tearoffs = _layout(st, template, [j.context for j in jobs],
                                     [j.identity for j in jobs], meta)
+    bound_memory()
     target = Path(combined) if combined else None
     if target is not None:
         target.write_bytes(pdf)
