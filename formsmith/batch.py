@@ -146,6 +146,8 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
         if not dry_run:
             _recover(ws)
         with ws.store.snapshot() as view:
+            if community and not view.find("units", community=community):
+                raise InputError(f"--community {community}: 库中没有该小区的房屋 (no units of this community)")
             due = dunning.statuses(view, pol, as_of, community=community)
             plan: dict[int, list[Letter]] = {}
             for st in stages:
