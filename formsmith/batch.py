@@ -702,7 +702,6 @@ def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
 TRACKING_HEADERS = {
     "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),
     "waybill": ("运单号", "快递单号", "waybill", "tracking"),
-    "sent_on": ("寄出日期", "揽收日期", "sent_on"),
     "delivered_on": ("妥投日期", "签收日期", "送达日期", "delivered_on", "delivered"),
 }
 

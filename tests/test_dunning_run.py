@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -149,7 +148,6 @@ def test_unknown_community_is_refused(story, run):
 
 
 def test_print_file_starts_every_letter_on_a_front_side(story):
-    home = story["home"]
     for result, template in ((story["sept"], "dunning-letter"), (story["march"], "legal-notice")):
         print_file = next(f for f in result["print_files"] if template in f)
         texts = page_texts(Path(print_file))
