@@ -146,6 +146,8 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
         if not dry_run:
             _recover(ws)
         with ws.store.snapshot() as view:
+            if community and not view.find("units", community=community):
+                raise InputError(f"--community {community}: 库中没有该小区的房屋 (no units of this community)")
             due = dunning.statuses(view, pol, as_of, community=community)
             plan: dict[int, list[Letter]] = {}
             for st in stages:
@@ -700,7 +702,6 @@ def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
 TRACKING_HEADERS = {
     "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),
     "waybill": ("运单号", "快递单号", "waybill", "tracking"),
-    "sent_on": ("寄出日期", "揽收日期", "sent_on"),
     "delivered_on": ("妥投日期", "签收日期", "送达日期", "delivered_on", "delivered"),
 }
 

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -132,8 +131,23 @@ def test_each_letter_is_an_issued_pdfa_document_of_its_own(story, run):
     assert run(home, "verify", str(path)).exit_code == 0
 
 
-def test_print_file_starts_every_letter_on_a_front_side(story):
+def test_every_letter_of_the_run_declares_pdfa_and_embeds_its_fonts(story):
     home = story["home"]
+    docs = [d for r in ("june", "sept", "march") for d in story[r]["documents"]]
+    for d in docs:
+        path = home / d["path"]
+        assert "<pdfaid:part>3</pdfaid:part>" in xmp_text(path), d["doc_no"]
+        fonts = fonts_embedded(path)
+        assert fonts and all(fonts.values()), (d["doc_no"], fonts)
+        assert len(PdfReader(str(path)).pages) == d["pages"]
+
+
+def test_unknown_community_is_refused(story, run):
+    result = run(story["home"], "dunning", "run", "--as-of", JUNE, "--community", "月亮湾")
+    assert result.exit_code == 2 and "月亮湾" in result.stderr
+
+
+def test_print_file_starts_every_letter_on_a_front_side(story):
     for result, template in ((story["sept"], "dunning-letter"), (story["march"], "legal-notice")):
         print_file = next(f for f in result["print_files"] if template in f)
         texts = page_texts(Path(print_file))
