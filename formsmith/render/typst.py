@@ -49,18 +49,18 @@ FRAME = r"""#import "/%(body)s": letter
 #set document(title: meta.title, author: meta.author, description: meta.subject,
   keywords: meta.keywords, date: auto)
 #set text(font: (fonts.serif,), lang: "zh", region: "cn", fallback: false, size: 11pt)
-// Which letter a page belongs to, and its page number and count within that letter, from the
-// physical pages of the letters' start and end markers (a header is laid out before anything
-// in the page body, so a page-counter reset there would come too late for it).
+// Which letter a page belongs to, and its page number and count within that letter. The
+// letter counter is stepped just BEFORE the page break that starts the next letter, so a
+// page's header (laid out before anything in the page body) already sees the new letter;
+// the footer of a letter's last page comes after that step and goes back one letter. The
+// page numbers come from the letter's own start and end markers.
+#let letter-index = counter("fs-letter")
 #let position() = {
-  let page = here().page()
-  let (index, first) = (0, 1)
-  for start in query(<fs-start>) {
-    if start.location().page() > page { break }
-    (index, first) = (start.value, start.location().page())
-  }
-  let last = locate(label("fs-end-" + str(index))).page()
-  (letters.at(index), page - first + 1, last - first + 1)
+  let i = letter-index.get().first()
+  if i > 0 and locate(label("fs-start-" + str(i))).page() > here().page() { i -= 1 }
+  let first = locate(label("fs-start-" + str(i))).page()
+  let last = locate(label("fs-end-" + str(i))).page()
+  (letters.at(i), here().page() - first + 1, last - first + 1)
 }
 #set page(paper: "a4", margin: (top: 27mm, right: 26mm, bottom: 18mm, left: 28mm),
   header-ascent: 4.5mm, footer-descent: 6.5mm,
@@ -83,8 +83,12 @@ FRAME = r"""#import "/%(body)s": letter
     description: meta.doc_no + " 数据记录 (record)")
 }
 #for (i, l) in letters.enumerate() {
-  if i > 0 { pagebreak() }
+  if i > 0 {
+    letter-index.step()
+    pagebreak()
+  }
   [#metadata(i) <fs-start>]
+  [#metadata(i) #label("fs-start-" + str(i))]
   letter(l)
   [#metadata(i) #label("fs-end-" + str(i))]
 }
