@@ -67,25 +67,31 @@ def seed(home: Path, n: int) -> None:
 
 
 def tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants (from /proc), in KiB."""
+    """Memory of a process and all its descendants (from /proc), in KiB: the proportional set
+    size (Pss: shared pages split between the processes sharing them) where the kernel gives
+    it, else VmRSS."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-            pid, ppid = int(entry), int(fields["PPid"])
-            children.setdefault(ppid, []).append(pid)
-            rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-        except (OSError, ValueError, KeyError):
-            continue
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
     total, stack = 0, [root]
     while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+            try:
+                with open(f"/proc/{pid}/{name}") as fh:
+                    kb = next((int(line.split()[1]) for line in fh if line.startswith(key)), None)
+            except OSError:
+                kb = None
+            if kb is not None:
+                total += kb
+                break
     return total
 
 
@@ -195,7 +201,7 @@ def main() -> None:
     if "raw" in report:
         r = report["raw"]
         print(f"raw WeasyPrint, 1 process, {r['letters']} letters: {r['letters_per_s']:.2f} letters/s   "
-              f"wall {r['wall']:.1f} s   peak RSS {r['tree_peak_mb']:.0f} MB")
+              f"wall {r['wall']:.1f} s   peak memory {r['tree_peak_mb']:.0f} MB")
     for r in report["runs"]:
         if not r.get("engine") or r.get("available") is False:
             print(f"{r['engine']}: not available")
@@ -203,7 +209,7 @@ def main() -> None:
         o = r["overhead"]
         print(f"formsmith {r['engine']} --jobs {r['jobs']}: {r['letters_per_s']:.2f} letters/s"
               f" ({r.get('vs_raw', float('nan')):.2f}× raw)   wall {r['wall']:.1f} s   "
-              f"peak RSS (process tree) {r['tree_peak_mb']:.0f} MB   print file {r['print_file_mb']:.1f} MB")
+              f"peak memory (process tree, Pss) {r['tree_peak_mb']:.0f} MB   print file {r['print_file_mb']:.1f} MB")
         print(f"    own overhead {o['own_s']:.1f} s = {100 * (o['share'] or 0):.1f}% of engine time "
               f"{o['render_s']:.1f} s: " + ", ".join(f"{k} {v:.1f}" for k, v in o["parts"].items()))
 

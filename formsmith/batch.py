@@ -356,7 +356,10 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
             finished(group, render_chunk(*task))
     else:
         import multiprocessing
-        ctx = multiprocessing.get_context("fork")
+        # spawn, not fork: a forked worker would start with the parent's store snapshot and
+        # letters in its memory (shared at first, then copied page by page as Python touches
+        # reference counts); a spawned one holds only the engine and its chunk.
+        ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
                                  initializer=_die_with_parent) as pool:
             futures = {pool.submit(render_chunk, *task): group for group, task in zip(chunks, tasks)}
