@@ -15,10 +15,10 @@ from . import formats, identity
 from .errors import NotFoundError, TemplateError, ValidationError
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-ENGINES = ("html", "docx")
+ENGINES = ("html", "docx", "typst")
 FIELD_TYPES = ("string", "text", "money", "date", "month", "int", "bool", "enum", "list",
                "id_number", "phone")
-BODY_FILES = {"html": "template.html", "docx": "template.docx"}
+BODY_FILES = {"html": "template.html", "docx": "template.docx", "typst": "template.typ"}
 MAX_STRING = 200
 MAX_TEXT = 5000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -70,11 +70,28 @@ class Template:
     def body(self) -> Path:
         return self.folder / BODY_FILES[self.engine]
 
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines this template has a body file for; `engine` (the default) comes first."""
+        return (self.engine, *(e for e in ENGINES if e != self.engine
+                               and (self.folder / BODY_FILES[e]).is_file()))
+
+    def body_for(self, engine: str) -> Path:
+        """The body file of `engine`; a clear error when this template has none."""
+        if engine not in self.engines:
+            what = (f"no {BODY_FILES[engine]}" if engine in BODY_FILES
+                    else f"engines are {', '.join(ENGINES)}")
+            raise TemplateError(f"模板 {self.id} 没有 {engine} 版本 (template {self.id} cannot be "
+                                f"rendered with engine {engine!r}: {what}; it has "
+                                f"{', '.join(self.engines)})")
+        return self.folder / BODY_FILES[engine]
+
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
 
     def summary(self) -> dict[str, Any]:
-        return dict(id=self.id, title=self.title, engine=self.engine, version=self.version,
+        return dict(id=self.id, title=self.title, engine=self.engine, engines=list(self.engines),
+                    version=self.version,
                     series=self.series, doc_type=self.doc_type, source=self.source,
                     retention_years=self.retention_years, copies=self.copies,
                     folder=str(self.folder))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -76,24 +77,27 @@ def _place(tmp: Path, final: Path, overwrite: bool) -> None:
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
             as_of: date | None = None, source_name: str = "",
-            record: str | None = None) -> tuple[catalog.Template, dict, str]:
+            record: str | None = None, view=None,
+            template: catalog.Template | None = None) -> tuple[catalog.Template, dict, str]:
     """Everything that can be checked before a number is taken: (template, values, record name).
 
     The data comes from `data`, or is built from the store for `unit`, or for `record` (the id
-    of another row the template's source is built from, e.g. a repair BX2025-0101).
+    of another row the template's source is built from, e.g. a repair BX2025-0101). A batch
+    passes its own store `view` (and loaded `template`) so that many documents are prepared
+    from one snapshot.
     """
-    tpl = ws.catalog.get(template_id)
+    tpl = template or ws.catalog.get(template_id)
     signing.declared_fields(tpl)  # a malformed [[signature_fields]] is refused before a number is taken
     as_of = as_of or date.today()
     record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
     if data is None:
         if not unit and not record:
             raise InputError("give --unit UNIT or --data FILE.json")
-        with ws.store.snapshot() as view:
+        with (nullcontext(view) if view is not None else ws.store.snapshot()) as snap:
             if unit:
-                data = sources.build(ws, tpl, view, unit, as_of)
+                data = sources.build(ws, tpl, snap, unit, as_of)
             else:
-                data = sources.build(ws, tpl, view, record, as_of, key="record")
+                data = sources.build(ws, tpl, snap, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
@@ -104,10 +108,29 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
     return tpl, values, record_name
 
 
+def document_identity(ws: Workspace, tpl: catalog.Template, values: dict, *, doc_no: str,
+                      doc_id: str, issued_on: date, record: dict, unit: str | None,
+                      now: datetime | None = None) -> tuple[PdfIdentity, dict]:
+    """What an issued PDF carries besides its body (metadata, record.json), and its template context."""
+    now = now or datetime.now().astimezone().replace(microsecond=0)
+    attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
+                "template_version": tpl.version, "issued_on": issued_on.isoformat(), "data": record}
+    identity = PdfIdentity(
+        doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）", author=ws.company.name,
+        subject=f"{tpl.title}：{values.get('unit_address') or unit or ''}".rstrip("："),
+        keywords=(f"formsmith:{doc_id}", doc_no, tpl.id, tpl.doc_type or tpl.title),
+        record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"), created=now)
+    context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
+               "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
+                       "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+    return identity, context
+
+
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
                    by: str | None = None, again: bool = False, source_name: str = "",
-                   record: str | None = None, replaces: str | None = None) -> IssuedDocument:
+                   record: str | None = None, replaces: str | None = None,
+                   engine: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The number is taken in the same store transaction that records the document, and the PDF
@@ -132,7 +155,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             raise InputError(f"{out}: the output file name must end in .pdf")
         if not out.parent.is_dir():
             raise InputError(f"{out.parent}: no such folder")
-    engine = engine_for(tpl.engine)
+    tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
+    engine = engine_for(engine or tpl.engine)
     placed: Path | None = None
     tmp: Path | None = None
     leftovers: list[Path] = []
@@ -152,20 +176,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.parent / f".{final.name}.{doc_id}.part"
-            now = datetime.now().astimezone().replace(microsecond=0)
-            attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
-                        "template_version": tpl.version, "issued_on": issued_on.isoformat(),
-                        "data": record}
-            identity = PdfIdentity(
-                doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）",
-                author=ws.company.name,
-                subject=f"{tpl.title}：{values.get('unit_address') or unit_id or ''}".rstrip("："),
-                keywords=(f"formsmith:{doc_id}", doc_no, tpl.id, tpl.doc_type or tpl.title),
-                record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"),
-                created=now)
-            context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
-                       "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
-                               "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+            identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
+                                                  issued_on=issued_on, record=record, unit=unit_id)
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
             leftovers.extend(rendered.side_files.values())

@@ -1,13 +1,14 @@
 """Template data built from the store: what `render --unit` fills a template with."""
 from __future__ import annotations
 
+import weakref
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
 from .catalog import Template
 from .errors import InputError, TemplateError
-from .store import View
+from .store import Transaction, View
 from .workspace import Workspace
 
 Builder = Callable[[Workspace, View, str, date], dict[str, Any]]
@@ -51,10 +52,31 @@ def unit_address(unit: dict) -> str:
     return f"{unit['community']}{unit['building']}栋{unit['entrance']}单元{unit['room']}室"
 
 
+_BY_UNIT: "weakref.WeakKeyDictionary[View, dict[str, dict[str, list[dict]]]]" = weakref.WeakKeyDictionary()
+
+
+def rows_by_unit(view: View, table: str) -> dict[str, list[dict]]:
+    """Rows of `table` grouped by their `unit`, built once per snapshot (a batch asks for
+    thousands of units; scanning the table for each would be quadratic)."""
+    if isinstance(view, Transaction):  # rows may change within a transaction: no cache
+        index: dict[str, list[dict]] = {}
+        for row in view.all(table):
+            index.setdefault(row.get("unit"), []).append(row)
+        return index
+    per_view = _BY_UNIT.setdefault(view, {})
+    index = per_view.get(table)
+    if index is None:
+        index = per_view[table] = {}
+        for row in view.all(table):
+            index.setdefault(row.get("unit"), []).append(row)
+    return index
+
+
 def overdue_charges(view: View, unit_id: str, as_of: date) -> list[dict]:
     """Unpaid charges of `unit_id` whose due date is before `as_of`, oldest first."""
-    rows = view.find("charges", unit=unit_id,
-                     where=lambda c: not c.get("paid_on") and c["due"] < as_of.isoformat())
+    cut = as_of.isoformat()
+    rows = [c for c in rows_by_unit(view, "charges").get(unit_id, [])
+            if not c.get("paid_on") and c["due"] < cut]
     return sorted(rows, key=lambda c: (c["period"], c["item"]))
 
 
@@ -91,6 +113,29 @@ def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
         "deadline": (as_of + timedelta(days=days)).isoformat(),
         "contract": ws.company.contract,
     }
+    notices = [{"date": d["date"], "way": d["title"].replace("物业服务费", ""), "doc_no": d["doc_no"]}
+               for d in _prior(ws, view, unit_id, as_of, ("payment-notice",))]
+    if notices:
+        data["prior_notices"] = notices
+    return data
+
+
+def _prior(ws: Workspace, view: View, unit_id: str, as_of: date, templates: tuple[str, ...]) -> list[dict]:
+    from .dunning import prior_demands  # dunning builds on this module
+    return prior_demands(view, ws, unit_id, as_of, templates)
+
+
+@builder("unit-legal")
+def unit_legal(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """Data of a legal notice: the arrears, and every earlier notice and letter with its delivery."""
+    data = unit_arrears(ws, view, unit_id, as_of)
+    data.pop("prior_notices", None)
+    days = int(ws.setting("dunning", "legal_deadline_days", 7))
+    data["deadline"] = (as_of + timedelta(days=days)).isoformat()
+    data["prior_demands"] = _prior(ws, view, unit_id, as_of, ("payment-notice", "dunning-letter"))
+    if not any(d.get("delivered_on") for d in data["prior_demands"]):
+        raise InputError(f"unit {unit_id}: field prior_demands: 无已妥投的催缴函，不能发法律催告函 "
+                         "(no delivered dunning letter on record)")
     return data
 
 

@@ -35,7 +35,14 @@ serif = "Noto Serif CJK SC"             # body text (宋体-like)
 sans = "Noto Sans CJK SC"               # headings (黑体-like)
 
 [dunning]
-deadline_days = 15                      # 催缴函: days after receipt to pay
+deadline_days = 15                      # 缴费通知单 / 催缴函: days to pay
+# Escalation (PROCESSES.md §4), used by `formsmith dunning run`:
+notice_after_months = 1                 # stage 1 缴费通知单 (+ SMS) once a unit owes this many months
+letter_after_notice_months = 3          # stage 2 催缴函 by express mail, still unpaid this long after the notice
+legal_after_delivery_months = 6         # stage 3 法律催告函, this long after the 催缴函 was delivered
+legal_deadline_days = 7                 # 法律催告函: last deadline
+batch_chunk = 40                        # letters laid out together in one engine document
+commit_every = 250                      # letters recorded per store transaction during a run
 
 [numbering]
 # Override a template's series per workspace, e.g.:

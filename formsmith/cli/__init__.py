@@ -174,9 +174,10 @@ def templates_show(ctx, template_id, as_json):
     if as_json:
         emit_json(info)
         return
-    for key in ("id", "title", "doc_type", "engine", "version", "series", "source",
+    for key in ("id", "title", "doc_type", "engine", "engines", "version", "series", "source",
                 "retention_years", "copies", "folder", "description"):
-        click.echo(f"{key}: {info[key]}")
+        value = info[key]
+        click.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
     click.echo("fields:")
     for f in t.fields:
         click.echo(f"  {f.name:<16} {f.type:<9} {'required' if f.required else 'optional':<9} {f.label}")
@@ -210,9 +211,12 @@ def templates_example(ctx, template_id):
               "(as `formsmith seal`): writes X.sealed.pdf beside X.pdf.")
 @click.option("--replaces", metavar="DOC_NO", help="Issue a correction of DOC_NO: the old one "
               "becomes superseded and points to this one.")
+@click.option("--engine", help="Render with this engine (html, typst, docx) instead of the "
+              "template's default; the template must have a body file for it.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, seal, replaces, as_json):
+def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, seal, replaces,
+           engine, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
     if [bool(unit), bool(record_id), bool(data_file)].count(True) != 1:
         raise InputError("give exactly one of --unit UNIT, --record ID or --data FILE.json")
@@ -224,7 +228,7 @@ def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, 
     doc = issuing.issue_document(ws, template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
                                  source_name=data_file or "", record=record_id,
-                                 replaces=replaces)
+                                 replaces=replaces, engine=engine)
     sealed = seals.seal_document(ws, doc.doc_no, by=by, signer=signer) if seal else None
     if as_json:
         emit_json({**{k: v for k, v in doc.as_dict().items()
@@ -406,6 +410,7 @@ from . import renovation  # noqa: E402,F401
 from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import templates_check  # noqa: E402,F401  templates check
 from . import ingest as _ingest_commands  # noqa: E402,F401
+from . import dunning as _dunning  # noqa: E402,F401  dunning run/status, docs import-tracking
 
 
 def main() -> None:

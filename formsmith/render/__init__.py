@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,40 @@ class RenderedPdf:
     # Where the signer writes (elements of class `sign-here`): dicts page (1-based), x, y, w, h
     # in mm from the page's top-left corner. The ingest's signature check looks there.
     sign_areas: tuple[dict, ...] = ()
+    tearoff_pages: tuple[int, ...] = ()   # 1-based pages carrying a tear-off 回执 (print on one side)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One document of a batch: its template context, its identity and where its PDF goes."""
+
+    context: dict[str, Any]
+    identity: PdfIdentity
+    out: Path
+
+
+def render_many(engine, template, jobs: Sequence[RenderJob], asset_roots: tuple[Path, ...] = (),
+                fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
+    """Render a batch of documents of one template: each job's finished PDF to its `out`.
+
+    The batch contract every engine may implement as `render_many(template, jobs, asset_roots,
+    fonts, combined)`: each `job.out` must be a complete issued document, exactly as
+    `render_pdf` would make it (its own number and QR on every page, metadata, record.json);
+    when `combined` is given, the engine also writes there every page of the batch, in job
+    order (the print file is assembled from these). An engine without it renders one by one.
+    """
+    fn = getattr(engine, "render_many", None)
+    if fn is not None:
+        return fn(template, jobs, asset_roots=asset_roots, fonts=fonts, combined=combined)
+    results = [engine.render_pdf(template, j.context, j.identity, j.out, asset_roots=asset_roots,
+                                 fonts=fonts) for j in jobs]
+    if combined is not None:
+        from pypdf import PdfWriter
+        writer = PdfWriter()
+        for j in jobs:
+            writer.append(str(j.out))
+        writer.write(str(combined))
+    return results
 
 
 def engine_for(name: str):
@@ -51,5 +86,8 @@ def engine_for(name: str):
     if name == "docx":
         from . import docx
         return docx
+    if name == "typst":
+        from . import typst
+        return typst
     from ..errors import TemplateError
     raise TemplateError(f"no rendering engine {name!r}")

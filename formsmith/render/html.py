@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import mimetypes
+import re
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,7 @@ def render_html(template: Template, context: dict[str, Any]) -> str:
     """The template body filled with `context`, as an HTML string."""
     env = _environment(template.search_path)
     try:
-        return env.get_template(template.body.name).render(**context)
+        return env.get_template(template.body_for("html").name).render(**context)
     except SecurityError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
     except jinja2.TemplateNotFound as exc:
@@ -222,3 +224,144 @@ def sign_areas(document) -> tuple[dict, ...]:
                 continue
             stack.extend(getattr(box, "children", ()))
     return tuple(sorted(found, key=lambda a: (a["page"], a["y"], a["x"])))
+
+
+
+# ---------------------------------------------------------------- batches
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
+_TEAROFF = re.compile(r'<(\w+)(\s[^>]*?)?\sclass="receipt"')
+BATCH_CSS = ".fs-letter + .fs-letter { break-before: page; }"
+
+
+def batch_page_css(letters: list[tuple[str, str, int]], sans: str) -> str:
+    """Page furniture of a batch: letter i is laid out on pages named `fsl<i>`; each of its
+    pages gets ITS number and 第 x 页 共 y 页 at the foot and its own QR at the top right."""
+    css = [f"@page {{ @bottom-center {{ font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }} }}"]
+    for i, (doc_no, doc_id, count) in enumerate(letters):
+        for page in range(1, count + 1):
+            uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, count), QR_SIZE_MM)
+            foot = f"{doc_no}　　第 {page} 页 共 {count} 页"
+            css.append(f"@page :nth({page} of fsl{i}) {{ @top-right {{ content: url({_css_string(uri)}); "
+                       f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} "
+                       f"@bottom-center {{ content: {_css_string(foot)}; }} }}")
+    return "\n".join(css)
+
+
+def _batch_html(template: Template, jobs) -> str:
+    """All letters of a batch in one HTML document: one <section> each, each on a new page.
+
+    Every letter is filled by the same template, so the head (styles) of the first serves all;
+    the tear-off blocks (class "receipt") get ids so their pages can be found after layout.
+    """
+    head = body = None
+    parts = []
+    for i, job in enumerate(jobs):
+        text = render_html(template, job.context)
+        m = _BODY.search(text)
+        if m is None:
+            raise TemplateError(f"template {template.id}: the filled template has no <body>")
+        if head is None:
+            head = text[:m.start()].replace("</style>", BATCH_CSS + "\n</style>", 1)
+        counter = iter(range(1_000_000))
+        body = _TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
+                                       'class="receipt"', m.group(1))
+        parts.append(f'<section class="fs-letter" style="page: fsl{i}">{body}</section>')
+    return f"{head}<body>{''.join(parts)}</body></html>"
+
+
+_PAGES_SEEN: dict[tuple, int] = {}
+# Seconds spent per step of batch rendering in this process (the benchmark reads them):
+# "layout" and "write" are WeasyPrint's own work, "furniture" (template filling, QR codes, page
+# CSS) and "split" (cutting per-letter PDF/A files) are formsmith's.
+BATCH_STATS: dict[str, float] = {"fill": 0.0, "furniture": 0.0, "layout": 0.0, "write": 0.0, "split": 0.0}
+
+
+def _shape(template: Template, context: dict[str, Any]) -> tuple:
+    """What mostly decides a letter's page count: its lists and how long they are. Used only to
+    guess the count before layout (a wrong guess costs one more layout, never a wrong page)."""
+    data = context.get("data", {})
+    lists = tuple(sorted((k, len(v), len({str(sorted(x.items())[0]) for x in v if isinstance(x, dict)}))
+                         for k, v in data.items() if isinstance(v, list)))
+    return (template.id, template.version, lists)
+
+
+def _letter_of(page) -> int:
+    """Which letter of the batch a laid-out page belongs to (its named page fsl<i>)."""
+    name = page._page_box.page_type.name or ""
+    return int(name[3:]) if name.startswith("fsl") else -1
+
+
+def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
+                fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
+    """The batch contract (render.render_many): many letters laid out in ONE WeasyPrint document
+    (styles parsed and fonts loaded and subset once), then cut into one PDF/A-3b per letter."""
+    from pypdf import PdfReader
+
+    from .pdfa import write_part
+    if not jobs:
+        return []
+    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots))
+    sans = (fonts or {}).get("sans", "Noto Sans CJK SC")
+    fc = font_config()
+    shapes = [_shape(template, j.context) for j in jobs]
+    counts = [_PAGES_SEEN.get(sh, max(1, template.pages_hint)) for sh in shapes]
+    target = Path(combined) if combined else jobs[0].out.with_name(f".{jobs[0].out.name}.batch.part")
+    clock = time.perf_counter
+    try:
+        t = clock()
+        html = HTML(string=_batch_html(template, jobs), base_url=template.folder.as_uri() + "/",
+                    url_fetcher=fetcher)
+        BATCH_STATS["fill"] += clock() - t
+        for _ in range(MAX_LAYOUTS):
+            t = clock()
+            furniture = [(j.identity.doc_no, j.identity.doc_id, c) for j, c in zip(jobs, counts)]
+            sheet = CSS(string=batch_page_css(furniture, sans), url_fetcher=fetcher, font_config=fc)
+            t2 = clock()
+            BATCH_STATS["furniture"] += t2 - t
+            document = html.render(font_config=fc, stylesheets=[sheet])
+            BATCH_STATS["layout"] += clock() - t2
+            owner = [_letter_of(page) for page in document.pages]
+            if owner != sorted(owner) or set(owner) != set(range(len(jobs))):
+                raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
+            tearoffs: dict[int, list[int]] = {}
+            for p, page in enumerate(document.pages):
+                for anchor in page.anchors:
+                    if anchor.startswith("fs-r"):
+                        tearoffs.setdefault(owner[p], []).append(p)
+            bounds = [owner.index(i) for i in range(len(jobs))] + [len(document.pages)]
+            actual = [bounds[i + 1] - bounds[i] for i in range(len(jobs))]
+            _PAGES_SEEN.update(zip(shapes, actual))
+            if actual == counts:
+                break
+            counts = actual
+        else:
+            raise RenderError(f"template {template.id}: page counts do not settle "
+                              f"after {MAX_LAYOUTS} layouts")
+        md = document.metadata
+        md.title = f"{template.title}（批量 {len(jobs)} 份）"
+        md.generator = "formsmith"
+        md.lang = jobs[0].identity.lang
+        t = clock()
+        document.write_pdf(str(target), pdf_variant=PDF_VARIANT)
+        del document
+        t2 = clock()
+        BATCH_STATS["write"] += t2 - t
+        reader = PdfReader(str(target))
+        results = []
+        for i, job in enumerate(jobs):
+            write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
+            results.append(RenderedPdf(pages=counts[i], tearoff_pages=tuple(
+                sorted({p - bounds[i] + 1 for p in tearoffs.get(i, [])}))))
+        BATCH_STATS["split"] += clock() - t2
+    except FatalURLFetchingError as exc:
+        raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
+    except (TemplateError, RenderError):
+        raise
+    except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
+        raise RenderError(f"template {template.id}: batch rendering failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if combined is None:
+            target.unlink(missing_ok=True)
+    return results

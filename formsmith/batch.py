@@ -1,0 +1,847 @@
+"""Many documents at once: the month-end dunning run, its print files, courier and SMS lists.
+
+The run never holds the store lock for long. Its steps, and what a kill -9 at any moment leaves:
+
+1. recover: reservations of an earlier run that never got recorded are kept (in the store's
+   meta `dunning:pending`) and re-used, so a killed run leaves no gap and no number twice;
+2. reserve: one short transaction takes the numbers (and doc ids) of the stage's letters;
+3. render: a process pool renders chunks of letters, each chunk in ONE engine document, cut
+   into per-letter PDF/A files written as `.part` files beside their final place;
+4. record: as chunks finish their files are moved into place and, every few hundred letters,
+   recorded in one transaction which also drops their reservations. A letter placed but not
+   recorded keeps its reservation: the re-run renders it again at the same number and path;
+5. print file, courier list, SMS list from what the store records for the period.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from filelock import FileLock, Timeout
+
+from . import catalog, codes, dunning, issuing, lifecycle, numbering
+from .errors import FormsmithError, InputError
+from .render import RenderJob, engine_for, render_many
+from .store import fsync_dir
+from .workspace import Workspace, load_workspace
+
+PENDING = "dunning:pending"
+STAGING = ".dunning-staging"
+
+
+@dataclass
+class Letter:
+    """One document the run issues: who, what, and (once reserved) its number and file."""
+
+    stage: int
+    template: str
+    unit: str
+    sort_key: tuple
+    values: dict
+    record: dict
+    period: str
+    doc_no: str = ""
+    doc_id: str = ""
+    seq: int = 0
+    year: int = 0
+    series: str = ""
+    path: str = ""            # relative to the workspace
+    pages: int = 0
+    sha256: str = ""
+    tearoff_pages: tuple[int, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return Decimal(str(self.record.get("total") or "0"))
+
+
+@dataclass
+class StageResult:
+    """What the run did for one stage."""
+
+    stage: int
+    template: str
+    issued: list[Letter] = field(default_factory=list)
+    print_file: str | None = None
+    courier_files: list[str] = field(default_factory=list)
+    sms_files: list[str] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)    # every active document of the period
+
+
+@dataclass
+class RunResult:
+    """What `dunning run` did: per stage, and the units it had to skip (with why)."""
+
+    as_of: date
+    period: str
+    stages: list[StageResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    planned: dict[int, list[str]] = field(default_factory=dict)   # dry run: units per stage
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        files = [s.print_file for s in self.stages if s.print_file]
+        docs = [{"doc_no": d["doc_no"], "unit": d["unit"], "template": d["template"],
+                 "period": d["period"], "path": d["path"], "pages": d["pages"]}
+                for s in self.stages for d in s.documents]
+        out: dict[str, Any] = {"print_files": files, "documents": docs}
+        out["issued"] = [lt.doc_no for s in self.stages for lt in s.issued]
+        out["courier_lists"] = [f for s in self.stages for f in s.courier_files]
+        out["sms_lists"] = [f for s in self.stages for f in s.sms_files]
+        out["skipped"] = [{"unit": u, "problem": p} for u, p in self.skipped]
+        if self.planned:
+            out["planned"] = {str(k): v for k, v in self.planned.items()}
+        out["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return out
+
+
+Progress = Callable[[str, int, int], None]   # (label, done, total)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def stage_dir(ws: Workspace, period: str, stage: dunning.Stage) -> Path:
+    return ws.output_dir / "dunning" / period / f"stage-{stage.number}-{stage.template}"
+
+
+# ---------------------------------------------------------------- the run
+
+def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str | None = None,
+        jobs: int | None = None, engine: str | None = None, dry_run: bool = False,
+        by: str | None = None, progress: Progress | None = None,
+        chunk: int | None = None) -> RunResult:
+    """Issue the letters due as of `as_of` (all stages, or only `stage`), then write the
+    print file, courier list and SMS list of each stage. Safe to repeat and to resume."""
+    pol = dunning.policy(ws)
+    stages = [pol.stage(stage)] if stage else list(pol.stages)
+    period = f"{as_of.year:04d}-{as_of.month:02d}"
+    result = RunResult(as_of=as_of, period=period)
+    jobs = max(1, jobs or default_jobs())
+    by = by or ws.clerk
+    lock_path = ws.output_dir / ".dunning.lock"
+    ws.output_dir.mkdir(parents=True, exist_ok=True)
+    run_lock = FileLock(str(lock_path), timeout=0)
+    try:
+        run_lock.acquire()
+    except Timeout:
+        raise InputError("another `formsmith dunning run` is working in this workspace; "
+                         "wait for it to finish") from None
+    try:
+        t0 = time.perf_counter()
+        if not dry_run:
+            _recover(ws)
+        with ws.store.snapshot() as view:
+            if community and not view.find("units", community=community):
+                raise InputError(f"--community {community}: 库中没有该小区的房屋 (no units of this community)")
+            due = dunning.statuses(view, pol, as_of, community=community)
+            plan: dict[int, list[Letter]] = {}
+            for st in stages:
+                tpl = ws.catalog.get(st.template)
+                if engine:
+                    tpl = _with_engine(tpl, engine)
+                units = [s.unit for s in due if s.due == st.number
+                         and not _issued_already(view, st.template, s.unit, period)]
+                if dry_run:
+                    result.planned[st.number] = units
+                    continue
+                plan[st.number] = _prepare(ws, view, tpl, st, units, as_of, period, result)
+        result.timings["select"] = time.perf_counter() - t0
+        if dry_run:
+            return result
+        for st in stages:
+            tpl = ws.catalog.get(st.template)
+            if engine:
+                tpl = _with_engine(tpl, engine)
+            res = StageResult(stage=st.number, template=st.template)
+            letters = plan[st.number]
+            if letters:
+                t1 = time.perf_counter()
+                _reserve(ws, tpl, letters)
+                result.timings[f"reserve-{st.number}"] = time.perf_counter() - t1
+                _render_and_record(ws, tpl, st, letters, jobs=jobs, by=by, progress=progress,
+                                   chunk=chunk or pol.chunk, commit_every=pol.commit_every,
+                                   timings=result.timings)
+                res.issued = letters
+            t2 = time.perf_counter()
+            _release_unused(ws)
+            _outputs(ws, tpl, st, period, res, community)
+            result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
+            result.stages.append(res)
+        shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
+        return result
+    finally:
+        run_lock.release()
+
+
+def _with_engine(tpl: catalog.Template, engine: str) -> catalog.Template:
+    """The template as rendered by another engine (same data contract, e.g. Typst)."""
+    if engine == tpl.engine:
+        return tpl
+    if engine not in catalog.ENGINES:
+        raise InputError(f"--engine {engine!r}: not one of {', '.join(catalog.ENGINES)}")
+    from dataclasses import replace
+    alt = replace(tpl, engine=engine)
+    if not alt.body.is_file():
+        raise InputError(f"--engine {engine}: template {tpl.id} has no {alt.body.name}")
+    return alt
+
+
+def _issued_already(view, template: str, unit: str, period: str) -> bool:
+    from .sources import rows_by_unit
+    return any(d["template"] == template and d.get("period") == period
+               and d["state"] not in issuing.ACTIVE_EXCLUDED
+               for d in rows_by_unit(view, "documents").get(unit, []))
+
+
+def _prepare(ws: Workspace, view, tpl: catalog.Template, st: dunning.Stage, units: list[str],
+             as_of: date, period: str, result: RunResult) -> list[Letter]:
+    """Data, validation, rules and glyph check of each letter, from one snapshot. A unit whose
+    records are wrong is skipped with the reason (the other letters still go out)."""
+    letters = []
+    keys = {u: dunning.unit_sort_key(view.require("units", u, "unit")) for u in units}
+    for unit in units:
+        try:
+            _, values, _ = issuing.prepare(ws, tpl.id, unit=unit, as_of=as_of, view=view, template=tpl)
+        except InputError as exc:
+            result.skipped.append((unit, "; ".join(exc.lines())))
+            continue
+        letters.append(Letter(stage=st.number, template=tpl.id, unit=unit, sort_key=keys[unit],
+                              values=values, record=catalog.to_record(values), period=period))
+    return letters
+
+
+def _staging(ws: Workspace, st: dunning.Stage) -> Path:
+    """This run's chunk PDFs of a stage (per process: a straggler of a killed run never
+    writes into the folder of the run that resumes it)."""
+    return ws.output_dir / STAGING / f"run-{os.getpid()}" / f"stage-{st.number}"
+
+
+def _final_path(ws: Workspace, template: str, year: int, doc_no: str) -> Path:
+    return ws.output_dir / template / str(year) / f"{numbering.safe_filename(doc_no)}.pdf"
+
+
+def _part_path(final: Path, doc_id: str) -> Path:
+    return final.parent / f".{final.name}.{doc_id}.part"
+
+
+def _recover(ws: Workspace) -> None:
+    """Clean what a killed run left: staging folders and `.part` files of pending letters.
+    Pending reservations stay; recorded ones (if any slipped through) are dropped."""
+    shutil.rmtree(ws.output_dir / STAGING, ignore_errors=True)
+    with ws.store.transaction() as tx:
+        pending = tx.meta(PENDING, []) or []
+        if not pending:
+            return
+        recorded = {d["doc_no"] for d in tx.all("documents")}
+        keep = [p for p in pending if p["doc_no"] not in recorded]
+        for p in keep:
+            final = ws.root / p["path"]
+            for leftover in final.parent.glob(f".{final.name}.*.part") if final.parent.is_dir() else ():
+                leftover.unlink(missing_ok=True)
+        if len(keep) != len(pending):
+            tx.set_meta(PENDING, keep)
+
+
+def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> None:
+    """Give every letter its number and doc id in one short transaction.
+
+    Numbers reserved by a killed run and never recorded are used first: the same unit gets its
+    old number back (its unrecorded file is simply replaced), others are handed to new letters
+    in order; only then are fresh numbers taken.
+    """
+    series = ws.series_for(tpl.id, tpl.series)
+    with ws.store.transaction() as tx:
+        pending = tx.meta(PENDING, []) or []
+        taken: set[str] = set()
+        by_unit = {(p["template"], p["unit"], p["period"]): p for p in pending}
+        for lt in letters:
+            old = by_unit.get((tpl.id, lt.unit, lt.period))
+            issued_on = lt.values[tpl.period_field]
+            if old and old["series"] == series and old["year"] == issued_on.year:
+                # Same number, fresh id: a straggler of the killed run can never write this
+                # letter's .part file, and its old file at the number's path is replaced.
+                _assign(ws, lt, tpl, old["doc_no"], old["seq"], codes.new_doc_id(), series, issued_on.year)
+                taken.add(old["doc_no"])
+        free = sorted((p for p in pending if p["doc_no"] not in taken and p["series"] == series),
+                      key=lambda p: (p["year"], p["seq"]))
+        for lt in letters:
+            if lt.doc_no:
+                continue
+            year = lt.values[tpl.period_field].year
+            reuse = next((p for p in free if p["year"] == year and p["doc_no"] not in taken), None)
+            if reuse:
+                taken.add(reuse["doc_no"])
+                _assign(ws, lt, tpl, reuse["doc_no"], reuse["seq"], codes.new_doc_id(), series, year)
+            else:
+                doc_no, seq = numbering.allocate(tx, series, year)
+                _assign(ws, lt, tpl, doc_no, seq, codes.new_doc_id(), series, year)
+        mine = {lt.doc_no for lt in letters}
+        rest = [p for p in pending if p["doc_no"] not in mine]
+        tx.set_meta(PENDING, rest + [
+            {"doc_no": lt.doc_no, "seq": lt.seq, "year": lt.year, "series": lt.series,
+             "doc_id": lt.doc_id, "template": tpl.id, "unit": lt.unit, "period": lt.period,
+             "path": lt.path} for lt in letters])
+
+
+def _assign(ws, lt: Letter, tpl, doc_no: str, seq: int, doc_id: str, series: str, year: int) -> None:
+    lt.doc_no, lt.seq, lt.doc_id, lt.series, lt.year = doc_no, seq, doc_id, series, year
+    lt.path = issuing.relative_to_workspace(ws, _final_path(ws, tpl.id, year, doc_no))
+
+
+def _chunks(letters: list[Letter], size: int, jobs: int) -> list[list[Letter]]:
+    # Enough chunks to keep every worker busy, none larger than `size`.
+    size = max(1, min(size, math.ceil(len(letters) / (2 * jobs)) if jobs > 1 else size))
+    return [letters[i:i + size] for i in range(0, len(letters), size)]
+
+
+def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
+                       letters: list[Letter], *, jobs: int, by: str, progress: Progress | None,
+                       chunk: int, commit_every: int, timings: dict[str, float]) -> None:
+    letters.sort(key=lambda lt: lt.sort_key)
+    chunks = _chunks(letters, chunk, jobs)
+    staging = _staging(ws, st)
+    staging.mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for n, group in enumerate(chunks):
+        for lt in group:
+            _final_path(ws, tpl.id, lt.year, lt.doc_no).parent.mkdir(parents=True, exist_ok=True)
+        tasks.append((str(ws.root), tpl.id, tpl.engine, [_job_spec(ws, tpl, lt) for lt in group],
+                      str(staging / f"chunk-{n:05d}.pdf")))
+    done = 0
+    waiting: list[Letter] = []
+    last_commit = time.perf_counter()
+    timings.setdefault("render", 0.0)
+    timings.setdefault("record", 0.0)
+    t_render = time.perf_counter()
+
+    def finished(group: list[Letter], outcome: dict) -> None:
+        nonlocal done, last_commit
+        for k, v in outcome["stats"].items():
+            timings[f"worker.{k}"] = timings.get(f"worker.{k}", 0.0) + v
+        for lt, out in zip(group, outcome["letters"]):
+            lt.pages, lt.sha256, lt.tearoff_pages = out["pages"], out["sha256"], tuple(out["tearoff_pages"])
+            final = ws.root / lt.path
+            os.replace(_part_path(final, lt.doc_id), final)
+        fsync_dir((ws.root / group[0].path).parent)
+        waiting.extend(group)
+        done += len(group)
+        if progress:
+            progress(f"阶段{st.number} {st.label}", done, len(letters))
+        if len(waiting) >= commit_every or time.perf_counter() - last_commit > 60:
+            t = time.perf_counter()
+            _record(ws, tpl, waiting, by)
+            timings["record"] += time.perf_counter() - t
+            waiting.clear()
+            last_commit = time.perf_counter()
+
+    if progress:
+        progress(f"阶段{st.number} {st.label}", 0, len(letters))
+    if jobs == 1 or len(tasks) == 1:
+        for group, task in zip(chunks, tasks):
+            finished(group, render_chunk(*task))
+    else:
+        import multiprocessing
+        # spawn, not fork: a forked worker would start with the parent's store snapshot and
+        # letters in its memory (shared at first, then copied page by page as Python touches
+        # reference counts); a spawned one holds only the engine and its chunk.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+                                 initializer=_die_with_parent) as pool:
+            futures = {pool.submit(render_chunk, *task): group for group, task in zip(chunks, tasks)}
+            try:
+                pending_f = set(futures)
+                while pending_f:
+                    ready, pending_f = wait(pending_f, return_when=FIRST_COMPLETED)
+                    for f in ready:
+                        finished(futures[f], f.result())
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    if waiting:
+        t = time.perf_counter()
+        _record(ws, tpl, waiting, by)
+        timings["record"] += time.perf_counter() - t
+    timings["render"] += time.perf_counter() - t_render
+
+
+def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:
+    issued_on = lt.values[tpl.period_field]
+    identity, context = issuing.document_identity(ws, tpl, lt.values, doc_no=lt.doc_no,
+                                                  doc_id=lt.doc_id, issued_on=issued_on,
+                                                  record=lt.record, unit=lt.unit)
+    final = ws.root / lt.path
+    return (context, identity, str(_part_path(final, lt.doc_id)))
+
+
+_WORKER_WS: dict[str, Workspace] = {}
+
+
+def _die_with_parent() -> None:
+    """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
+    orphan goes on writing letters of a run that no longer exists."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
+    """In a worker: render one chunk of letters to their `.part` files (fsynced); returns for
+    each letter its pages, tear-off pages and SHA-256, and where the time went. Also writes
+    the chunk's pages to `combined` (for the print file)."""
+    from .render import html as html_engine
+    before = dict(html_engine.BATCH_STATS)
+    t0 = time.perf_counter()
+    ws = _WORKER_WS.get(root) or _WORKER_WS.setdefault(root, load_workspace(Path(root)))
+    tpl = _with_engine(ws.catalog.get(template_id), engine)
+    jobs = [RenderJob(context=c, identity=i, out=Path(p)) for c, i, p in specs]
+    try:
+        results = render_many(engine_for(tpl.engine), tpl, jobs, asset_roots=(ws.assets_dir,),
+                              fonts=ws.fonts, combined=Path(combined))
+        out, first, index = [], 0, []
+        for job, r in zip(jobs, results):
+            index.append([job.identity.doc_no, first])
+            first += r.pages
+            with open(job.out, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(job.out, 0o644)
+            out.append({"pages": r.pages, "tearoff_pages": list(r.tearoff_pages),
+                        "sha256": issuing.sha256_file(job.out)})
+        Path(combined).with_suffix(".json").write_text(json.dumps(index, ensure_ascii=False),
+                                                       encoding="utf-8")
+        stats = {k: v - before.get(k, 0.0) for k, v in html_engine.BATCH_STATS.items()}
+        stats["chunk"] = time.perf_counter() - t0
+        return {"letters": out, "stats": stats}
+    except BaseException:
+        for job in jobs:
+            job.out.unlink(missing_ok=True)
+        raise
+
+
+def _record(ws: Workspace, tpl: catalog.Template, letters: list[Letter], by: str) -> None:
+    """Record placed letters and drop their reservations, in one transaction. A letter whose
+    unit got the same document meanwhile (a clerk at the counter) is not recorded: its file is
+    removed and its number stays reserved for the next letter."""
+    with ws.store.transaction() as tx:
+        from .sources import rows_by_unit
+        docs_by_unit = rows_by_unit(tx, "documents")
+        recorded = set()
+        for lt in letters:
+            if any(d["template"] == tpl.id and d.get("period") == lt.period
+                   and d["state"] not in issuing.ACTIVE_EXCLUDED for d in docs_by_unit.get(lt.unit, [])):
+                (ws.root / lt.path).unlink(missing_ok=True)
+                continue
+            issued_on = lt.values[tpl.period_field]
+            tx.insert("documents", {
+                "id": lt.doc_id, "doc_no": lt.doc_no, "doc_id": lt.doc_id, "series": lt.series,
+                "year": lt.year, "seq": lt.seq, "template": tpl.id,
+                "template_version": tpl.version, "title": tpl.title, "unit": lt.unit,
+                "period": lt.period, "state": "generated", "sha256": lt.sha256, "path": lt.path,
+                "pages": lt.pages, "issued_on": issued_on.isoformat(),
+                "created_at": lifecycle.now_iso(), "record": lt.record, "versions": [],
+                "dunning_stage": lt.stage, "tearoff_pages": list(lt.tearoff_pages),
+                "events": [lifecycle.event("generated", by, note=f"dunning run stage {lt.stage}",
+                                           sha256=lt.sha256, pages=lt.pages)],
+            })
+            recorded.add(lt.doc_no)
+        pending = tx.meta(PENDING, []) or []
+        tx.set_meta(PENDING, [p for p in pending if p["doc_no"] not in recorded])
+
+
+def _release_unused(ws: Workspace) -> None:
+    """Numbers still reserved after a run (their units paid meanwhile) are given back when
+    nothing was numbered after them; otherwise they wait for the next run's letters."""
+    with ws.store.transaction() as tx:
+        pending = tx.meta(PENDING, []) or []
+        if not pending:
+            return
+        keep = list(pending)
+        for series, year in {(p["series"], p["year"]) for p in pending}:
+            mine = sorted((p for p in keep if p["series"] == series and p["year"] == year),
+                          key=lambda p: p["seq"], reverse=True)
+            top = numbering.peek(tx, series, year) - 1
+            for p in mine:
+                if p["seq"] != top:
+                    break
+                (ws.root / p["path"]).unlink(missing_ok=True)
+                keep.remove(p)
+                top -= 1
+            tx.set_meta(f"counter:{series}:{year}", top)
+        tx.set_meta(PENDING, keep)
+
+
+# ---------------------------------------------------------------- outputs
+
+def period_documents(ws: Workspace, template: str, period: str, community: str | None = None) -> list[dict]:
+    """Active documents of `template` for `period`, in building/unit order."""
+    with ws.store.snapshot() as view:
+        docs = view.find("documents", template=template, period=period,
+                         where=lambda d: d["state"] not in issuing.ACTIVE_EXCLUDED)
+        units = {d["unit"]: view.get("units", d["unit"]) or {"id": d["unit"]} for d in docs}
+    if community:
+        docs = [d for d in docs if units[d["unit"]].get("community") == community]
+    return sorted(docs, key=lambda d: dunning.unit_sort_key(units[d["unit"]]))
+
+
+def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
+             res: StageResult, community: str | None) -> None:
+    docs = period_documents(ws, tpl.id, period, community)
+    res.documents = docs
+    if not docs:
+        return
+    folder = stage_dir(ws, period, st)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = _staging(ws, st)
+    res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
+    shutil.rmtree(staging, ignore_errors=True)
+    if st.courier:
+        res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
+    if st.sms:
+        res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
+
+
+def print_sequence(pages: int, tearoff_pages: tuple[int, ...] | list[int]) -> list[int | None]:
+    """The sides a letter takes in a duplex print file: its pages (1-based) and None for blank
+    sides. A letter starts on a front and ends on a back, so two owners never share a sheet;
+    a page carrying a tear-off 回执 gets a sheet of its own (front, blank back)."""
+    seq: list[int | None] = []
+    for k in range(1, pages + 1):
+        if k in tearoff_pages and len(seq) % 2 == 1:
+            seq.append(None)
+        seq.append(k)
+        if k in tearoff_pages:
+            seq.append(None)
+    if len(seq) % 2 == 1:
+        seq.append(None)
+    return seq
+
+
+def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
+                     docs: list[dict], out: Path, staging: Path) -> Path:
+    """One PDF of every letter of the stage, sorted by building/unit, duplex-safe, with a cover.
+
+    The pages come from the chunk PDFs of this run where there are some (their fonts are
+    shared by the chunk, so the file stays small) and from each letter's own file otherwise.
+    """
+    from pypdf import PdfReader, PdfWriter
+    manifest = out.with_suffix(".json")
+    wanted = [d["doc_no"] for d in docs]
+    if out.exists() and manifest.exists():
+        try:
+            if json.loads(manifest.read_text(encoding="utf-8")).get("documents") == wanted:
+                return out
+        except ValueError:
+            pass
+    chunk_pages: dict[str, tuple[Path, int]] = {}
+    for chunk_file in sorted(staging.glob("chunk-*.pdf")) if staging.is_dir() else ():
+        index = chunk_file.with_suffix(".json")
+        if index.exists():
+            for doc_no, first in json.loads(index.read_text(encoding="utf-8")):
+                chunk_pages[doc_no] = (chunk_file, first)
+    writer = PdfWriter()
+    cover = staging.parent / f"cover-{st.number}.pdf"
+    cover.parent.mkdir(parents=True, exist_ok=True)
+    sides = sum(len(print_sequence(d["pages"], d.get("tearoff_pages", ()))) for d in docs)
+    write_cover(ws, tpl, st, period, docs, cover, sides)
+    readers: dict[Path, PdfReader] = {}
+
+    def reader(path: Path) -> PdfReader:
+        if path not in readers:
+            readers.clear()   # chunks come in order: keep one open, memory stays flat
+            readers[path] = PdfReader(str(path))
+        return readers[path]
+    cover_reader = PdfReader(str(cover))
+    for page in cover_reader.pages:
+        writer.add_page(page)
+    if len(cover_reader.pages) % 2:
+        writer.add_blank_page()
+    for d in docs:
+        src, first = chunk_pages.get(d["doc_no"], (ws.root / d["path"], 0))
+        r = reader(src)
+        for k in print_sequence(d["pages"], d.get("tearoff_pages", ())):
+            if k is None:
+                writer.add_blank_page()
+            else:
+                writer.add_page(r.pages[first + k - 1])
+    tmp = out.with_name(f".{out.name}.part")
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out)
+    manifest.write_text(json.dumps({"documents": wanted, "sides": sides + len(cover_reader.pages)},
+                                   ensure_ascii=False), encoding="utf-8")
+    cover.unlink(missing_ok=True)
+    return out
+
+
+def write_cover(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
+                docs: list[dict], out: Path, sides: int) -> None:
+    """The cover sheet of a print file: stage, period, counts and totals, per building."""
+    from weasyprint import HTML
+
+    from .formats import cn_date, money, rmb_words
+    from .render.html import font_config
+    total = sum((Decimal(d["record"].get("total") or "0") for d in docs), Decimal("0.00"))
+    by_building: dict[str, list[dict]] = {}
+    with ws.store.snapshot() as view:
+        for d in docs:
+            u = view.get("units", d["unit"]) or {}
+            by_building.setdefault(f"{u.get('community', '')}{u.get('building', '?')}栋", []).append(d)
+    rows = "".join(
+        f"<tr><td>{b}</td><td class='n'>{len(ds)}</td><td class='n'>"
+        f"{money(sum((Decimal(x['record'].get('total') or '0') for x in ds), Decimal('0.00')))}</td></tr>"
+        for b, ds in by_building.items())
+    f = ws.fonts
+    html = f"""<html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 25mm; }}
+body {{ font-family: "{f['serif']}"; font-size: 12pt; }}
+h1 {{ font-family: "{f['sans']}"; font-size: 20pt; text-align: center; margin-bottom: 8mm; }}
+table {{ border-collapse: collapse; width: 100%; margin: 4mm 0; }}
+td, th {{ border: 0.6pt solid #000; padding: 1.5mm 3mm; }} th {{ font-family: "{f['sans']}"; font-weight: normal; background: #eee; }}
+td.n {{ text-align: right; }}
+</style></head><body>
+<h1>打印批次封面（不邮寄）</h1>
+<table>
+<tr><th>单位</th><td>{ws.company.name}</td></tr>
+<tr><th>文书</th><td>第{st.number}阶段：{tpl.title}</td></tr>
+<tr><th>所属期间</th><td>{period}</td></tr>
+<tr><th>文书编号</th><td>{docs[0]['doc_no']} 至 {docs[-1]['doc_no']}（按楼栋、房号排序）</td></tr>
+<tr><th>份数</th><td>{len(docs)} 份</td></tr>
+<tr><th>打印面数</th><td>{sides} 面（双面打印；每份从正面开始，回执页背面留空）</td></tr>
+<tr><th>欠费合计</th><td>¥{money(total)}（{rmb_words(total)}）</td></tr>
+<tr><th>生成日期</th><td>{cn_date(date.today())}　{ws.clerk}</td></tr>
+</table>
+<table><tr><th>楼栋</th><th>份数</th><th>欠费合计（元）</th></tr>{rows}</table>
+</body></html>"""
+    HTML(string=html).write_pdf(str(out), font_config=font_config())
+
+
+COURIER_COLUMNS = ("序号", "收件人", "收件地址", "收件电话", "内件品名", "欠费金额（元）", "房屋编号")
+
+
+def courier_rows(docs: list[dict]) -> list[list[Any]]:
+    rows = []
+    for n, d in enumerate(docs, 1):
+        r = d["record"]
+        rows.append([n, r.get("owner_name", ""), r.get("mailing_address") or r.get("unit_address", ""),
+                     r.get("phone") or "", d["doc_no"], r.get("total", ""), d["unit"]])
+    return rows
+
+
+def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str) -> list[Path]:
+    """The same rows as .xlsx (for the courier's batch import) and .csv (UTF-8 with BOM, so
+    Excel shows the Chinese), each written whole then renamed into place."""
+    from openpyxl import Workbook
+    xlsx, csv_path = path_stem.with_suffix(".xlsx"), path_stem.with_suffix(".csv")
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = title
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([str(v) if not isinstance(v, int) else v for v in row])
+    for col, width in zip("ABCDEFGH", (6, 18, 40, 16, 22, 14, 12, 60)):
+        sheet.column_dimensions[col].width = width
+    tmp = xlsx.with_name(f".{xlsx.name}.part")
+    wb.save(tmp)
+    os.replace(tmp, xlsx)
+    tmp = csv_path.with_name(f".{csv_path.name}.part")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        w.writerows(rows)
+    os.replace(tmp, csv_path)
+    return [xlsx, csv_path]
+
+
+def write_courier_list(docs: list[dict], stem: Path) -> list[Path]:
+    """Courier batch-import sheet: one row per letter, the document number as 内件品名."""
+    return _write_table(stem, COURIER_COLUMNS, courier_rows(docs), "快递批量下单")
+
+
+SMS_COLUMNS = ("序号", "手机号码", "业主", "房屋编号", "欠费金额（元）", "方式", "短信内容")
+
+
+def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
+    """Stage 1: the SMS (mobile) or phone-call (landline) list that goes with the notices."""
+    from .formats import cn_date, money
+    from .identity import validate_phone
+    rows = []
+    for n, d in enumerate(docs, 1):
+        r = d["record"]
+        phone = r.get("phone") or ""
+        try:
+            mobile = bool(phone) and validate_phone(phone).startswith("1")
+        except ValueError:
+            mobile = False
+        text = (f"【{ws.company.name}】尊敬的业主，您的房屋{r['unit_address']}截至{cn_date(r['as_of'])}"
+                f"尚欠物业服务费等共计{money(r['total'])}元，请于{cn_date(r['deadline'])}前缴纳"
+                f"（通知单{d['doc_no']}）。如已缴纳请忽略。咨询电话{ws.company.phone}。")
+        rows.append([n, phone, r.get("owner_name", ""), d["unit"], r.get("total", ""),
+                     "短信" if mobile else ("电话" if phone else "上门"), text])
+    return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒")
+
+
+# ---------------------------------------------------------------- tracking
+
+TRACKING_HEADERS = {
+    "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),
+    "waybill": ("运单号", "快递单号", "waybill", "tracking"),
+    "delivered_on": ("妥投日期", "签收日期", "送达日期", "delivered_on", "delivered"),
+}
+
+
+def read_sheet(path: Path) -> list[dict[str, str]]:
+    """Rows of a .xlsx or .csv sheet as dicts by header (first row)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(f"{path}: not a readable .xlsx file: {exc}") from None
+        rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else str(v))
+                 for v in row] for row in wb.active.iter_rows(values_only=True)]
+    elif path.suffix.lower() == ".csv":
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                rows = list(csv.reader(fh))
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
+    else:
+        raise InputError(f"{path}: give a .xlsx or .csv file")
+    if not rows:
+        raise InputError(f"{path}: the sheet is empty")
+    head = [h.strip() for h in rows[0]]
+    return [dict(zip(head, (c.strip() for c in r))) for r in rows[1:] if any(c.strip() for c in r)]
+
+
+@dataclass
+class TrackingResult:
+    sent: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def import_tracking(ws: Workspace, path: Path, by: str | None = None) -> TrackingResult:
+    """The courier's sheet back: for each row (doc_no, waybill, delivered date) move the letter
+    to sent, and to delivered when a delivery date is given. All rows or none: every bad row
+    is reported (sheet row number, field, problem) and nothing changes."""
+    from .errors import ValidationError
+    from .formats import parse_date
+    rows = read_sheet(path)
+    head = rows[0].keys() if rows else []
+    col = {k: next((h for h in names if h in head), None) for k, names in TRACKING_HEADERS.items()}
+    if not col["doc_no"] or not col["waybill"]:
+        raise InputError(f"{path}: the sheet needs a 内件品名 (or 文书编号) column and a 运单号 column")
+    problems: list[str] = []
+    result = TrackingResult()
+    by = by or ws.clerk
+    with ws.store.transaction() as tx:
+        docs = {d["doc_no"]: d for d in tx.all("documents")}
+        seen: dict[str, int] = {}
+        changes: list[tuple[dict, dict]] = []
+        for n, row in enumerate(rows, 2):
+            where = f"第{n}行"
+            doc_no, waybill = row.get(col["doc_no"], ""), row.get(col["waybill"], "")
+            doc = docs.get(doc_no)
+            if doc is None:
+                problems.append(f"{where} 内件品名：没有编号为 {doc_no!r} 的文书 (no such document)")
+                continue
+            if doc_no in seen:
+                problems.append(f"{where} 内件品名：{doc_no} 与第{seen[doc_no]}行重复 (listed twice)")
+                continue
+            seen[doc_no] = n
+            if not waybill or not waybill.replace("-", "").isalnum():
+                problems.append(f"{where} 运单号：{waybill!r} 不是有效的运单号 (bad waybill number)")
+                continue
+            got = None
+            if col["delivered_on"] and row.get(col["delivered_on"]):
+                try:
+                    got = parse_date(row[col["delivered_on"]])
+                except ValueError as exc:
+                    problems.append(f"{where} 妥投日期：{exc}")
+                    continue
+                if got < date.fromisoformat(doc["issued_on"]) or got > date.today():
+                    problems.append(f"{where} 妥投日期：{got.isoformat()} 早于发函日期或晚于今天 (impossible date)")
+                    continue
+            if doc.get("tracking") and doc["tracking"] != waybill:
+                problems.append(f"{where} 运单号：{doc_no} 已登记运单号 {doc['tracking']}，与 {waybill} 不符")
+                continue
+            events = list(doc.get("events", []))
+            state = doc["state"]
+            upd: dict[str, Any] = {}
+            try:
+                if state not in dunning.SENT_STATES:
+                    lifecycle.check_transition(doc_no, state, "sent")
+                    events.append(lifecycle.event("sent", by, note=f"courier sheet {Path(path).name}",
+                                                  tracking=waybill))
+                    state = "sent"
+                    result.sent.append(doc_no)
+                if got and state == "sent":
+                    events.append(lifecycle.event("delivered", by, note=f"courier sheet {Path(path).name}",
+                                                  tracking=waybill, delivered_on=got.isoformat()))
+                    state = "delivered"
+                    upd["delivered_on"] = got.isoformat()
+                    result.delivered.append(doc_no)
+            except FormsmithError as exc:
+                problems.append(f"{where} 状态：{exc}")
+                continue
+            if state == doc["state"]:
+                result.unchanged.append(doc_no)
+                continue
+            upd.update({"state": state, "events": events, "tracking": waybill})
+            changes.append((doc, upd))
+        if problems:
+            raise ValidationError(problems, record=str(path))
+        for doc, upd in changes:
+            tx.update("documents", doc["id"], upd)
+    return result
+
+
+def status_rows(ws: Workspace, as_of: date, community: str | None = None) -> list[dict[str, Any]]:
+    """Per unit that owes money: months, amount, stage reached with its documents, what is next."""
+    pol = dunning.policy(ws)
+    with ws.store.snapshot() as view:
+        found = dunning.statuses(view, pol, as_of, community=community)
+        owners = {u: (view.get("parties", (view.get("units", u) or {}).get("owner", "")) or {}).get("name", "")
+                  for u in (s.unit for s in found)}
+    rows = []
+    for s in found:
+        last = s.documents[-1] if s.documents else None
+        nxt = pol.stage(s.due).label if s.due else (
+            pol.stage(s.stage + 1).label if s.stage < len(pol.stages) and s.next_on else "")
+        rows.append({
+            "unit": s.unit, "owner": owners.get(s.unit, ""), "months": s.months,
+            "total": f"{s.total:.2f}", "since": s.since.isoformat() if s.since else None,
+            "stage": s.stage,
+            "documents": [{"doc_no": d["doc_no"], "template": d["template"], "issued_on": d["issued_on"],
+                           "state": d["state"], "tracking": d.get("tracking"),
+                           "delivered_on": (dunning.delivered_on(d) or "") and dunning.delivered_on(d).isoformat()}
+                          for d in s.documents],
+            "last_doc": last["doc_no"] if last else "", "last_date": last["issued_on"] if last else "",
+            "last_state": last["state"] if last else "",
+            "due_now": s.due, "next": nxt,
+            "next_on": s.next_on.isoformat() if s.next_on else None, "note": s.note,
+        })
+    return rows

@@ -1,0 +1,209 @@
+"""The dunning escalation: policy from formsmith.toml, each unit's history, who is due for which stage."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .errors import InputError
+from .sources import overdue_charges, rows_by_unit
+from .store import View
+from .workspace import Workspace
+
+ACTIVE_EXCLUDED = ("void", "superseded")
+DELIVERED_STATES = ("delivered", "signed", "archived")
+SENT_STATES = ("sent",) + DELIVERED_STATES
+
+# Delivery way printed in the legal notice's table of earlier demands, per template.
+WAYS = {"payment-notice": "直接送达并短信提醒", "dunning-letter": "特快专递"}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the escalation: which template, and how a unit becomes due for it."""
+
+    number: int
+    template: str
+    label: str
+    after_months: int           # stage 1: months overdue; 2, 3: months after the earlier step
+    courier: bool               # sent by express mail: the run writes a courier list
+    sms: bool                   # stage 1 also goes out as SMS / phone call
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The escalation as configured in formsmith.toml [dunning] (defaults: PROCESSES.md §4)."""
+
+    stages: tuple[Stage, ...]
+    deadline_days: int = 15
+    chunk: int = 40             # letters per HTML document in a batch render
+    commit_every: int = 250     # letters recorded per store transaction
+
+    def stage(self, number: int) -> Stage:
+        for s in self.stages:
+            if s.number == number:
+                return s
+        raise InputError(f"--stage {number}: the dunning policy has stages "
+                         f"{', '.join(str(s.number) for s in self.stages)}")
+
+
+def policy(ws: Workspace) -> Policy:
+    """The workspace's dunning policy; missing settings take the defaults of PROCESSES.md §4."""
+    def number(key: str, default: int) -> int:
+        value = ws.setting("dunning", key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"formsmith.toml [dunning] {key}: 应为非负整数，实际为 {value!r}")
+        return value
+    return Policy(
+        stages=(
+            Stage(1, "payment-notice", "缴费通知单", number("notice_after_months", 1),
+                  courier=False, sms=True),
+            Stage(2, "dunning-letter", "催缴函", number("letter_after_notice_months", 3),
+                  courier=True, sms=False),
+            Stage(3, "legal-notice", "法律催告函", number("legal_after_delivery_months", 6),
+                  courier=True, sms=False),
+        ),
+        deadline_days=number("deadline_days", 15),
+        chunk=max(1, number("batch_chunk", 40)),
+        commit_every=max(1, number("commit_every", 250)),
+    )
+
+
+def add_months(d: date, n: int) -> date:
+    """`d` moved by `n` calendar months (the 31st becomes the month's last day)."""
+    y, m = divmod(d.month - 1 + n, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def delivered_on(doc: dict[str, Any]) -> date | None:
+    """When a document was delivered, if it was: the courier's date, else the day it was marked."""
+    if doc.get("state") not in DELIVERED_STATES:
+        return None
+    if doc.get("delivered_on"):
+        return date.fromisoformat(doc["delivered_on"])
+    for ev in reversed(doc.get("events", [])):
+        if ev.get("state") == "delivered":
+            return date.fromisoformat(ev.get("delivered_on") or ev["at"][:10])
+    return None
+
+
+@dataclass
+class UnitStatus:
+    """Where one unit stands in the escalation as of a date."""
+
+    unit: str
+    months: int                         # distinct months overdue
+    total: Decimal
+    since: date | None                  # due date of the oldest unpaid charge: the episode start
+    documents: list[dict] = field(default_factory=list)   # dunning documents of this episode
+    stage: int = 0                      # highest stage issued in this episode
+    due: int | None = None              # stage the unit is due for now, if any
+    next_on: date | None = None         # when the next stage becomes due (if known)
+    note: str = ""
+
+    def last(self, template: str) -> dict | None:
+        docs = [d for d in self.documents if d["template"] == template]
+        return docs[-1] if docs else None
+
+
+def _unit_docs(view: View, pol: Policy, unit_id: str, as_of: date) -> list[dict]:
+    """The unit's active dunning documents issued on or before `as_of`, oldest first."""
+    templates = {s.template for s in pol.stages}
+    cut = as_of.isoformat()
+    docs = [d for d in rows_by_unit(view, "documents").get(unit_id, [])
+            if d.get("template") in templates and d["state"] not in ACTIVE_EXCLUDED
+            and d.get("issued_on", "") <= cut]
+    return sorted(docs, key=lambda d: (d["issued_on"], d.get("seq", 0)))
+
+
+def statuses(view: View, pol: Policy, as_of: date, community: str | None = None,
+             units: list[str] | None = None) -> list[UnitStatus]:
+    """Every unit that owes money or has an escalation going, sorted by building/entrance/room."""
+    stage_of = {s.template: s.number for s in pol.stages}
+    rows = [view.require("units", u, "unit") for u in units] if units is not None else view.all("units")
+    out = []
+    for u in sorted(rows, key=unit_sort_key):
+        if community and u.get("community") != community:
+            continue
+        charges = overdue_charges(view, u["id"], as_of)
+        if not charges:
+            continue
+        since = min(date.fromisoformat(c["due"]) for c in charges)
+        # Documents issued before the oldest unpaid charge fell due belong to an earlier,
+        # settled episode: they do not count towards this escalation.
+        episode = [d for d in _unit_docs(view, pol, u["id"], as_of) if d["issued_on"] >= since.isoformat()]
+        st = UnitStatus(unit=u["id"], months=len({c["period"] for c in charges}),
+                        total=sum((Decimal(c["amount"]) for c in charges), Decimal("0.00")),
+                        since=since, documents=episode,
+                        stage=max((stage_of[d["template"]] for d in episode), default=0))
+        _next_step(st, pol, as_of)
+        out.append(st)
+    return out
+
+
+def _next_step(st: UnitStatus, pol: Policy, as_of: date) -> None:
+    """Fill in which stage `st` is due for now, or when the next one will be."""
+    s1, s2, s3 = pol.stage(1), pol.stage(2), pol.stage(3)
+    if st.stage == 0:
+        if st.months >= s1.after_months:
+            st.due, st.next_on = 1, as_of
+        else:
+            st.note = f"逾期不足{s1.after_months}个月"
+        return
+    if st.stage == 1:
+        notice = st.last(s1.template)
+        when = add_months(date.fromisoformat(notice["issued_on"]), s2.after_months)
+        st.next_on = when
+        if as_of >= when:
+            st.due = 2
+        else:
+            st.note = f"{notice['doc_no']}发出满{s2.after_months}个月后发催缴函"
+        return
+    if st.stage == 2:
+        letter = st.last(s2.template)
+        got = delivered_on(letter)
+        if got is None:
+            st.note = f"{letter['doc_no']}尚未妥投（{letter['state']}）：妥投后方可发法律催告函"
+            return
+        when = add_months(got, s3.after_months)
+        st.next_on = when
+        if as_of >= when:
+            st.due = 3
+        else:
+            st.note = f"{letter['doc_no']}妥投满{s3.after_months}个月后发法律催告函"
+        return
+    st.note = "已发法律催告函：可提起诉讼或申请仲裁"
+
+
+def unit_sort_key(unit: dict) -> tuple:
+    """Building, entrance, room as numbers where they are numbers (2栋 before 10栋)."""
+    def part(v: Any) -> tuple:
+        s = str(v)
+        return (0, int(s), "") if s.isdigit() else (1, 0, s)
+    return (str(unit.get("community", "")), part(unit.get("building", "")),
+            part(unit.get("entrance", "")), part(unit.get("room", "")), unit["id"])
+
+
+def prior_demands(view: View, ws: Workspace, unit_id: str, as_of: date,
+                  templates: tuple[str, ...] = ("payment-notice", "dunning-letter")) -> list[dict]:
+    """The unit's earlier notices and letters of this episode, as a legal notice cites them."""
+    pol = policy(ws)
+    found = statuses(view, pol, as_of, units=[unit_id])
+    if not found:
+        return []
+    out = []
+    for d in found[0].documents:
+        if d["template"] not in templates or d["issued_on"] >= as_of.isoformat():
+            continue
+        got = delivered_on(d)
+        row = {"title": d.get("title") or d["template"], "doc_no": d["doc_no"],
+               "date": d["issued_on"], "way": WAYS.get(d["template"], "直接送达")}
+        if d.get("tracking"):
+            row["tracking"] = d["tracking"]
+        if got:
+            row["delivered_on"] = got.isoformat()
+        out.append(row)
+    return out

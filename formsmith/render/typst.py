@@ -1,0 +1,400 @@
+"""Typst engine: the same data contract as the HTML engine, laid out by Typst into PDF/A-3b."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from multiprocessing.util import Finalize
+from typing import Any, Iterable
+
+import segno
+import typst
+import zxingcpp
+
+from .. import codes, formats
+from ..catalog import Template
+from ..errors import RenderError, TemplateError
+from ..fonts import font_file
+from . import PdfIdentity, RenderedPdf
+
+PDF_STANDARD = "a-3b"
+QR_SIZE_MM = 18
+QR_BORDER = 2
+MAX_LAYOUTS = 3
+INPUT_DIR = "_formsmith_input"
+MAIN = "_formsmith_main.typ"
+ROOT_PREFIX = "formsmith-typst-"
+MEMORY_SOFT_LIMIT_MB = 320
+
+# The main file the engine compiles: it lays out one or many letters, each by the template's
+# `letter(ctx)` function, and puts around every page what the template cannot leave out: page
+# size and margins, our QR at the top right and the number with 第 x 页 共 y 页 at the foot
+# (both counted per letter), the document metadata and,
+# for a single document, the attached record. The inputs are files of the private compile
+# root (see Stage): letters.json (one context per letter, with `qr`: page count → the QR
+# images of pages 1..count), meta.json, fonts.json, record.json. When a letter's laid-out page
+# count is not among its QR sets no QR is drawn; the engine reads the counts back from the
+# <fs-summary> metadata and compiles again with the right codes.
+FRAME = r"""#import "/%(body)s": letter
+#let letters = json("/%(input)s/letters.json")
+#let meta = json("/%(input)s/meta.json")
+#let fonts = json("/%(input)s/fonts.json")
+#set document(title: meta.title, author: meta.author, description: meta.subject,
+  keywords: meta.keywords, date: auto)
+#set text(font: (fonts.serif,), lang: "zh", region: "cn", fallback: false, size: 11pt)
+// Which letter a page belongs to, and its page number and count within that letter. The
+// letter counter is stepped just BEFORE the page break that starts the next letter, so a
+// page's header (laid out before anything in the page body) already sees the new letter;
+// the footer of a letter's last page comes after that step and goes back one letter. The
+// page numbers come from the letter's own start and end markers.
+#let letter-index = counter("fs-letter")
+#let position() = {
+  let i = letter-index.get().first()
+  if i > 0 and locate(label("fs-start-" + str(i))).page() > here().page() { i -= 1 }
+  let first = locate(label("fs-start-" + str(i))).page()
+  let last = locate(label("fs-end-" + str(i))).page()
+  (letters.at(i), here().page() - first + 1, last - first + 1)
+}
+#set page(paper: "a4", margin: (top: 27mm, right: 26mm, bottom: 18mm, left: 28mm),
+  header-ascent: 4.5mm, footer-descent: 6.5mm,
+  header: context {
+    let (l, p, n) = position()
+    let codes = l.qr.at(str(n), default: ())
+    if p <= codes.len() {
+      align(right + bottom, image(bytes(codes.at(p - 1)), format: "svg",
+        width: %(qr)smm, alt: "formsmith page code"))
+    }
+  },
+  footer: context {
+    let (l, p, n) = position()
+    align(center, text(font: (fonts.sans,), size: 9pt, fill: rgb("#333333"),
+      l.meta.doc_no + "\u{3000}\u{3000}第 " + str(p) + " 页 共 " + str(n) + " 页"))
+  })
+#if meta.attach {
+  pdf.attach("record.json", read("/%(input)s/record.json", encoding: none),
+    relationship: "data", mime-type: "application/json",
+    description: meta.doc_no + " 数据记录 (record)")
+}
+#for (i, l) in letters.enumerate() {
+  if i > 0 {
+    letter-index.step()
+    pagebreak()
+  }
+  [#metadata(i) <fs-start>]
+  [#metadata(i) #label("fs-start-" + str(i))]
+  letter(l)
+  [#metadata(i) #label("fs-end-" + str(i))]
+}
+#context [#metadata((
+  starts: query(<fs-start>).map(m => m.location().page()),
+  receipts: query(<fs-receipt>).map(m => m.location().page()),
+  pages: here().page(),
+)) <fs-summary>]
+""".replace("%(qr)s", str(QR_SIZE_MM)).replace("%(input)s", INPUT_DIR)
+
+_local = threading.local()
+_SVG_SIZE = re.compile(r'<svg width="(\d+)" height="(\d+)"')
+
+
+# ---------------------------------------------------------------- the data contract
+
+def display(value: Any, field_type: str = "") -> Any:
+    """A typed value as the Typst template gets it: everything already formatted in Python.
+
+    money → {"value": "1084.15", "money": "1,084.15", "yen": "¥1,084.15", "words": "壹仟…",
+    "cents": 108415} (cents so a template can add amounts exactly; Typst never sees a float);
+    date → {"iso": "2025-12-01", "cn": "2025年12月1日", "month": "2025年12月"};
+    month ("2025-07") → {"iso": "2025-07", "cn": "2025年7月"}; the rest as JSON.
+    """
+    if isinstance(value, Decimal):
+        cents = int((value * 100).to_integral_exact())
+        return {"value": f"{value:.2f}", "money": formats.money(value),
+                "yen": formats.money_yen(value), "words": formats.rmb_words(value), "cents": cents}
+    if isinstance(value, date):
+        return {"iso": formats.iso_date(value), "cn": formats.cn_date(value),
+                "month": formats.cn_month(value)}
+    if field_type == "month" and isinstance(value, str):
+        return {"iso": value, "cn": formats.cn_month(value)}
+    return value
+
+
+def display_values(values: dict[str, Any], fields: Iterable = ()) -> dict[str, Any]:
+    """Every value of a template's `data` converted with `display`, guided by the schema."""
+    by_name = {f.name: f for f in fields}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        f = by_name.get(name)
+        if isinstance(value, list):
+            items = f.items if f is not None else ()
+            out[name] = [display_values(v, items) if isinstance(v, dict) else display(v)
+                         for v in value]
+        elif isinstance(value, dict):
+            out[name] = display_values(value, f.items if f is not None else ())
+        else:
+            out[name] = display(value, f.type if f is not None else "")
+    return out
+
+
+def qr_svg(payload: str) -> str:
+    """The payload as a QR code (level M, 2-module quiet zone) in SVG; the frame sets its size.
+
+    Drawn by zxing-cpp's writer (C++, ~0.2 ms) rather than segno (~2.4 ms), which would be a
+    fifth of a letter's time in a batch; segno stays the fallback if the SVG is not as expected.
+    """
+    symbol = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    svg = symbol.to_svg(add_quiet_zones=False)
+    m = _SVG_SIZE.search(svg)
+    if m and m.group(1) == m.group(2):
+        w, full = m.group(1), int(m.group(1)) + 2 * QR_BORDER
+        svg = svg.replace(m.group(0), f'<svg width="{full}" height="{full}" '
+                          f'viewBox="-{QR_BORDER} -{QR_BORDER} {full} {full}"', 1)
+        return svg.replace(f'<rect x="0" y="0" width="{w}" height="{w}"',
+                           f'<rect x="-{QR_BORDER}" y="-{QR_BORDER}" width="{full}" '
+                           f'height="{full}"', 1)
+    buf = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buf, kind="svg", border=QR_BORDER,
+                                                     xmldecl=False)
+    return buf.getvalue().decode("ascii")
+
+
+def letter_input(template: Template, context: dict[str, Any], identity: PdfIdentity,
+                 counts: Iterable[int]) -> dict[str, Any]:
+    """One letter as the template's `letter(ctx)` gets it, with its QR codes for each page
+    count in `counts` (the frame draws the set that matches the laid-out count)."""
+    return {
+        "data": display_values(context.get("data", {}), template.fields),
+        "company": context.get("company", {}),
+        "doc": {k: display(v) for k, v in dict(context.get("doc", {})).items()},
+        "meta": {"doc_no": identity.doc_no},
+        "qr": {str(n): [qr_svg(codes.encode(identity.doc_id, p, n)) for p in range(1, n + 1)]
+               for n in counts},
+    }
+
+
+# ---------------------------------------------------------------- compiling
+
+def font_dirs(fonts: dict[str, str] | None) -> tuple[str, ...]:
+    """The folders of the configured serif and sans fonts (regular and bold sit side by side)."""
+    fonts = fonts or DEFAULT_FONTS
+    return tuple(sorted({str(Path(font_file(fonts[k])[0]).parent) for k in ("serif", "sans")}))
+
+
+DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC"}
+
+
+def _fonts(dirs: tuple[str, ...]) -> typst.Fonts:
+    """Only the configured fonts: no system search, and never Typst's bundled Latin-only fonts."""
+    cache = _local.__dict__.setdefault("fonts", {})
+    if dirs not in cache:
+        cache[dirs] = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False,
+                                  font_paths=list(dirs))
+    return cache[dirs]
+
+
+class Stage:
+    """A Compiler with its own compile root: a private temporary folder that links the template's
+    folder and the shared `_` folders it may import from (first of each name wins, as in the
+    catalog's search path), plus the engine's main file and the input folder it writes each
+    compile's data into.
+
+    The template can read nothing else: not the workspace, not other files. One Stage per
+    template, fonts and thread; fonts are loaded once and Typst's caches stay warm.
+    """
+
+    def __init__(self, template: Template, fonts: dict[str, str]):
+        self.template = template
+        _remove_stale_roots()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
+        # Removed when the Stage goes and at exit, also in a process-pool worker that ends
+        # normally (os._exit: plain atexit handlers do not run there, multiprocessing's do);
+        # the root of a killed process is removed by the next Stage made on this machine.
+        Finalize(self, shutil.rmtree, args=(str(self.root), True), exitpriority=10)
+        linked = {template.id}
+        (self.root / template.id).symlink_to(template.folder, target_is_directory=True)
+        for shared in template.search_path[1:]:
+            if shared.name not in linked and shared.name != INPUT_DIR:
+                linked.add(shared.name)
+                (self.root / shared.name).symlink_to(shared, target_is_directory=True)
+        self.inputs = self.root / INPUT_DIR
+        self.inputs.mkdir()
+        (self.inputs / "fonts.json").write_text(json.dumps(fonts, ensure_ascii=False), encoding="utf-8")
+        body = template.body_for("typst")
+        main = self.root / MAIN
+        main.write_text(FRAME.replace("%(body)s", f"{template.id}/{body.name}"), encoding="utf-8")
+        found = _fonts(font_dirs(fonts))
+        missing = [fonts[k] for k in ("serif", "sans") if fonts[k] not in found.families()]
+        if missing:
+            raise RenderError(f"Typst does not find the font {' / '.join(missing)} in "
+                              f"{', '.join(font_dirs(fonts))} (it has {', '.join(found.families())})")
+        self.compiler = typst.Compiler(input=str(main), root=str(self.root), font_paths=found,
+                                       ignore_system_fonts=True)
+
+    def compile(self, files: dict[str, str], created) -> tuple[bytes, dict[str, Any]]:
+        """Write the input files, compile; the PDF and the layout summary (pages per letter)."""
+        for name, text in files.items():
+            (self.inputs / name).write_text(text, encoding="utf-8")
+        try:
+            pdf = self.compiler.compile(pdf_standards=[PDF_STANDARD], pdf_tags=False,
+                                        timestamp=created)
+            summary = json.loads(self.compiler.query("<fs-summary>", field="value", one=True))
+        except typst.TypstError as exc:
+            where = re.sub(r"\S*" + re.escape(self.root.name) + "/", "", _message(exc))
+            raise TemplateError(f"template {self.template.id}: template.typ: {where}") from None
+        except (RuntimeError, ValueError) as exc:
+            raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
+        return pdf, summary
+
+
+def _rss_mb() -> float:
+    """This process's resident memory in MB (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{os.getpid()}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def bound_memory(limit_mb: float = MEMORY_SOFT_LIMIT_MB) -> bool:
+    """Let Typst drop its memoised results when this process holds more than `limit_mb`.
+
+    Typst memoises evaluation and layout in a process-wide cache; typst-py ages it by one
+    step per compile and drops what went unused for 10 steps. A batch compile of 100 letters
+    adds ~65 MB, so ten of them would hold ~650 MB per worker. Eleven compiles of an empty
+    document (~0.1 s) age everything out; fonts stay loaded. Returns whether it flushed.
+    """
+    if _rss_mb() <= limit_mb:
+        return False
+    flush = _local.__dict__.get("flush")
+    if flush is None:
+        flush = _local.flush = typst.Compiler(font_paths=typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False))
+    for _ in range(11):
+        flush.compile(input=b"", format="svg")
+    return True
+
+
+def _remove_stale_roots() -> None:
+    """Remove compile roots left by processes that no longer run (killed, terminated pools)."""
+    for old in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
+        pid = old.name[len(ROOT_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live process
+
+
+def stage(template: Template, fonts: dict[str, str] | None) -> Stage:
+    """The Stage of `template` and `fonts` in this thread, made on first use."""
+    fonts = dict(fonts or DEFAULT_FONTS)
+    key = (str(template.folder), template.search_path, tuple(sorted(fonts.items())))
+    cache = _local.__dict__.setdefault("stages", {})
+    if key not in cache:
+        cache[key] = Stage(template, fonts)
+    return cache[key]
+
+
+def _message(exc: Exception) -> str:
+    msg = getattr(exc, "message", "") or str(exc)
+    diag = getattr(exc, "diagnostic", "") or ""
+    where = next((line.strip() for line in diag.splitlines() if "┌─" in line), "")
+    return f"{msg} {where.replace('┌─', 'at')}".strip()
+
+
+def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
+            identities: list[PdfIdentity], meta: dict[str, Any], record: bytes = b""
+            ) -> tuple[bytes, list[int], list[tuple[int, ...]]]:
+    """Compile the letters until every letter's QR codes name its real page count.
+
+    Each letter gets the codes for its guessed page count and for one page more, so a letter
+    that runs one page over the manifest's pages_hint needs no second compile of its batch.
+    Returns the PDF, each letter's page count and each letter's pages (1-based, within the
+    letter) that carry a tear-off 回执.
+    """
+    counts = [max(1, template.pages_hint)] * len(contexts)
+    files = {"meta.json": json.dumps(meta, ensure_ascii=False)}
+    if record:
+        files["record.json"] = record.decode("utf-8")
+    for _ in range(MAX_LAYOUTS):
+        files["letters.json"] = json.dumps(
+            [letter_input(template, c, i, (n, n + 1)) for c, i, n in zip(contexts, identities, counts)],
+            ensure_ascii=False)
+        pdf, summary = st.compile(files, identities[0].created)
+        starts = summary["starts"]
+        if len(starts) != len(contexts):
+            raise RenderError(f"template {template.id}: batch layout lost letters")
+        bounds = starts + [summary["pages"] + 1]
+        actual = [bounds[k + 1] - bounds[k] for k in range(len(contexts))]
+        if all(a in (n, n + 1) for a, n in zip(actual, counts)):
+            tearoffs = [tuple(sorted({p - bounds[k] + 1 for p in summary["receipts"]
+                                      if bounds[k] <= p < bounds[k + 1]}))
+                        for k in range(len(contexts))]
+            return pdf, actual, tearoffs
+        counts = actual
+    raise RenderError(f"template {template.id}: page counts do not settle after {MAX_LAYOUTS} layouts")
+
+
+def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentity, out: Path,
+               asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None) -> RenderedPdf:
+    """Write the finished PDF/A-3b for `template` (its template.typ) filled with `context` to `out`.
+
+    Typst writes it all itself: metadata, PDF/A, record.json attached (relationship Data).
+    The QR codes hold the page count, known only after layout: the first compile carries the
+    codes for the manifest's pages_hint and one page more; a letter that came out longer still
+    is compiled again with the codes for its real count (the codes are the same size, so the
+    layout does not change).
+    """
+    st = stage(template, fonts or context.get("fonts"))
+    meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
+            "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True}
+    pdf, counts, tearoffs = _layout(st, template, [context], [identity], meta, identity.record_json)
+    Path(out).write_bytes(pdf)
+    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0])
+
+
+def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
+                fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
+    """The batch contract (render.render_many): all letters of `jobs` laid out in ONE Typst
+    document (fonts loaded and subset once; every letter restarts the page counter and has its
+    own number, QR codes and footer), then cut into one PDF/A-3b per letter with its own
+    metadata, /ID and record.json (render/pdfa.py). `combined` gets the whole batch in job order.
+    """
+    from pypdf import PdfReader
+
+    from .pdfa import write_part
+    jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
+    if not jobs:
+        return []
+    st = stage(template, fonts or jobs[0].context.get("fonts"))
+    meta = {"title": f"{template.title}（批量 {len(jobs)} 份）", "author": jobs[0].identity.author,
+            "subject": template.title, "keywords": [], "doc_no": "", "attach": False}
+    pdf, counts, tearoffs = _layout(st, template, [j.context for j in jobs],
+                                    [j.identity for j in jobs], meta)
+    bound_memory()
+    target = Path(combined) if combined else None
+    if target is not None:
+        target.write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    results, first = [], 0
+    for job, n, tear in zip(jobs, counts, tearoffs):
+        write_part(reader, range(first, first + n), job.identity, Path(job.out))
+        results.append(RenderedPdf(pages=n, tearoff_pages=tear))
+        first += n
+    return results
+
+
+class _Job:
+    """A (context, identity, out) tuple seen as a RenderJob."""
+
+    def __init__(self, context, identity, out):
+        self.context, self.identity, self.out = context, identity, Path(out)
