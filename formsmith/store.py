@@ -17,7 +17,7 @@ from .errors import NotFoundError, StoreError
 SCHEMA_VERSION = 1
 STORE_FILE = "formsmith.json"
 LOCK_FILE = ".lock"
-TABLES = ("units", "parties", "charges", "documents", "renovations", "repairs")
+TABLES = ("units", "parties", "charges", "documents", "renovations", "repairs", "audit")
 META = "_meta"
 LOCK_TIMEOUT_S = 120
 
