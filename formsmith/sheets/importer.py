@@ -122,6 +122,8 @@ class _Checker:
         self.kind = kind
         self.sheet = sheet
         self.problems: list[Problem] = []
+        self.bad: set[int] = set()                           # row numbers with any problem
+        self.bad_fields: set[tuple[int, str]] = set()
         self.columns: dict[str, tuple[int, str]] = {}     # field → (index, header as in the sheet)
         self.ignored: list[str] = []
         lookup = kinds.header_map(kind)
@@ -157,6 +159,8 @@ class _Checker:
         if idx is None:      # a problem about a column the sheet lacks: mark the row's first column
             idx = min((i for i, _ in self.columns.values()), default=0)
         self.problems.append(Problem(row, self.header(fld), reason, fld, idx))
+        self.bad.add(row)
+        self.bad_fields.add((row, fld))
 
     def parse(self) -> list[Row]:
         out = []
@@ -245,7 +249,7 @@ def _plan_units(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan: 
         uid = v.get("id")
         if uid is None:
             if len(parts) < 3:
-                if not any(p.row == r.number for p in ck.problems):
+                if r.number not in ck.bad:
                     ck.add(r.number, "id", "必须填写房号，或填写楼栋、单元、房间")
                 continue
             uid = f"{parts['building']}-{parts['entrance']}-{parts['room']}"
@@ -326,7 +330,6 @@ def _plan_owners(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan:
     file_ids: dict[str, str] = {}                             # party id → key
     for r in rows:
         v = r.values
-        bad_before = len(ck.problems)
         uid = v.get("unit")
         if uid is not None:
             if uid not in units:
@@ -356,7 +359,7 @@ def _plan_owners(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan:
                 ck.add(r.number, "agent.id_number", "代理人必须填写身份证号")
             if "power_of_attorney" not in agent:
                 ck.add(r.number, "agent.power_of_attorney", "代理人必须有授权委托书（填写委托书名称或编号）")
-        if len(ck.problems) > bad_before or kind is None or uid is None or "name" not in v:
+        if r.number in ck.bad or kind is None or uid is None or "name" not in v:
             continue
         key = v.get("id_number") if kind == "individual" else v.get("credit_code")
         what = "身份证号" if kind == "individual" else "统一社会信用代码"
@@ -420,7 +423,7 @@ def _plan_owners(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan:
 
 
 def _has_problem(ck: _Checker, r: Row, fld: str) -> bool:
-    return any(p.row == r.number and p.field == fld for p in ck.problems)
+    return (r.number, fld) in ck.bad_fields
 
 
 def _plan_occupants(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan: Plan) -> None:
@@ -433,11 +436,10 @@ def _plan_occupants(ws: Workspace, view: View, ck: _Checker, rows: list[Row], pl
     seen: dict[tuple, int] = {}
     for r in rows:
         v = r.values
-        bad_before = len(ck.problems)
         uid = v.get("unit")
         if uid is not None and uid not in units:
             ck.add(r.number, "unit", f"房屋“{uid}”不存在（请先导入房屋：formsmith records import units）")
-        if len(ck.problems) > bad_before or uid is None or "name" not in v:
+        if r.number in ck.bad or uid is None or "name" not in v:
             continue
         key = (uid, v.get("id_number") or v["name"])
         if key in seen:
@@ -483,11 +485,10 @@ def _plan_charges(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan
     seen_ids: dict[str, int] = {}
     for r in rows:
         v = r.values
-        bad_before = len(ck.problems)
         uid = v.get("unit")
         if uid is not None and uid not in units:
             ck.add(r.number, "unit", f"房屋“{uid}”不存在（请先导入房屋：formsmith records import units）")
-        if len(ck.problems) > bad_before or not all(f in v for f in ("unit", "item", "period", "amount")):
+        if r.number in ck.bad or not all(f in v for f in ("unit", "item", "period", "amount")):
             continue
         key = (uid, v["item"], v["period"])
         if key in seen:
@@ -529,11 +530,10 @@ def _plan_payments(ws: Workspace, view: View, ck: _Checker, rows: list[Row], pla
     seen: dict[tuple, int] = {}
     for r in rows:
         v = r.values
-        bad_before = len(ck.problems)
         uid = v.get("unit")
         if uid is not None and uid not in units:
             ck.add(r.number, "unit", f"房屋“{uid}”不存在")
-        if len(ck.problems) > bad_before or not all(f in v for f in ("unit", "item", "period", "amount", "paid_on")):
+        if r.number in ck.bad or not all(f in v for f in ("unit", "item", "period", "amount", "paid_on")):
             continue
         key = (uid, v["item"], v["period"])
         if key in seen:
