@@ -14,10 +14,13 @@ LIST_FIELDS = ("doc_no", "state", "unit", "template", "period", "issued_on", "pa
 def find(view: View, doc_no_or_id: str) -> dict[str, Any]:
     """The document whose number (物催字〔2025〕3号) or doc_id is given."""
     key = (doc_no_or_id or "").strip()
-    rows = view.find("documents", where=lambda d: d["doc_no"] == key or d["doc_id"] == key.upper())
-    if not rows:
+    row = view.get("documents", key.upper()) if key else None  # a doc_id is the row's id
+    if row is None:
+        rows = view.find("documents", doc_no=key)  # indexed: reads one index bucket
+        row = rows[0] if rows else None
+    if row is None:
         raise NotFoundError(f"no document {key!r} (see `formsmith docs list`)")
-    return rows[0]
+    return row
 
 
 def list_documents(ws: Workspace, state: str | None = None, template: str | None = None,

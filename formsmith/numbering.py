@@ -16,6 +16,16 @@ def _counter_key(series: str, year: int) -> str:
     return f"counter:{series}:{year}"
 
 
+def counters(view: View) -> list[tuple[str, int, int]]:
+    """Every (series, year, last number taken) the store has counted."""
+    out = []
+    for key, value in view.meta_items("counter:"):
+        series, _, year = key[len("counter:"):].rpartition(":")
+        if year.isdigit():
+            out.append((series, int(year), int(value)))
+    return out
+
+
 def format_number(series: str, year: int, seq: int) -> str:
     """物催字〔{year}〕{seq}号 → 物催字〔2025〕12号 (full year, no leading zeros)."""
     try:

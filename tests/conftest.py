@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parent.parent
 FORMSMITH = str(Path(sys.executable).parent / "formsmith")
 
 
+def store_rows(home: Path, table: str) -> list[dict]:
+    """Every row of a table of a workspace's store, read through the store itself."""
+    from formsmith.store import Store
+    with Store(Path(home) / "records").snapshot() as view:
+        return view.all(table)
+
+
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Path:
     """A demo workspace built once per session by the real `formsmith init --demo` command."""

@@ -5,7 +5,7 @@ import json
 import os
 import stat
 
-from conftest import formsmith_cmd
+from conftest import formsmith_cmd, store_rows
 
 
 def test_init_is_idempotent_and_keeps_what_exists(tmp_path, run_json):
@@ -63,8 +63,7 @@ def test_records_list_and_show_mask_identity_numbers(demo_home, run_json):
     assert "********" in company["credit_code"]
     shown = run_json(demo_home, "records", "show", person["id"])
     assert shown["table"] == "parties" and shown["id_number"] == person["id_number"]
-    raw = json.loads((demo_home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    full = next(p for p in raw["parties"].values() if p["id"] == person["id"])["id_number"]
+    full = next(p for p in store_rows(demo_home, "parties") if p["id"] == person["id"])["id_number"]
     assert full != shown["id_number"] and full[:6] == shown["id_number"][:6]
 
 

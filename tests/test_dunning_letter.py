@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 
 import pytest
+
+from conftest import store_rows
 from pypdf import PdfReader
 
 from formsmith import formats
@@ -16,8 +18,7 @@ from pdftools import attachment_json, fonts_embedded, our_page_codes, page_qr_pa
 @pytest.fixture(scope="module")
 def issued(demo_home):
     """The demo's issued letters with their store rows."""
-    store = json.loads((demo_home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    docs = list(store["documents"].values())
+    docs = store_rows(demo_home, "documents")
     assert len(docs) == 3
     return [(demo_home / d["path"], d) for d in docs]
 
@@ -101,8 +102,7 @@ def test_sha256_in_store_matches_the_file(issued):
 
 
 def test_no_id_numbers_leak_into_the_letter(issued, demo_home):
-    store = json.loads((demo_home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    ids = {p.get("id_number") for p in store["parties"].values()} - {None}
+    ids = {p.get("id_number") for p in store_rows(demo_home, "parties")} - {None}
     for path, _ in issued:
         raw = path.read_bytes()
         text = "".join(page_texts(path)) + json.dumps(attachment_json(path), ensure_ascii=False)

@@ -44,8 +44,11 @@ def write_csv(path: Path, header: list, rows: list[list], encoding: str) -> Path
     return path
 
 
-def store_bytes(home: Path) -> bytes:
-    return (home / "records" / "formsmith.json").read_bytes()
+def store_bytes(home: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file of the store (whatever its layout) with its bytes and mtime: equal means untouched."""
+    root = home / "records"
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def table(home: Path, name: str) -> dict[str, dict]:
@@ -199,18 +202,18 @@ def test_xlsx_numbers_are_read_exactly(home, run, tmp_path):
 def test_dry_run_writes_nothing_and_reimport_changes_nothing(home, run, tmp_path):
     path = write_xlsx(tmp_path / "charges.xlsx", CHARGES_HEADER,
                       [["1-1-101", "物业服务费", "2025-01", "196.59", "2025-01-31"]])
-    store = home / "records" / "formsmith.json"
-    before, mtime = store.read_bytes(), store.stat().st_mtime_ns
+    before = store_bytes(home)
     dry = run(home, "records", "import", "charges", str(path), "--dry-run", "--json")
     report = json.loads(dry.stdout)
     assert report["counts"]["charges"] == {"inserted": 1, "updated": 0, "unchanged": 0}
     assert report["written"] is False
-    assert store.read_bytes() == before and store.stat().st_mtime_ns == mtime
+    assert store_bytes(home) == before
     assert run(home, "records", "import", "charges", str(path)).exit_code == 0
-    after, mtime = store.read_bytes(), store.stat().st_mtime_ns
+    after = store_bytes(home)
+    assert after != before
     again = json.loads(run(home, "records", "import", "charges", str(path), "--json").stdout)
     assert again["counts"]["charges"] == {"inserted": 0, "updated": 0, "unchanged": 1}
-    assert store.read_bytes() == after and store.stat().st_mtime_ns == mtime
+    assert store_bytes(home) == after
 
 
 def test_payments_clear_charges(home, run, tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from tinydb import TinyDB
 
 from conftest import FORMSMITH, formsmith_cmd
 from formsmith.errors import StoreError
@@ -34,7 +35,8 @@ def store(tmp_path) -> Store:
 
 
 def listing(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    """Every file under the records folder (root, partitions, indexes), relative names."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
 
 
 def temp_files(directory: Path) -> list[str]:
@@ -59,8 +61,11 @@ def test_transaction_changes_land_together_when_the_block_ends(store):
     with Store(store.directory).snapshot() as view:
         assert view.get("units", "1-1-101") == {"id": "1-1-101", "area": "88.00", "owner": "p1"}
         assert view.all("parties") == [{"id": "p1", "name": "张伟", "unit": "1-1-101"}]
-    raw = json.loads(store.path.read_bytes())
-    assert [r["id"] for r in raw["units"].values()] == ["1-1-101"]
+    # the partition holding the unit is a plain TinyDB document that TinyDB itself can open
+    root = json.loads(store.path.read_bytes())
+    (part,) = root["tables"]["units"]["files"].values()
+    with TinyDB(store.directory / "data" / part, access_mode="r") as db:
+        assert [r["id"] for r in db.table("units").all()] == ["1-1-101"]
     assert temp_files(store.directory) == []
 
 
@@ -122,22 +127,36 @@ def test_read_only_transaction_does_not_rewrite_the_file(store):
 # ------------------------------------------------------------------ schema and corruption
 
 def test_schema_version_is_stored(store):
-    raw = json.loads(store.path.read_bytes())
-    assert {"key": "schema_version", "value": SCHEMA_VERSION} in raw["_meta"].values()
+    assert json.loads(store.path.read_bytes())["formsmith_store"] == SCHEMA_VERSION
     with store.transaction() as tx:
         tx.insert("units", {"id": "u1"})
-    with store.snapshot() as view:
-        assert view.meta("schema_version") == SCHEMA_VERSION
-    raw = json.loads(store.path.read_bytes())
-    assert {"key": "schema_version", "value": SCHEMA_VERSION} in raw["_meta"].values()
+    assert json.loads(store.path.read_bytes())["formsmith_store"] == SCHEMA_VERSION
 
 
 def _set_schema(path: Path, version) -> None:
     raw = json.loads(path.read_bytes())
-    for row in raw["_meta"].values():
-        if row["key"] == "schema_version":
-            row["value"] = version
+    raw["formsmith_store"] = version
     path.write_text(json.dumps(raw), encoding="utf-8")
+
+
+def test_a_version_1_store_is_read_and_upgraded_by_the_next_transaction(store):
+    """formsmith 0.1 kept everything in one TinyDB file; its rows, order and counters carry over."""
+    store.path.write_text(json.dumps({
+        "units": {"1": {"id": "1-1-101"}, "2": {"id": "1-1-102"}},
+        "documents": {"1": {"id": "D1", "doc_no": "物催字〔2025〕1号", "unit": "1-1-101"}},
+        "_meta": {"1": {"key": "schema_version", "value": 1},
+                  "2": {"key": "counter:物催字〔{year}〕{seq}号:2025", "value": 1}}},
+        ensure_ascii=False), encoding="utf-8")
+    with store.snapshot() as view:
+        assert [u["id"] for u in view.all("units")] == ["1-1-101", "1-1-102"]
+        assert view.find("documents", unit="1-1-101")[0]["id"] == "D1"
+    with store.transaction() as tx:
+        assert tx.meta("counter:物催字〔{year}〕{seq}号:2025") == 1
+    assert json.loads(store.path.read_bytes())["formsmith_store"] == SCHEMA_VERSION
+    with store.snapshot() as view:
+        assert [u["id"] for u in view.all("units")] == ["1-1-101", "1-1-102"]
+        assert view.find("documents", doc_no="物催字〔2025〕1号")[0]["id"] == "D1"
+        assert view.meta("counter:物催字〔{year}〕{seq}号:2025") == 1
 
 
 @pytest.mark.parametrize("version", [SCHEMA_VERSION + 1, 0, "1", None])
@@ -196,6 +215,7 @@ def _not_an_object(text: str):
     pytest.param(_not_an_object("[]"), id="json-list"),
     pytest.param(_not_an_object("null"), id="json-null"),
     pytest.param(_not_an_object('{"_meta": []}'), id="meta-not-a-table"),
+    pytest.param(_not_an_object('{"formsmith_store": 2, "tables": []}'), id="tables-not-a-table"),
 ], ids=lambda f: getattr(f, "__name__", None))
 @pytest.mark.parametrize("args", [("docs", "list"), ("docs", "mark", "物催字〔2025〕1号", "printed")],
                          ids=["list", "mark"])
@@ -402,6 +422,14 @@ def test_temp_files_of_a_killed_write_are_removed_by_the_next_transaction(tmp_pa
     stale = store.directory / f".{STORE_FILE}.abc123.tmp"
     stale.write_bytes(b'{"half": "a copy with personal data"')
     with store.transaction() as tx:
+        tx.insert("units", {"id": "u1"})
+    # a partition written by a commit that was killed before it published the root
+    orphan = store.directory / "data" / "units" / "003-g99999999.json"
+    orphan.write_bytes(b'{"units": {"7": {"id": "u7", "owner_id_number": "11010519491231002X"}}}')
+    with store.transaction() as tx:
         tx.set_meta("touched", True)
     assert not stale.exists()
+    assert not orphan.exists()
+    with store.snapshot() as view:
+        assert [u["id"] for u in view.all("units")] == ["u1"]
     assert [p.name for p in store.directory.iterdir() if p.name.endswith(".tmp")] == []

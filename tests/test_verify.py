@@ -6,10 +6,11 @@ import shutil
 
 from pypdf import PdfReader, PdfWriter
 
+from conftest import store_rows
+
 
 def first_doc(home):
-    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    doc = next(d for d in store["documents"].values() if d["doc_no"] == "物催字〔2025〕1号")
+    doc = next(d for d in store_rows(home, "documents") if d["doc_no"] == "物催字〔2025〕1号")
     return home / doc["path"], doc
 
 

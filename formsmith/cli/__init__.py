@@ -380,6 +380,7 @@ def verify(ctx, file, as_json):
 # ---------------------------------------------------------------- command modules
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
+from . import maintenance  # noqa: E402,F401  backup, restore, fsck
 from . import records_io  # noqa: E402,F401  records import/export/template/arrears
 
 
