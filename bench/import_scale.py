@@ -106,7 +106,7 @@ BARE_XLSX = ("import sys; from openpyxl import load_workbook; wb = load_workbook
              "data_only=True); n = sum(1 for _ in wb.active.iter_rows(values_only=True)); print(n)")
 BARE_CSV = ("import sys, csv, io; t = open(sys.argv[1], 'rb').read().decode('gb18030'); "
             "print(sum(1 for _ in csv.reader(io.StringIO(t))))")
-BARE_JSON = "import sys, json; json.load(open(sys.argv[1], 'rb'))"
+BARE_JSON = ("import sys, json, pathlib; [json.loads(p.read_bytes()) for p in pathlib.Path(sys.argv[1]).rglob('*.json')]")
 
 
 def run_format(fmt: str, data: dict, folder: Path, runs: int) -> dict:
@@ -128,12 +128,14 @@ def run_format(fmt: str, data: dict, folder: Path, runs: int) -> dict:
             raise SystemExit(f"import {kind} failed ({p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
         out["import_s"][kind] = dt
         log(f"[{fmt}] {kind}: import {dt:.1f} s")
-    store = home / "records" / "formsmith.json"
-    out["store_mb"] = store.stat().st_size / 1e6
+    store = home / "records"
+    files = [p for p in store.rglob("*") if p.is_file()]
+    out["store_mb"] = sum(p.stat().st_size for p in files) / 1e6
+    out["store_files"] = len(files)
     unit = data["units"][len(data["units"]) // 2][0]
     single = {}
     single["formsmith --version (start-up baseline)"] = repeat([FORMSMITH, "--version"], runs)
-    single["bare json.load of the store (baseline)"] = repeat([PY, "-c", BARE_JSON, str(store)], runs)
+    single["bare json.load of every store file (baseline)"] = repeat([PY, "-c", BARE_JSON, str(store)], runs)
     single[f"records show {unit}"] = repeat([FORMSMITH, "--home", str(home), "records", "show", unit], runs)
     dt, p = timed([FORMSMITH, "--home", str(home), "render", "dunning-letter", "--unit", unit,
                    "--as-of", "2026-06-01", "--json"])
@@ -187,7 +189,7 @@ def main() -> None:
     print(f"import scale: {args.units} units, {args.charges} charges "
           f"(load avg before {load[0]:.2f}, after {results['loadavg_after'][0]:.2f})")
     for r in results["formats"]:
-        print(f"\n[{r['format']}]  store after import: {r['store_mb']:.1f} MB")
+        print(f"\n[{r['format']}]  store after import: {r['store_mb']:.1f} MB in {r['store_files']} files")
         print(f"  {'kind':<8} {'rows':>7} {'write file':>11} {'bare read':>10} {'records import':>15} {'ratio':>6}")
         for kind in ("units", "owners", "charges"):
             ratio = r["import_s"][kind] / r["bare_read_s"][kind]
