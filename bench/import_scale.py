@@ -45,9 +45,9 @@ def roster(n_units: int, n_charges: int):
         uid = f"{b + 1}-{e + 1}-{f + 1}{r + 1:02d}"
         units.append([uid, "阳光花园", str(b + 1), str(e + 1), f"{f + 1}{r + 1:02d}", f + 1,
                       ("89.36", "98.56", "118.20", "132.75")[i % 4], "2.20", "已入住", "否"])
-        birth = date(1950, 1, 1) + timedelta(days=(i * 37) % 18000)
+        birth = date(1950, 1, 1) + timedelta(days=i % 15000)      # unique (birth, seq) per owner
         owners.append([uid, "个人", SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)],
-                       identity.make_resident_id("420102", birth, i % 1000, "MF"[i % 2]),
+                       identity.make_resident_id("420102", birth, 10 * (i // 15000), "MF"[i % 2]),
                        f"13{i % 10}{i:08d}"[:11]])
     months = [(2024 + (m // 12), m % 12 + 1) for m in range(12 * 2)]
     per_unit = -(-n_charges // n_units)
