@@ -140,6 +140,15 @@ def test_bad_owner_rows_are_all_reported_and_nothing_is_written(home, run, tmp_p
     assert marked == sorted(set(got))
     assert "校验位" in ws["D3"].comment.text
     assert ws.cell(row=1, column=10).value == "错误说明" and "不存在" in ws.cell(row=4, column=10).value
+    # fixing row 4 in the error copy and importing it again: the old note of row 4 is gone
+    wb = load_workbook(errors)
+    wb.active["A4"] = "1-1-101"
+    wb.save(errors)
+    again = tmp_path / "again-errors.xlsx"
+    run(home, "records", "import", "owners", str(errors), "--errors", str(again))
+    ws = load_workbook(again).active
+    assert ws.cell(row=1, column=10).value == "错误说明" and ws.cell(row=1, column=11).value is None
+    assert "重复" in ws.cell(row=4, column=10).value and "不存在" not in ws.cell(row=4, column=10).value
     # the text report: one line per problem, in Chinese, exit code 2, no traceback
     text = run(home, "records", "import", "owners", str(path))
     assert text.exit_code == 2 and "Traceback" not in text.output
@@ -159,8 +168,14 @@ def test_bad_charge_rows_gbk_csv(home, run, tmp_path):
             ["1-1-102", "车位管理费", "2025-13", "150", "2025年1月5日"]]     # 6 no such month
     path = write_csv(tmp_path / "欠费明细.csv", CHARGES_HEADER, rows, "gbk")
     before = store_bytes(home)
-    report = json.loads(run(home, "records", "import", "charges", str(path), "--json").stdout)
+    errors = tmp_path / "欠费明细-错误.xlsx"
+    report = json.loads(run(home, "records", "import", "charges", str(path), "--json",
+                            "--errors", str(errors)).stdout)
     assert report["encoding"] == "gb18030"
+    ws = load_workbook(errors).active          # the CSV's cells, as text, the bad ones marked
+    assert [c.value for c in ws[1]] == CHARGES_HEADER + ["错误说明"]
+    assert ws["D3"].value == "1.234" and "两位小数" in ws["D3"].comment.text
+    assert ws["A4"].comment is not None and ws["A2"].comment is None
     assert [(e["row"], e["column"]) for e in report["errors"]] == \
         [(3, "应收金额"), (4, "房号"), (5, "所属期间"), (6, "所属期间")]
     assert "两位小数" in report["errors"][0]["reason"] and "1.234" in report["errors"][0]["reason"]
@@ -240,6 +255,9 @@ def test_missing_column_is_one_clear_line(home, run, tmp_path):
     result = run(home, "records", "import", "charges", str(path))
     assert result.exit_code == 2
     assert "缺少必需的列：所属期间" in result.stderr
+    as_json = run(home, "records", "import", "charges", str(path), "--json")
+    assert as_json.exit_code == 2
+    assert "缺少必需的列：所属期间" in json.loads(as_json.stdout)["errors"][0]["reason"]
 
 
 def test_template_has_headers_example_and_notes_and_imports(empty_home, run, tmp_path):

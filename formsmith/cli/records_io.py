@@ -8,6 +8,7 @@ import click
 
 from .. import arrears as arrears_mod
 from .. import audit, formats, sheets
+from ..errors import InputError
 from . import emit_json, emit_table, json_option, parse_date_option, records, workspace
 
 SHEET_KINDS = click.Choice(list(sheets.KINDS))
@@ -31,8 +32,17 @@ def reveal_options(fn):
 def records_import(ctx, kind, file, dry_run, errors_file, as_json):
     """Import KIND records (units, owners, occupants, charges, payments) from FILE (.xlsx or .csv):
     all rows or none; exit code 2 and every bad row listed when any row is bad."""
-    report = sheets.import_file(workspace(ctx), kind, Path(file), dry_run=dry_run,
-                                errors_out=Path(errors_file) if errors_file else None)
+    try:
+        report = sheets.import_file(workspace(ctx), kind, Path(file), dry_run=dry_run,
+                                    errors_out=Path(errors_file) if errors_file else None)
+    except InputError as exc:
+        if not as_json:
+            raise
+        # the file itself is unusable (no header row, a missing column): same shape, no row numbers
+        emit_json({"kind": kind, "file": str(file), "ok": False, "written": False,
+                   "errors": [{"row": None, "column": None, "field": "", "reason": line}
+                              for line in exc.lines()]})
+        ctx.exit(2)
     if as_json:
         emit_json(report.as_dict())
         if not report.ok:

@@ -238,6 +238,7 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     from openpyxl import Workbook, load_workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     if sheet.fmt == "xlsx":
         wb = load_workbook(sheet.path)
@@ -254,10 +255,13 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     width = max(len(sheet.headers), max((len(v) for _, v in sheet.rows), default=0))
     note_col = width + 1
-    if sheet.headers and sheet.headers[-1:] == [ERROR_COLUMN]:
-        note_col = len(sheet.headers)
+    if ERROR_COLUMN in sheet.headers:            # an error copy re-imported: replace its old notes
+        note_col = sheet.headers.index(ERROR_COLUMN) + 1
+        for row in range(sheet.header_row + 1, ws.max_row + 1):
+            ws.cell(row=row, column=note_col).value = None
     head = ws.cell(row=sheet.header_row, column=note_col, value=ERROR_COLUMN)
     head.font = Font(bold=True, color="9C0006")
+    ws.column_dimensions[get_column_letter(note_col)].width = 60
     by_row: dict[int, list[str]] = {}
     for row, col, reason in problems:
         by_row.setdefault(row, []).append(reason)
