@@ -50,13 +50,18 @@ def arrears(view: View, as_of: date, min_months: int = 1) -> list[UnitArrears]:
             best = reminders.get(d["unit"])
             if best is None or key >= (best.get("issued_on") or "", best.get("created_at") or ""):
                 reminders[d["unit"]] = d
+    owing = {u: cs for u, cs in owed.items() if len({c["period"] for c in cs}) >= min_months}
+    if len(owing) > 100:        # many units: one pass over each table beats a lookup per unit
+        units = {u["id"]: u for u in view.all("units")}
+        parties = {p["id"]: p for p in view.all("parties")}
+        unit_of, party_of = units.get, parties.get
+    else:
+        unit_of, party_of = (lambda i: view.get("units", i)), (lambda i: view.get("parties", i))
     out = []
-    for unit_id, charges in owed.items():
+    for unit_id, charges in owing.items():
         months = len({c["period"] for c in charges})
-        if months < min_months:
-            continue
-        unit = view.get("units", unit_id) or {}
-        owner = view.get("parties", unit.get("owner") or "") or {}
+        unit = unit_of(unit_id) or {}
+        owner = party_of(unit.get("owner") or "") or {}
         oldest = min(charges, key=lambda c: (c["due"], c["period"]))
         doc = reminders.get(unit_id)
         out.append(UnitArrears(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import formats
 from ..errors import InputError
@@ -130,8 +130,7 @@ _TYPE_WORDS: dict[str, str] = {"text": "文字", "money": "金额", "date": "日
 def write_template(kind_name: str, path: Path) -> None:
     """A sheet with the headers and one example row, and a 说明 sheet describing every column."""
     kind = kind_of(kind_name)
-    example: Callable[[Any], Any] = lambda c: c.example  # noqa: E731
-    rows = [[example(c) for c in kind.columns]]
+    rows = [[c.example for c in kind.columns]]
     notes = [[c.header, "必填" if c.required else "", _TYPE_WORDS.get(c.type, c.type), c.note,
               "、".join(c.aliases)] for c in kind.columns]
     notes.append([])

@@ -15,7 +15,7 @@ from ..store import View
 from ..workspace import Workspace
 from . import cells, kinds
 from .io import Sheet, read_sheet, write_error_copy
-from .kinds import Column, Kind
+from .kinds import Kind
 
 ITEM_CODES = {"物业服务费": "FEE", "物业费": "FEE", "车位管理费": "PARK", "停车费": "PARK",
               "水费": "WATER", "电费": "ELEC", "燃气费": "GAS", "垃圾处理费": "WASTE",
