@@ -64,6 +64,7 @@ class Template:
     copies: int = 1
     pages_hint: int = 1
     period_field: str = ""
+    signature_fields: tuple[dict, ...] = ()   # [[signature_fields]] as written; see signing.py
 
     @property
     def body(self) -> Path:
@@ -144,7 +145,7 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
             raise TemplateError(f"{where}: manifest lacks {key!r}")
     if m["engine"] not in ENGINES:
         raise TemplateError(f"{where}: engine {m['engine']!r} is not one of {', '.join(ENGINES)}")
-    if "{seq}" not in m["series"]:
+    if not re.search(r"\{seq(:\d+d)?\}", m["series"]):   # {seq}, or zero-padded {seq:06d}
         raise TemplateError(f"{where}: series {m['series']!r} has no {{seq}}")
     fields = tuple(_parse_field(name, spec, where) for name, spec in m["fields"].items())
     example = m.get("example", {})
@@ -158,7 +159,8 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
         doc_type=str(m.get("doc_type", "")), source=str(m.get("source", "")),
         description=str(m.get("description", "")),
         retention_years=int(m.get("retention_years", 0)), copies=int(m.get("copies", 1)),
-        pages_hint=int(m.get("pages_hint", 1)), period_field=str(m.get("period_field", "")))
+        pages_hint=int(m.get("pages_hint", 1)), period_field=str(m.get("period_field", "")),
+        signature_fields=tuple(m.get("signature_fields", ())))
     if not tpl.body.is_file():
         raise TemplateError(f"{where}: body {tpl.body.name} is missing")
     for f in fields:

@@ -53,6 +53,23 @@ def _credit_code(rng: random.Random, region: str) -> str:
     return identity.make_credit_code(body)
 
 
+CREW = [("陈建国", "泥瓦工"), ("刘德胜", "水电工"), ("黄志明", "木工"), ("周海涛", "油漆工"),
+        ("吴小兵", "泥瓦工"), ("郑伟", "杂工"), ("孙立军", "水电工"), ("马俊", "木工"),
+        ("朱大海", "防水工"), ("何平", "杂工"), ("高长青", "门窗安装工"), ("林木森", "门窗安装工"),
+        ("罗成", "杂工")]
+
+
+def _crew(first: int, count: int) -> list[dict]:
+    """Fixed workers of a demo renovation (no random draws: the rest of the demo stays as it was)."""
+    out = []
+    for k in range(first, first + count):
+        name, trade = CREW[k]
+        birth = date(1970 + k * 2, 1 + k % 12, 3 + k)
+        out.append({"name": name, "trade": trade, "phone": f"1397{k:03d}{k * 37 % 10000:04d}",
+                    "id_number": identity.make_resident_id("420115", birth, 100 + k * 7, "M")})
+    return out
+
+
 def generate(seed: int = 2025) -> dict[str, list[dict]]:
     """Every demo row, by table. The same seed gives the same community, byte for byte."""
     rng = random.Random(seed)
@@ -107,13 +124,16 @@ def generate(seed: int = 2025) -> dict[str, list[dict]]:
     renovations = [
         {"id": "ZX2025-001", "unit": unit_ids[20], "applicant": unit_ids[20], "contractor": "江城美居装饰工程有限公司",
          "plan": "厨卫翻新、墙面刷新、更换地板", "structural_change": False, "authority_approval": None,
-         "start": "2025-11-10", "end": "2026-01-20", "workers": 4},
+         "start": "2025-11-10", "end": "2026-01-20", "workers": 4, "crew": _crew(0, 4),
+         "contractor_contact": "陈建国", "contractor_phone": "13971230456"},
         {"id": "ZX2025-002", "unit": unit_ids[61], "applicant": unit_ids[61], "contractor": "南湖匠心装饰有限公司",
          "plan": "拆除客厅与阳台之间的承重墙并扩建阳台", "structural_change": True, "authority_approval": None,
-         "start": "2025-12-15", "end": "2026-03-15", "workers": 6},
+         "start": "2025-12-15", "end": "2026-03-15", "workers": 6, "crew": _crew(4, 6),
+         "contractor_contact": "吴小兵", "contractor_phone": "13607159988"},
         {"id": "ZX2025-003", "unit": unit_ids[150], "applicant": unit_ids[150], "contractor": "江城美居装饰工程有限公司",
          "plan": "更换门窗、阳台封闭（不涉及主体结构）", "structural_change": False, "authority_approval": None,
-         "start": "2025-11-20", "end": "2025-12-20", "workers": 3},
+         "start": "2025-11-20", "end": "2025-12-20", "workers": 3, "crew": _crew(10, 3),
+         "contractor_contact": "高长青", "contractor_phone": "13871266032"},
     ]
     repairs = [
         {"id": "BX2025-0101", "unit": unit_ids[9], "reported_at": "2025-11-24T09:12", "category": "safety",

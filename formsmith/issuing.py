@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, fonts, lifecycle, numbering, rules, sources
+from . import catalog, codes, fonts, lifecycle, numbering, rules, signing, sources
 from .errors import InputError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -75,16 +75,25 @@ def _place(tmp: Path, final: Path, overwrite: bool) -> None:
 
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
-            as_of: date | None = None, source_name: str = "") -> tuple[catalog.Template, dict, str]:
-    """Everything that can be checked before a number is taken: (template, values, record name)."""
+            as_of: date | None = None, source_name: str = "",
+            record: str | None = None) -> tuple[catalog.Template, dict, str]:
+    """Everything that can be checked before a number is taken: (template, values, record name).
+
+    The data comes from `data`, or is built from the store for `unit`, or for `record` (the id
+    of another row the template's source is built from, e.g. a repair BX2025-0101).
+    """
     tpl = ws.catalog.get(template_id)
+    signing.declared_fields(tpl)  # a malformed [[signature_fields]] is refused before a number is taken
     as_of = as_of or date.today()
-    record_name = f"unit {unit}" if unit else (source_name or "data")
+    record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
     if data is None:
-        if not unit:
+        if not unit and not record:
             raise InputError("give --unit UNIT or --data FILE.json")
         with ws.store.snapshot() as view:
-            data = sources.build(ws, tpl, view, unit, as_of)
+            if unit:
+                data = sources.build(ws, tpl, view, unit, as_of)
+            else:
+                data = sources.build(ws, tpl, view, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
@@ -97,7 +106,8 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
 
 def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
-                   by: str | None = None, again: bool = False, source_name: str = "") -> IssuedDocument:
+                   by: str | None = None, again: bool = False, source_name: str = "",
+                   record: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The number is taken in the same store transaction that records the document, and the PDF
@@ -105,7 +115,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     removes the PDF, so there is never a PDF without a record nor a number without a document.
     """
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
-                                       source_name=source_name)
+                                       source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
@@ -153,6 +163,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                "template": tpl.id, "title": tpl.title, "version": tpl.version}}
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
+            # Empty signature fields go on as an incremental update after the PDF/A is written.
+            sig_fields = signing.add_signature_fields(tmp, tpl, rendered.anchors)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
@@ -167,7 +179,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 "period": period, "state": "generated", "sha256": digest,
                 "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                 "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
-                "record": record, "versions": [],
+                "record": record, "versions": [], "signature_fields": sig_fields,
                 "events": [lifecycle.event("generated", by, note=record_name,
                                            sha256=digest, pages=rendered.pages)],
             })

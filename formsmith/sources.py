@@ -12,23 +12,37 @@ from .workspace import Workspace
 
 Builder = Callable[[Workspace, View, str, date], dict[str, Any]]
 _BUILDERS: dict[str, Builder] = {}
+_KEYS: dict[str, str] = {}      # builder name → what it is built from: "unit" or a table name
 
 
-def builder(name: str):
-    """Register a data builder under the name a manifest's `source` uses."""
+def builder(name: str, key: str = "unit"):
+    """Register a data builder under the name a manifest's `source` uses.
+
+    `key` says what the builder is given: a unit id (`render --unit`), or the id of a row of
+    another table such as "repairs" (`render --record BX2025-0101`).
+    """
     def register(fn: Builder) -> Builder:
         _BUILDERS[name] = fn
+        _KEYS[name] = key
         return fn
     return register
 
 
-def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date) -> dict[str, Any]:
-    """The data for `template` about `unit` as of `as_of`, from the store in `view`."""
+def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date,
+          key: str = "unit") -> dict[str, Any]:
+    """The data for `template` about `unit` as of `as_of`, from the store in `view`.
+
+    With key="record", `unit` is the id of the row the template's builder is keyed by instead.
+    """
     if not template.source:
-        raise InputError(f"template {template.id} takes its data from a file (--data), not --unit")
+        raise InputError(f"template {template.id} takes its data from a file (--data), not --{key}")
     fn = _BUILDERS.get(template.source)
     if fn is None:
         raise TemplateError(f"template {template.id}: unknown data source {template.source!r}")
+    wanted = _KEYS[template.source]
+    if (wanted == "unit") != (key == "unit"):
+        hint = "--unit UNIT" if wanted == "unit" else f"--record ID (a row of {wanted})"
+        raise InputError(f"template {template.id} is built from the store with {hint}")
     return fn(ws, view, unit, as_of)
 
 
@@ -78,3 +92,9 @@ def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
         "contract": ws.company.contract,
     }
     return data
+
+
+# Builders of other processes live in their own modules; importing them registers them.
+from . import services_sources  # noqa: E402,F401
+
+from . import custody, movein, renovation  # noqa: E402,F401

@@ -33,6 +33,7 @@ ATTACKS = {
     "css-url": ("", 'body { background: url("/etc/hostname"); }'),
     "network": ('<img src="http://127.0.0.1:9/x.png">', ""),
     "attachment": ('<a rel="attachment" href="file:///etc/passwd">x</a>', ""),
+    "include-itself": ('{% include "template.html" %}', ""),
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 import click
 
 from .. import __version__, audit, catalog, demo, documents, formats, issuing, lifecycle
+from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
 from ..errors import FormsmithError, InputError
 from ..verify import verify_file
 from ..workspace import Workspace, find_workspace, init_workspace
@@ -198,29 +199,39 @@ def templates_example(ctx, template_id):
 @cli.command()
 @click.argument("template_id")
 @click.option("--unit", help="Build the data from the store for this unit (e.g. 1-2-301).")
+@click.option("--record", "record_id", help="Build the data from this store record instead of a unit "
+              "(e.g. repair BX2025-0101 for repair-callback).")
 @click.option("--data", "data_file", type=click.Path(dir_okay=False), help="Data as a JSON file.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the PDF here (never overwrites).")
 @click.option("--as-of", callback=parse_date_option, help="Date of the document and of the "
               "arrears cut-off (default today).")
 @click.option("--again", is_flag=True, help="Issue even if this unit already has one for the period.")
 @click.option("--by", help="Who issues it (default: the workspace clerk).")
+@click.option("--seal", is_flag=True, help="Also seal it with the company certificate "
+              "(as `formsmith seal`): writes X.sealed.pdf beside X.pdf.")
 @json_option
 @click.pass_context
-def render(ctx, template_id, unit, data_file, out, as_of, again, by, as_json):
+def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, seal, as_json):
     """Issue a document from TEMPLATE_ID: numbered, QR-coded, PDF/A, recorded."""
-    if bool(unit) == bool(data_file):
-        raise InputError("give exactly one of --unit UNIT or --data FILE.json")
+    if [bool(unit), bool(record_id), bool(data_file)].count(True) != 1:
+        raise InputError("give exactly one of --unit UNIT, --record ID or --data FILE.json")
     data = None
     if data_file:
         data = _read_json(Path(data_file))
-    doc = issuing.issue_document(workspace(ctx), template_id, data=data, unit=unit, as_of=as_of,
+    ws = workspace(ctx)
+    signer = seals.load_signer(ws) if seal else None  # a bad certificate stops before issuing
+    doc = issuing.issue_document(ws, template_id, data=data, unit=unit, as_of=as_of,
                                  out=Path(out) if out else None, by=by, again=again,
-                                 source_name=data_file or "")
+                                 source_name=data_file or "", record=record_id)
+    sealed = seals.seal_document(ws, doc.doc_no, by=by, signer=signer) if seal else None
     if as_json:
-        emit_json({k: v for k, v in doc.as_dict().items()
-                   if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
+        emit_json({**{k: v for k, v in doc.as_dict().items()
+                      if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")},
+                   **({"sealed": {"path": sealed.path, "sha256": sealed.sha256}} if sealed else {})})
     else:
         click.echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
+        if sealed:
+            click.echo(f"{doc.doc_no}  已盖电子公章  {sealed.path}")
 
 
 def _read_json(path: Path) -> Any:
@@ -335,6 +346,9 @@ def docs_show(ctx, doc_no, as_json):
                 "state", "pages", "path", "sha256", "issued_on", "tracking"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
+    for v in doc.get("versions", []):
+        click.echo(f"version: {v.get('kind')}  {v.get('path')}  sha256 {v.get('sha256')}  "
+                   f"{v.get('at', '')}  {v.get('by', '')}".rstrip())
     click.echo("events:")
     for ev in doc.get("events", []):
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))
@@ -365,15 +379,23 @@ def docs_mark(ctx, doc_no, state, tracking, note, by, as_json):
 @json_option
 @click.pass_context
 def verify(ctx, file, as_json):
-    """Exit 0 only if FILE is byte-identical to a document this workspace issued."""
+    """Exit 0 only if FILE is byte-identical to a document this workspace issued (or sealed).
+
+    A file that is such a document plus only signatures in its own empty signature fields
+    (the owner signing the 回执 in a PDF reader) is accepted too, and says so.
+    """
     v = verify_file(workspace(ctx), Path(file))
     if as_json:
         emit_json(v.as_dict())
-    elif v.identical:
-        click.echo(f"OK: {file} is {v.doc_no} as issued (state {v.state}); sha256 {v.sha256}")
+    elif v.verified:
+        what = "as issued" if v.version == "issued" else f"({v.version} version)"
+        said = f"is {v.doc_no} {what}" if v.identical else v.reason
+        click.echo(f"OK: {file} {said} (state {v.state}); sha256 {v.sha256}")
+        for s in v.signatures:
+            click.echo(f"  {seals.SignatureCheck(**s).summary()}")
     else:
         click.echo(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}", err=True)
-    if not v.identical:
+    if not v.verified:
         ctx.exit(3)
 
 
@@ -381,6 +403,8 @@ def verify(ctx, file, as_json):
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
 from . import maintenance  # noqa: E402,F401  backup, restore, fsck
+from . import renovation  # noqa: E402,F401
+from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import records_io  # noqa: E402,F401  records import/export/template/arrears
 
 

@@ -1,7 +1,7 @@
 """Rendering engines: each turns a template and its context into a finished PDF file."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -29,6 +29,11 @@ class RenderedPdf:
     """What an engine reports about the file it wrote."""
 
     pages: int
+    # Boxes of the elements the template asked for (signature-field anchors such as
+    # ".seal-area"): selector → ((page index, (x0, y0, x1, y1) in PDF points from the
+    # bottom-left corner)), one union box per page the element is on.
+    anchors: dict[str, tuple[tuple[int, tuple[float, float, float, float]], ...]] = \
+        field(default_factory=dict)
 
 
 def engine_for(name: str):

@@ -83,6 +83,9 @@ def render_html(template: Template, context: dict[str, Any]) -> str:
         raise TemplateError(f"template {template.id}: {exc}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template {template.id}: {exc.filename}:{exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template {template.id}: refused: it includes or extends itself "
+                            f"(endless recursion)") from None
 
 
 def _css_string(text: str) -> str:
@@ -115,6 +118,44 @@ def page_css(doc_no: str, doc_id: str, pages: int, sans: str) -> str:
     return "\n".join(css)
 
 
+PX_TO_PT = 0.75   # WeasyPrint lays out in CSS px (1/96 in) and writes PDF points (1/72 in)
+
+
+def _matches(element, selector: str) -> bool:
+    if selector.startswith("#"):
+        return element.get("id") == selector[1:]
+    return selector[1:] in (element.get("class") or "").split()
+
+
+def locate(document, selectors: tuple[str, ...]) -> dict[str, tuple]:
+    """Where the laid-out elements matching each selector (`.class` or `#id`) ended up.
+
+    Every box an element generated (a block, its anonymous line boxes, a table cell) is
+    joined into one rectangle per page, in PDF points from the page's bottom-left corner:
+    the place a signature field must cover to sit on that element in the written PDF.
+    """
+    found: dict[str, tuple] = {}
+    for selector in selectors:
+        per_page = []
+        for index, page in enumerate(document.pages):
+            rect = None
+            for box in page._page_box.descendants():
+                element = getattr(box, "element", None)
+                if element is None or not _matches(element, selector):
+                    continue
+                x, y = box.border_box_x(), box.border_box_y()
+                w, h = box.border_width(), box.border_height()
+                r = (x, y, x + w, y + h)
+                rect = r if rect is None else (min(rect[0], r[0]), min(rect[1], r[1]),
+                                               max(rect[2], r[2]), max(rect[3], r[3]))
+            if rect is not None:
+                top = page.height * PX_TO_PT
+                per_page.append((index, (round(rect[0] * PX_TO_PT, 2), round(top - rect[3] * PX_TO_PT, 2),
+                                         round(rect[2] * PX_TO_PT, 2), round(top - rect[1] * PX_TO_PT, 2))))
+        found[selector] = tuple(per_page)
+    return found
+
+
 def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentity, out: Path,
                asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None) -> RenderedPdf:
     """Write the finished PDF/A-3b for `template` filled with `context` to `out`."""
@@ -136,6 +177,8 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         else:
             raise RenderError(f"template {template.id}: page count does not settle "
                               f"after {MAX_LAYOUTS} layouts")
+        anchors = locate(document, tuple(str(f.get("anchor", "")) for f in template.signature_fields
+                                         if str(f.get("anchor", ""))[:1] in (".", "#")))
         md = document.metadata
         md.title = identity.title
         md.authors = [identity.author]
@@ -155,4 +198,4 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         raise
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: rendering failed: {type(exc).__name__}: {exc}") from exc
-    return RenderedPdf(pages=guess)
+    return RenderedPdf(pages=guess, anchors=anchors)

@@ -1,0 +1,82 @@
+"""Custody rules (PROCESSES.md §2): the fee is 70% of the full fee; water ≤ 5, electricity ≤ 20."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from .. import formats
+from ..errors import ValidationError
+from . import RuleContext, rule
+from .movein import meter_value
+
+# From the source text: "托管期间水表不超过5，电表不超过20；物业管理费按全额的70%收取。"
+CUSTODY_SHARE = Decimal("0.70")
+WATER_LIMIT = 5           # 吨 over the hand-over reading, for the whole custody
+ELECTRICITY_LIMIT = 20    # 度 over the hand-over reading
+FEN = Decimal("0.01")
+
+
+def fen(amount: Decimal) -> Decimal:
+    """Round half up to the fen (分), the way the fee is billed."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def full_fee(area: Decimal, rate: Decimal) -> Decimal:
+    """The monthly full fee: 建筑面积 × 收费标准, to the fen."""
+    return fen(area * rate)
+
+
+def custody_fee(full: Decimal) -> Decimal:
+    """The monthly custody fee: 70% of the full fee, to the fen."""
+    return fen(full * CUSTODY_SHARE)
+
+
+def parse_area(text: Any, problems: list[str]) -> Decimal | None:
+    """A floor area in m² as a Decimal (positive, at most two decimals); else a problem."""
+    try:
+        a = Decimal(str(text).strip())
+    except InvalidOperation:
+        a = None
+    if a is None or not a.is_finite() or a <= 0 or a.as_tuple().exponent < -2:
+        problems.append(f"字段 area（建筑面积）：{text!r} 应为大于0、最多两位小数的平方米数 "
+                        "(area must be a positive number with at most two decimals)")
+        return None
+    return a
+
+
+@rule("custody-agreement")
+def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Compute the full and the 70% fee and the meter ceilings; refuse figures that differ."""
+    problems: list[str] = []
+    area = parse_area(values.get("area"), problems)
+    rate = values.get("fee_rate")
+    if rate is not None and rate <= 0:
+        problems.append("字段 fee_rate（收费标准）：应大于0 (must be positive)")
+    water = meter_value(values.get("water_base"), "water_base", problems)
+    power = meter_value(values.get("electricity_base"), "electricity_base", problems)
+    for key, label, limit in (("water_limit", "水表用量上限", WATER_LIMIT),
+                              ("electricity_limit", "电表用量上限", ELECTRICITY_LIMIT)):
+        stated = values.get(key)
+        if stated is not None and stated != limit:
+            problems.append(f"字段 {key}（{label}）：托管期间{label}为{limit}，不能约定为{stated} "
+                            f"(the custody rule fixes it at {limit})")
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end <= start:
+        problems.append(f"字段 end_date（托管截止日期）：{formats.cn_date(end)}不晚于开始日期"
+                        f"{formats.cn_date(start)} (end must be after start)")
+    if area is None or rate is None or rate <= 0:
+        raise ValidationError(problems, ctx.record)
+    full = full_fee(area, rate)
+    fee = custody_fee(full)
+    for key, label, right in (("full_fee", "全额物业服务费", full), ("custody_fee", "托管物业服务费", fee)):
+        stated = values.get(key)
+        if stated is not None and stated != right:
+            how = (f"{area}平方米 × {formats.money(rate)}元 = {formats.money(full)}元" if key == "full_fee"
+                   else f"全额{formats.money(full)}元的70% = {formats.money(fee)}元")
+            problems.append(f"字段 {key}（{label}）：填写的{formats.money(stated)}元与规定不符，应为{how} "
+                            f"(stated fee differs from the rule)")
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    return {"full_fee": full, "custody_fee": fee, "share_percent": int(CUSTODY_SHARE * 100),
+            "water_limit": WATER_LIMIT, "electricity_limit": ELECTRICITY_LIMIT,
+            "water_max": water + WATER_LIMIT, "electricity_max": power + ELECTRICITY_LIMIT}

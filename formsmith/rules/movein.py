@@ -1,0 +1,193 @@
+"""Move-in pack rules (PROCESSES.md §1): applicant checklists, handover items, meters, repair orders."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .. import identity
+from ..errors import ValidationError
+from . import RuleContext, rule
+
+OWNER, AGENT, COMPANY = "业主本人", "委托代办", "单位购置"
+
+# What the clerk must see (and copy for the archive) per applicant kind, with the data field
+# that records it. An agent brings the owner's papers plus their own; a company buyer brings
+# the owner's papers plus the company certificate and the ID of the person who comes.
+_BASE = [
+    ("业主身份证", "owner_id_number", "复印存档"),
+    ("入住通知单", "move_in_notice_no", "原件存档"),
+    ("房屋买卖合同", "purchase_contract_no", "查验原件"),
+]
+CHECKLISTS: dict[str, list[tuple[str, str, str]]] = {
+    OWNER: _BASE,
+    AGENT: _BASE + [
+        ("受托人身份证", "agent_id_number", "复印存档"),
+        ("授权委托书", "power_of_attorney", "原件存档"),
+    ],
+    COMPANY: [
+        ("单位证明（营业执照，统一社会信用代码）", "owner_id_number", "复印存档"),
+        ("单位证明文件", "company_certificate", "原件存档"),
+        ("入住通知单", "move_in_notice_no", "原件存档"),
+        ("房屋买卖合同", "purchase_contract_no", "查验原件"),
+        ("经办人身份证", "agent_id_number", "复印存档"),
+    ],
+}
+# Who comes to the counter, per kind: fields that must be given (the agent / the person sent
+# by the company) and fields that must not be (an owner in person has no agent).
+_PERSON_FIELDS = ("agent_name", "agent_id_number", "agent_phone")
+_LABELS = {
+    "owner_id_number": "业主身份证号", "move_in_notice_no": "入住通知单编号",
+    "purchase_contract_no": "房屋买卖合同编号", "agent_name": "受托人/经办人姓名",
+    "agent_id_number": "受托人/经办人身份证号", "agent_phone": "受托人/经办人电话",
+    "power_of_attorney": "授权委托书", "company_certificate": "单位证明",
+}
+
+
+def applicant_checklist(values: dict[str, Any], record: str = "") -> list[dict[str, Any]]:
+    """The identity checklist of the applicant's kind, each item marked as seen; refuses gaps.
+
+    Raises ValidationError naming every missing paper (an agent without 委托书 and ID, a company
+    without its 统一社会信用代码 or certificate) and every paper that does not fit the kind.
+    """
+    kind = values.get("applicant_kind")
+    if kind not in CHECKLISTS:
+        raise ValidationError([f"字段 applicant_kind（申请人类型）：应为 {OWNER}、{AGENT} 或 {COMPANY}"], record)
+    problems: list[str] = []
+    items = CHECKLISTS[kind]
+    labels = dict(_LABELS, owner_id_number="统一社会信用代码") if kind == COMPANY else _LABELS
+    for label, key, _ in items:
+        if not values.get(key):
+            problems.append(f"字段 {key}（{labels[key]}）：{kind}须提供{label}，未填写 (missing)")
+    person = [k for k in _PERSON_FIELDS if values.get(k)]
+    if kind == OWNER:
+        for key in person + [k for k in ("power_of_attorney", "company_certificate") if values.get(k)]:
+            problems.append(f"字段 {key}（{_LABELS[key]}）：申请人为{OWNER}，不应填写受托人或单位资料；"
+                            f"如由他人代办请选择“{AGENT}” (does not fit the applicant kind)")
+    else:
+        if not values.get("agent_name"):
+            who = "受托人" if kind == AGENT else "经办人"
+            problems.append(f"字段 agent_name（{_LABELS['agent_name']}）：{kind}须填写{who}姓名，未填写 (missing)")
+        if kind == AGENT and values.get("company_certificate"):
+            problems.append(f"字段 company_certificate（单位证明）：申请人为{AGENT}，"
+                            f"单位购房请选择“{COMPANY}” (does not fit the applicant kind)")
+    owner_no = values.get("owner_id_number")
+    if owner_no:
+        is_code = identity.is_valid_credit_code(owner_no)
+        if kind == COMPANY and not is_code:
+            problems.append("字段 owner_id_number（统一社会信用代码）：单位购置须填写单位的18位统一社会信用代码，"
+                            "而非个人身份证号 (expected a credit code)")
+        if kind != COMPANY and is_code:
+            problems.append(f"字段 owner_id_number（业主身份证号）：{kind}须填写业主本人身份证号，"
+                            "填写的是统一社会信用代码 (expected a resident ID)")
+    agent_no = values.get("agent_id_number")
+    if agent_no and identity.is_valid_credit_code(agent_no) and not identity.is_valid_resident_id(agent_no):
+        problems.append("字段 agent_id_number（受托人/经办人身份证号）：应为个人身份证号 (expected a resident ID)")
+    if problems:
+        raise ValidationError(problems, record)
+    return [{"item": label, "action": action, "seen": True} for label, _, action in items]
+
+
+@rule("move-in-registration")
+def move_in_registration(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The identity checklist that fits the applicant kind, every paper on it given."""
+    checklist = applicant_checklist(values, ctx.record)
+    return {"checklist": checklist}
+
+
+# ---------------------------------------------------------------- handover receipt
+
+# What every household receives at move-in (§1): the keys, the handbook, the drawings.
+HANDOVER_REQUIRED = (("钥匙", "房屋钥匙"), ("住户手册", "《住户手册》"), ("水电图", "房屋水电图"))
+
+
+@rule("handover-receipt")
+def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> None:
+    """Keys, 《住户手册》 and 房屋水电图 must all be on the list, each at least once."""
+    names = [i["name"] for i in values.get("items") or []]
+    missing = [label for word, label in HANDOVER_REQUIRED if not any(word in n for n in names)]
+    problems = [f"字段 items（交付物品）：缺少{label}，入住交付必须包括房屋钥匙、《住户手册》和房屋水电图 "
+                "(a required handover item is missing)" for label in missing]
+    for i, item in enumerate(values.get("items") or [], 1):
+        if item.get("quantity") is not None and item["quantity"] < 1:
+            problems.append(f"字段 items[{i}].quantity（数量）：{item['name']}的数量应至少为1 (must be ≥ 1)")
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    return None
+
+
+# ---------------------------------------------------------------- meter readings
+
+METERS = {"水表": "吨", "电表": "度", "燃气表": "立方米"}
+
+
+def meter_value(text: Any, path: str, problems: list[str]) -> Decimal | None:
+    """A meter reading as a Decimal: not negative, at most two decimals; else a problem."""
+    try:
+        d = Decimal(str(text).strip())
+    except InvalidOperation:
+        problems.append(f"字段 {path}（读数）：{text!r} 不是数字 (not a number)")
+        return None
+    if not d.is_finite() or d < 0 or d.as_tuple().exponent < -2:
+        problems.append(f"字段 {path}（读数）：{text!r} 应为不小于0、最多两位小数的数 "
+                        "(must be ≥ 0 with at most two decimals)")
+        return None
+    return d
+
+
+@rule("meter-reading")
+def meter_reading(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Water, electricity and gas base readings: each meter exactly once, each a real reading."""
+    problems: list[str] = []
+    rows = values.get("readings") or []
+    for meter in METERS:
+        n = sum(1 for r in rows if r["meter"] == meter)
+        if n != 1:
+            problems.append(f"字段 readings（表底数）：{meter}应恰有一行，实际{n}行 "
+                            "(water, electricity and gas each exactly once)")
+    for i, r in enumerate(rows, 1):
+        meter_value(r["reading"], f"readings[{i}].reading", problems)
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    order = list(METERS)
+    return {"readings": [dict(r, unit_word=METERS[r["meter"]])
+                         for r in sorted(rows, key=lambda r: order.index(r["meter"]))]}
+
+
+# ---------------------------------------------------------------- inspection and repair order
+
+PASS, FAIL = "合格", "不合格"
+
+
+@rule("inspection-form")
+def inspection_form(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """A failed item must say what is wrong (the repair order is made from it)."""
+    problems = [f"字段 items[{i}].remarks（问题描述）：{it['room']}{it['item']}验收不合格，须写明问题 "
+                "(a failed item needs a description)"
+                for i, it in enumerate(values.get("items") or [], 1)
+                if it["result"] == FAIL and not it.get("remarks")]
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    failed = sum(1 for it in values["items"] if it["result"] == FAIL)
+    return {"failed_count": failed, "passed_count": len(values["items"]) - failed}
+
+
+def failed_lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The failed inspection items as repair-order lines, numbered in inspection order."""
+    return [{"no": n, "room": it["room"], "item": it["item"], "problem": it.get("remarks") or ""}
+            for n, it in enumerate((it for it in items if it["result"] == FAIL), 1)]
+
+
+@rule("repair-order")
+def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The order's lines are the inspection's failed items; no failed item, no order."""
+    items = values.get("inspection_items") or []
+    lines = failed_lines(items)
+    if not lines:
+        raise ValidationError([f"字段 inspection_items（验收项目）：{values.get('inspection_no') or '该验收'}"
+                               "没有不合格项目，无需开具维修工作单 (no failed item: no repair order)"],
+                              ctx.record)
+    missing = [f"字段 inspection_items[{i}].remarks（问题描述）：不合格项目须写明问题 (missing)"
+               for i, it in enumerate(items, 1) if it["result"] == FAIL and not it.get("remarks")]
+    if missing:
+        raise ValidationError(missing, ctx.record)
+    return {"lines": lines}

@@ -1,0 +1,247 @@
+"""Rules of services and records: callback and complaint deadlines, surveys, passes, services, receipts."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .. import formats
+from ..errors import ValidationError
+from . import RuleContext, rule
+
+# PROCESSES.md §3: callback deadline per kind of repair, in calendar days after the event
+# the count starts from. 渗漏水 repairs count from the leak test (试漏), the others from the end
+# of the repair.
+CALLBACK_RULES: dict[str, tuple[int, str]] = {
+    "安全设施维修": (2, "completed_on"),
+    "房屋渗漏水维修": (3, "leak_test_on"),
+    "其他维修": (2, "completed_on"),
+}
+CALLBACK_BASIS = {
+    "安全设施维修": "安全设施维修：维修完成后2天内回访",
+    "房屋渗漏水维修": "房屋渗漏水维修：试漏后3天内回访",
+    "其他维修": "其他维修：维修完成后2天内回访",
+}
+
+# PROCESSES.md §6: complaint handling by severity.
+COMPLAINT_RULES: dict[str, dict[str, Any]] = {
+    # severity: escalate to whom and how fast, answer within, resolve within (days)
+    "重大投诉": {"escalate_to": "管理处主任", "escalate": "same-day", "answer_days": 2, "resolve_days": 10,
+             "basis": "严重影响住户生活、安全或造成恶劣影响：当日呈送管理处主任，2天内给住户明确答复，10日内处理完毕"},
+    "重要投诉": {"escalate_to": "部门主管", "escalate": "1-hour", "answer_days": None, "resolve_days": 3,
+             "basis": "涉及管理、服务工作失误：接待后1小时内转呈部门主管，3天内处理完毕"},
+    "轻微投诉": {"escalate_to": "", "escalate": "", "answer_days": None, "resolve_days": 2,
+             "basis": "个别偶发事务、个别人员的轻微投诉：2天内或在住户要求的期限内处理完毕"},
+}
+TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
+
+RECEIPT_COPIES = (
+    {"no": "第一联", "name": "存根联", "use": "收款单位留存"},
+    {"no": "第二联", "name": "收据联", "use": "交付款人收执"},
+    {"no": "第三联", "name": "记账联", "use": "财务记账凭证"},
+)
+
+
+def _refuse(ctx: RuleContext, problems: list[str]) -> None:
+    if problems:
+        raise ValidationError(problems, ctx.record)
+
+
+def _field(ctx: RuleContext, name: str) -> str:
+    f = ctx.template.field(name)
+    return f.title if f is not None else name
+
+
+def _not_before(ctx: RuleContext, values: dict, later: str, earlier: str, problems: list[str]) -> None:
+    """`later` (if given) must not be before `earlier` (if given)."""
+    a, b = values.get(later), values.get(earlier)
+    if a is not None and b is not None and a < b:
+        problems.append(f"字段 {_field(ctx, later)}：{formats.cn_date(a)} 早于 {_field(ctx, earlier)} "
+                        f"{formats.cn_date(b)}，日期前后矛盾 (dates out of order)")
+
+
+def _active_documents(ctx: RuleContext, template: str, key: str, value: Any) -> list[dict]:
+    """Issued, not voided documents of `template` whose record has `key` == `value`."""
+    with ctx.ws.store.snapshot() as view:
+        return view.find("documents", template=template,
+                         where=lambda d: d.get("state") not in ("void", "superseded")
+                         and (d.get("record") or {}).get(key) == value)
+
+
+# ---------------------------------------------------------------- 维修回访记录 (§3)
+
+def callback_deadline(category: str, completed_on: date, leak_test_on: date | None) -> date:
+    """The last day of the callback: 2 days after a safety or other repair, 3 after the leak test."""
+    days, start = CALLBACK_RULES[category]
+    origin = leak_test_on if start == "leak_test_on" else completed_on
+    if origin is None:
+        raise ValueError("渗漏水维修须先试漏，回访期限自试漏之日起算 (leak test date required)")
+    return origin + timedelta(days=days)
+
+
+@rule("repair-callback")
+def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Callback deadline per PROCESSES.md §3; dates in order; one callback record per repair."""
+    problems: list[str] = []
+    category = values["category"]
+    leak = category == "房屋渗漏水维修"
+    if leak and values.get("leak_test_on") is None:
+        problems.append(f"字段 {_field(ctx, 'leak_test_on')}：渗漏水维修须在试漏后3天内回访，"
+                        "试漏日期必填 (leak repairs are called back after the leak test)")
+    if not leak and values.get("leak_test_on") is not None:
+        problems.append(f"字段 {_field(ctx, 'leak_test_on')}：{category}无需试漏，"
+                        "请核对维修类别 (a leak test date belongs to a leak repair)")
+    _not_before(ctx, values, "completed_on", "reported_on", problems)
+    _not_before(ctx, values, "leak_test_on", "completed_on", problems)
+    _not_before(ctx, values, "callback_on", "leak_test_on" if leak else "completed_on", problems)
+    if (values.get("callback_on") is None) != (values.get("callback_way") is None):
+        problems.append(f"字段 {_field(ctx, 'callback_way')}：回访日期与回访方式须同时填写 "
+                        "(callback date and way go together)")
+    done = _active_documents(ctx, "repair-callback", "repair_id", values["repair_id"])
+    if done:
+        problems.append(f"字段 {_field(ctx, 'repair_id')}：报修单 {values['repair_id']} 已有回访记录 "
+                        f"{done[0]['doc_no']}（{done[0]['state']}），一单一记录；如需重开请先作废原记录 "
+                        "(this repair has a callback record already)")
+    _refuse(ctx, problems)
+    due = callback_deadline(category, values["completed_on"], values.get("leak_test_on"))
+    callback_on = values.get("callback_on")
+    late = (callback_on - due).days if callback_on and callback_on > due else 0
+    return {"callback_due": due, "callback_basis": CALLBACK_BASIS[category], "callback_late_days": late}
+
+
+# ---------------------------------------------------------------- 投诉处理记录 (§6)
+
+def complaint_deadlines(severity: str, received: datetime,
+                        resident_deadline: date | None) -> dict[str, Any]:
+    """Escalation, answer and resolution deadlines of a complaint received at `received`."""
+    r = COMPLAINT_RULES[severity]
+    out: dict[str, Any] = {"escalate_to": r["escalate_to"], "escalate_by": "", "answer_by": None,
+                           "basis": r["basis"]}
+    if r["escalate"] == "same-day":
+        out["escalate_by"] = f"{formats.cn_date(received.date())}当日"
+    elif r["escalate"] == "1-hour":
+        t = received + timedelta(hours=1)
+        out["escalate_by"] = f"{formats.cn_date(t.date())}{t.hour}时{t.minute:02d}分前"
+    if r["answer_days"]:
+        out["answer_by"] = received.date() + timedelta(days=r["answer_days"])
+    if severity == "轻微投诉" and resident_deadline is not None:
+        out["resolve_by"] = resident_deadline
+        out["resolve_from"] = "住户要求的期限"
+    else:
+        out["resolve_by"] = received.date() + timedelta(days=r["resolve_days"])
+        out["resolve_from"] = f"受理后{r['resolve_days']}日内"
+    return out
+
+
+@rule("complaint-record")
+def complaint_record(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Deadlines by severity per PROCESSES.md §6; the record's dates must be in order."""
+    problems: list[str] = []
+    m = TIME_OF_DAY.match(values["received_time"] or "")
+    if not m:
+        problems.append(f"字段 {_field(ctx, 'received_time')}：{values['received_time']!r} 不是有效时间，"
+                        "应为 时:分（如 14:20）(expected HH:MM)")
+    for later in ("resident_deadline", "answered_on", "resolved_on"):
+        _not_before(ctx, values, later, "received_on", problems)
+    _not_before(ctx, values, "resolved_on", "answered_on", problems)
+    if values.get("resolved_on") is not None and not values.get("result"):
+        problems.append(f"字段 {_field(ctx, 'result')}：已填写办结日期，须写明处理结果 "
+                        "(a resolved complaint states its result)")
+    _refuse(ctx, problems)
+    received = datetime.combine(values["received_on"], datetime.min.time()).replace(
+        hour=int(m.group(1)), minute=int(m.group(2)))
+    out = complaint_deadlines(values["severity"], received, values.get("resident_deadline"))
+    out["received_time"] = f"{received.hour:02d}:{received.minute:02d}"
+    resolved = values.get("resolved_on")
+    out["resolve_late_days"] = (resolved - out["resolve_by"]).days if resolved and resolved > out["resolve_by"] else 0
+    answered = values.get("answered_on")
+    out["answer_late_days"] = (answered - out["answer_by"]).days \
+        if answered and out["answer_by"] and answered > out["answer_by"] else 0
+    return out
+
+
+# ---------------------------------------------------------------- 业主意见征询表 (§7)
+
+@rule("satisfaction-survey")
+def satisfaction_survey(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The survey is of the year it is sent in (or the year before); items are distinct."""
+    problems: list[str] = []
+    issued, year = values["issued_on"], values["survey_year"]
+    if year not in (issued.year, issued.year - 1):
+        problems.append(f"字段 {_field(ctx, 'survey_year')}：{year}年度的征询不能在 "
+                        f"{formats.cn_date(issued)} 发放 (survey year must be the year sent or the one before)")
+    if values["return_by"] <= issued:
+        problems.append(f"字段 {_field(ctx, 'return_by')}：回收截止日期须晚于发放日期 "
+                        f"{formats.cn_date(issued)} (return date must follow the issue date)")
+    names = [i["name"] for i in values["items"]]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        problems.append(f"字段 {_field(ctx, 'items')}：服务项目重复：{'、'.join(dups)} (duplicate items)")
+    _refuse(ctx, problems)
+    return {}
+
+
+# ---------------------------------------------------------------- 物品放行条 (§8)
+
+@rule("release-pass")
+def release_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Goods leave only on a pass dated for the move; a non-owner needs the owner's consent."""
+    problems: list[str] = []
+    _not_before(ctx, values, "move_date", "issued_on", problems)
+    if values["applicant_role"] != "业主" and not values.get("owner_consent"):
+        problems.append(f"字段 {_field(ctx, 'owner_consent')}：申请人为{values['applicant_role']}，"
+                        "须经业主确认同意方可放行 (a non-owner needs the owner's consent)")
+    for i, item in enumerate(values["items"], 1):
+        if item["quantity"] is not None and item["quantity"] < 1:
+            problems.append(f"字段 items[{i}].quantity（数量）：{item['quantity']} 应至少为 1 (quantity >= 1)")
+    _refuse(ctx, problems)
+    return {"total_pieces": sum(i["quantity"] for i in values["items"])}
+
+
+# ---------------------------------------------------------------- 便民服务单 (§8)
+
+@rule("service-acceptance")
+def service_acceptance(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Agreed scope and fee; the fee is collected only after the resident accepts the work."""
+    problems: list[str] = []
+    _not_before(ctx, values, "agreed_on", "requested_on", problems)
+    _not_before(ctx, values, "accepted_on", "agreed_on", problems)
+    if (values.get("accepted") is None) != (values.get("accepted_on") is None):
+        problems.append(f"字段 {_field(ctx, 'accepted_on')}：验收结论与验收日期须同时填写 "
+                        "(acceptance result and date go together)")
+    if values.get("paid") and values.get("accepted") != "合格":
+        problems.append(f"字段 {_field(ctx, 'paid')}：服务验收合格后方可收取费用 "
+                        "(the fee is collected only after the work is accepted)")
+    if values["fee"] is not None and values["fee"] <= 0:
+        problems.append(f"字段 {_field(ctx, 'fee')}：服务费用应大于零 (fee must be positive)")
+    _refuse(ctx, problems)
+    return {"fee_words": formats.rmb_words(values["fee"])}
+
+
+# ---------------------------------------------------------------- 收费收据 (§4)
+
+@rule("fee-receipt")
+def fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """Positive lines, periods in order, the total in capitals computed and any typed 大写 checked."""
+    problems: list[str] = []
+    for i, item in enumerate(values["items"], 1):
+        where = f"字段 items[{i}]"
+        if item["amount"] is not None and item["amount"] <= 0:
+            problems.append(f"{where}.amount（金额）：{formats.money(item['amount'])} 应大于零 "
+                            "(a receipt line is a positive amount)")
+        a, b = item.get("period_from"), item.get("period_to")
+        if (a is None) != (b is None):
+            problems.append(f"{where}.period_to（止月）：起止月份须同时填写 (give both months or neither)")
+        elif a is not None and b < a:
+            problems.append(f"{where}.period_to（止月）：{formats.cn_month(b)} 早于起月 "
+                            f"{formats.cn_month(a)} (period ends before it starts)")
+    total = values["total"]
+    words = formats.rmb_words(total) if total is not None else ""
+    typed = values.get("total_words")
+    if typed is not None and total is not None:
+        given = typed.removeprefix("人民币").removeprefix("（大写）").removeprefix("(大写)").strip("：: ")
+        if given != words:
+            problems.append(f"字段 {_field(ctx, 'total_words')}：大写 {typed} 与合计 "
+                            f"{formats.money_yen(total)} 不符，应为 {words} (amount in words does not match)")
+    _refuse(ctx, problems)
+    return {"total_words": words, "copies": [dict(c) for c in RECEIPT_COPIES]}

@@ -1,0 +1,518 @@
+"""Digital signatures: empty signature fields on issued PDFs, the company seal (PAdES), and checking them.
+
+Everything here appends to a PDF as an incremental update (the bytes already written stay
+byte for byte as they are, so the PDF/A file and its SHA-256 remain provable inside the
+signed one) and nothing ever rewrites a sealed file.
+
+Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the register's
+`sha256`); sealing writes `X.sealed.pdf` next to it, recorded as `versions[]` entry of kind
+"sealed" with its own SHA-256. The original's bytes are the first bytes of the sealed file.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import certs, documents, lifecycle
+from .errors import FormsmithError, InputError, RenderError, TemplateError, VerificationFailed
+from .store import fsync_dir
+from .workspace import Workspace
+
+# pyHanko logs every untrusted certificate as a warning with a traceback, which Python prints
+# to stderr when the application configured no logging (the CLI, a batch). The trust status is
+# reported in SignatureCheck instead; an application that configures logging still gets them.
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+FIELD_KINDS = ("signature", "seal")
+MM = 72 / 25.4
+SEAL_FIELD = "seal"            # the field the seal goes into when a template declares none
+SEALED_SUFFIX = ".sealed.pdf"
+
+
+# ---------------------------------------------------------------- declarations
+
+@dataclass(frozen=True)
+class FieldDecl:
+    """One `[[signature_fields]]` entry of a template manifest.
+
+    name      AcroForm field name (ASCII letters, digits, _ and -), unique in the template
+    role      what a reader shows as the field's tooltip, e.g. "业主签字"
+    anchor    `.class` or `#id` of the element the field covers (found in the real layout)
+    page      "first", "last" (default) or a 1-based page number, when the anchor is on several
+    kind      "signature" (someone signs here) or "seal" (`formsmith seal` puts the seal here)
+    min_height_mm  grow a short box (a signature line) upward to this height
+    rect_mm   [x, y, width, height] in mm from the page's top-left corner, for engines that
+              cannot report where an element is (used when there is no anchor)
+    """
+
+    name: str
+    role: str = ""
+    anchor: str = ""
+    page: str | int = "last"
+    kind: str = "signature"
+    min_height_mm: float = 0.0
+    rect_mm: tuple[float, float, float, float] | None = None
+
+
+def declared_fields(template) -> tuple[FieldDecl, ...]:
+    """The template's signature fields, checked; a malformed declaration is a TemplateError."""
+    out: list[FieldDecl] = []
+    where = f"template {template.id}: [[signature_fields]]"
+    for i, raw in enumerate(template.signature_fields, 1):
+        if not isinstance(raw, dict):
+            raise TemplateError(f"{where} #{i}: must be a table")
+        unknown = set(raw) - {"name", "role", "anchor", "page", "kind", "min_height_mm", "rect_mm"}
+        if unknown:
+            raise TemplateError(f"{where} #{i}: unknown key(s) {', '.join(sorted(unknown))}")
+        name = str(raw.get("name", ""))
+        if not name or not all(c.isascii() and (c.isalnum() or c in "_-") for c in name):
+            raise TemplateError(f"{where} #{i}: name {name!r} must be ASCII letters, digits, _ or -")
+        if any(d.name == name for d in out):
+            raise TemplateError(f"{where}: field name {name!r} is declared twice")
+        anchor = str(raw.get("anchor", ""))
+        rect = raw.get("rect_mm")
+        if anchor and (anchor[:1] not in ".#" or len(anchor) < 2 or " " in anchor):
+            raise TemplateError(f"{where} {name}: anchor {anchor!r} must be .class or #id")
+        if rect is not None and (not isinstance(rect, list) or len(rect) != 4 or
+                                 not all(isinstance(v, (int, float)) for v in rect)):
+            raise TemplateError(f"{where} {name}: rect_mm must be [x, y, width, height] in mm")
+        if not anchor and rect is None:
+            raise TemplateError(f"{where} {name}: needs an anchor (.class or #id) or rect_mm")
+        page = raw.get("page", "last")
+        if not (page in ("first", "last") or (isinstance(page, int) and page >= 1)):
+            raise TemplateError(f"{where} {name}: page must be \"first\", \"last\" or a page number")
+        kind = str(raw.get("kind", "signature"))
+        if kind not in FIELD_KINDS:
+            raise TemplateError(f"{where} {name}: kind must be one of {', '.join(FIELD_KINDS)}")
+        out.append(FieldDecl(name=name, role=str(raw.get("role", "")), anchor=anchor, page=page,
+                             kind=kind, min_height_mm=float(raw.get("min_height_mm", 0)),
+                             rect_mm=tuple(float(v) for v in rect) if rect is not None else None))
+    if sum(d.kind == "seal" for d in out) > 1:
+        raise TemplateError(f"{where}: only one field may be of kind \"seal\"")
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- empty fields at issue
+
+def incremental_writer(fh):
+    """A pyHanko incremental writer over `fh` that keeps the Info dictionary and XMP consistent.
+
+    pyHanko writes "pyHanko x.y" as the XMP producer but appends it to the Info dictionary's
+    (e.g. "WeasyPrint 70.0; pyHanko x.y"); PDF/A requires the two to agree, so the Info
+    producer is set to the value pyHanko writes to XMP.
+    """
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    writer = IncrementalPdfFileWriter(fh)
+    info_ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    if info_ref is not None and "/Metadata" in writer.root:
+        info = info_ref.get_object()
+        if str(info.get("/Producer", "")) != VENDOR:
+            info["/Producer"] = generic.TextStringObject(VENDOR)
+            writer.mark_update(info_ref)
+    return writer
+
+
+def _page_index(decl: FieldDecl, pages: int) -> int:
+    if decl.page == "first":
+        return 0
+    if decl.page == "last":
+        return pages - 1
+    return int(decl.page) - 1
+
+
+def place_fields(template, anchors: dict, page_sizes: list[tuple[float, float]]) -> list[dict]:
+    """Where each declared field goes: [{name, role, kind, page (0-based), rect (PDF points)}]."""
+    placed = []
+    pages = len(page_sizes)
+    for d in declared_fields(template):
+        boxes = dict(anchors.get(d.anchor, ())) if d.anchor else {}
+        if boxes:
+            if d.page == "first":
+                page = min(boxes)
+            elif d.page == "last":
+                page = max(boxes)
+            else:
+                page = _page_index(d, pages)
+            if page not in boxes:
+                raise TemplateError(f"template {template.id}: signature field {d.name}: {d.anchor} "
+                                    f"is not on page {page + 1} (it is on "
+                                    f"{', '.join(str(p + 1) for p in sorted(boxes))})")
+            x0, y0, x1, y1 = boxes[page]
+        elif d.rect_mm is not None:
+            page = _page_index(d, pages)
+            if not 0 <= page < pages:
+                raise TemplateError(f"template {template.id}: signature field {d.name}: page "
+                                    f"{page + 1} does not exist ({pages} pages)")
+            x, y, w, h = (v * MM for v in d.rect_mm)
+            height = page_sizes[page][1]
+            x0, y0, x1, y1 = x, height - y - h, x + w, height - y
+        else:
+            raise TemplateError(f"template {template.id}: signature field {d.name}: no element "
+                                f"{d.anchor} in the rendered document (the template body must "
+                                "carry it, e.g. through the seal_area / owner_signature macros)")
+        if d.min_height_mm and (y1 - y0) < d.min_height_mm * MM:
+            y1 = y0 + d.min_height_mm * MM
+        placed.append({"name": d.name, "role": d.role, "kind": d.kind, "page": page,
+                       "rect": [round(v, 2) for v in (x0, y0, x1, y1)]})
+    return placed
+
+
+def add_signature_fields(path: Path, template, anchors: dict) -> list[dict]:
+    """Append the template's empty signature fields to the PDF at `path`, in place, incrementally.
+
+    Returns what was placed (recorded in the documents row). A template without
+    declarations gets none and the file is not touched.
+    """
+    if not template.signature_fields:
+        return []
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, ensure_sig_flags
+
+    with open(path, "rb+") as fh:
+        writer = incremental_writer(fh)
+        sizes = []
+        for i in range(writer.root["/Pages"]["/Count"]):
+            box = writer.find_page_for_modification(i)[0].get_object()["/MediaBox"]
+            sizes.append((float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+        placed = place_fields(template, anchors, sizes)
+        for f in placed:
+            append_signature_field(writer, SigFieldSpec(
+                sig_field_name=f["name"], on_page=f["page"], box=tuple(f["rect"]),
+                readable_field_name=f["role"] or None))
+        # SigFlags 3 (append only) now rather than at the first signature: readers then save a
+        # signature as an incremental update, so the issued bytes survive inside the signed
+        # file, and the first signature changes nothing but its own field.
+        ensure_sig_flags(writer, lock_sig_flags=True)
+        writer.write_in_place()
+    return placed
+
+
+# ---------------------------------------------------------------- the company seal
+
+@dataclass(frozen=True)
+class SealResult:
+    """What sealing produced (the CLI prints this with --json)."""
+
+    doc_no: str
+    doc_id: str
+    path: str
+    sha256: str
+    original_path: str
+    original_sha256: str
+    signer: str
+    signer_name: str
+    field: str
+    visible: bool
+    timestamped: bool
+    test_certificate: bool
+    at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_signer(ws: Workspace):
+    """The company's seal signer from the workspace settings (an InputError if it cannot be loaded)."""
+    return certs.credentials(ws).signer()
+
+
+def sealed_version(doc: dict) -> dict | None:
+    return next((v for v in doc.get("versions", []) if v.get("kind") == "sealed"), None)
+
+
+def _seal_field(doc: dict) -> dict | None:
+    """The seal field placed at issue; None for a template without one (the seal is then invisible)."""
+    for f in doc.get("signature_fields") or ():
+        if f.get("kind") == "seal":
+            return f
+    return None
+
+
+def _stamp_style(ws: Workspace):
+    """The seal image, 42 mm, centred in the seal field, printed like seal paste.
+
+    The image is composited with the Multiply blend mode (allowed in PDF/A-2 and -3): red over
+    white stays red, and the issuer's name and the date under the seal stay black and legible,
+    as on paper, instead of being painted over.
+    """
+    from pyhanko.pdf_utils import content, generic
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.pdf_utils.layout import (AxisAlignment, BoxConstraints, InnerScaling, Margins,
+                                          SimpleBoxLayoutRule)
+    from pyhanko.stamp import StaticStampStyle
+    from pyhanko.stamp.static import StaticContentStamp
+
+    from .seal_image import SEAL_MM, seal_image
+
+    class InkStamp(StaticContentStamp):
+        def _render_background(self):
+            command = super()._render_background()
+            self.set_resource(category=content.ResourceType.EXT_G_STATE,
+                              name=generic.pdf_name("/BackgroundGS"),
+                              value=generic.DictionaryObject({
+                                  generic.pdf_name("/CA"): generic.FloatObject(1),
+                                  generic.pdf_name("/ca"): generic.FloatObject(1),
+                                  generic.pdf_name("/BM"): generic.pdf_name("/Multiply")}))
+            return command
+
+    class InkStampStyle(StaticStampStyle):
+        def create_stamp(self, writer, box, text_params):
+            return InkStamp(writer=writer, style=self, box=box)
+
+    side = SEAL_MM * MM
+    return InkStampStyle(
+        background=PdfImage(seal_image(ws), box=BoxConstraints(width=side, height=side)),
+        border_width=0,
+        background_layout=SimpleBoxLayoutRule(
+            x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
+            margins=Margins.uniform(0), inner_content_scaling=InnerScaling.SHRINK_TO_FIT))
+
+
+def _declares_pdfa(path: Path) -> bool:
+    from pypdf import PdfReader
+    meta = PdfReader(str(path)).trailer["/Root"].get("/Metadata")
+    return bool(meta) and b"pdfaid:part" in meta.get_object().get_data()
+
+
+def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=None) -> SealResult:
+    """Seal an issued document with the company certificate: PAdES B-B (B-T with `[seal] tsa_url`).
+
+    Writes `X.sealed.pdf` beside the issued `X.pdf` (which stays as issued) and records it as
+    a version of kind "sealed". The certificate is loaded before anything is written; on any
+    failure nothing is left behind and the store is unchanged.
+    """
+    from pyhanko.sign import fields, signers
+
+    with ws.store.snapshot() as view:
+        doc = documents.find(view, doc_no)
+    if doc["state"] in ("void", "superseded"):
+        raise InputError(f"{doc['doc_no']}: is {doc['state']}（{lifecycle.LABELS[doc['state']]}）; "
+                         "a voided or replaced document is not sealed")
+    done = sealed_version(doc)
+    if done:
+        raise InputError(f"{doc['doc_no']}: sealed already ({done['path']}, {done['at']})")
+    src = (ws.root / doc["path"]).resolve()
+    if not src.is_file():
+        raise InputError(f"{doc['doc_no']}: the issued file {doc['path']} is missing")
+    from .issuing import relative_to_workspace, sha256_file
+    if sha256_file(src) != doc["sha256"]:
+        raise VerificationFailed(f"{doc['doc_no']}: {doc['path']} is no longer the file as issued "
+                                 "(its SHA-256 differs from the record); it is not sealed")
+    signer = signer or load_signer(ws)
+    final = src.with_name(src.name[:-4] + SEALED_SUFFIX if src.name.endswith(".pdf")
+                          else src.name + SEALED_SUFFIX)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.part")  # per process: never another's
+    seal_field = _seal_field(doc)
+    field_name = seal_field["name"] if seal_field else SEAL_FIELD
+    tsa_url = ws.setting("seal", "tsa_url")
+    timestamper = None
+    if tsa_url:
+        from pyhanko.sign.timestamps import HTTPTimeStamper
+        timestamper = HTTPTimeStamper(str(tsa_url), timeout=15)
+    cert = signer.signing_cert
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        reason=f"{ws.company.name} 盖章 {doc['doc_no']}", location=ws.company.address or None,
+        name=ws.company.name or None, embed_validation_info=False, use_pades_lta=False)
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, timestamper=timestamper,
+        stamp_style=_stamp_style(ws))
+    placed = None
+    try:
+        try:
+            with open(src, "rb") as inf, open(tmp, "xb") as out:
+                writer = incremental_writer(inf)
+                pdf_signer.sign_pdf(writer, output=out)
+                out.flush()
+                os.fsync(out.fileno())
+        except FormsmithError:
+            raise
+        except Exception as exc:  # pyHanko / TSA failures: one line, never the password
+            what = f"时间戳服务器 {tsa_url} " if tsa_url and "imestamp" in type(exc).__name__ \
+                else "盖章"
+            raise FormsmithError(f"{doc['doc_no']}: {what}失败：{type(exc).__name__}: {exc}") from None
+        os.chmod(tmp, 0o644)
+        if not _declares_pdfa(tmp):
+            raise RenderError(f"{doc['doc_no']}: the sealed file lost its PDF/A declaration; not kept")
+        digest = sha256_file(tmp)
+        subject = certs.subject_text(cert)
+        at = lifecycle.now_iso()
+        by = by or ws.clerk
+        with ws.store.transaction() as tx:
+            row = documents.find(tx, doc["doc_id"])
+            if sealed_version(row):
+                raise InputError(f"{row['doc_no']}: sealed meanwhile by another process")
+            os.replace(tmp, final)
+            placed = final
+            fsync_dir(final.parent)
+            version = {"kind": "sealed", "sha256": digest, "path": relative_to_workspace(ws, final),
+                       "at": at, "by": by, "signer": subject, "field": field_name,
+                       "size": final.stat().st_size, "based_on": row["sha256"],
+                       "timestamped": bool(timestamper), "visible": seal_field is not None,
+                       "test_certificate": certs.is_test_certificate(cert)}
+            tx.update("documents", row["id"], {
+                "versions": row.get("versions", []) + [version],
+                "events": row.get("events", []) + [lifecycle.event(
+                    row["state"], by, note="sealed", action="sealed", sha256=digest,
+                    signer=certs.common_name(cert), path=version["path"])],
+            })
+    except BaseException:
+        for leftover in (tmp, placed):
+            if leftover is not None:
+                try:
+                    leftover.unlink()
+                except FileNotFoundError:
+                    pass
+        raise
+    return SealResult(doc_no=doc["doc_no"], doc_id=doc["doc_id"], path=str(final), sha256=digest,
+                      original_path=str(src), original_sha256=doc["sha256"], signer=subject,
+                      signer_name=certs.common_name(cert),
+                      field=field_name, visible=seal_field is not None,
+                      timestamped=bool(timestamper), test_certificate=certs.is_test_certificate(cert),
+                      at=at)
+
+
+# ---------------------------------------------------------------- checking signatures
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What pyHanko's validation (with difference analysis) says about one signature."""
+
+    field: str
+    signer: str = ""             # the certificate's subject, in full
+    signer_name: str = ""        # its common name (the company)
+    signed_at: str | None = None
+    timestamp: str | None = None
+    intact: bool = False
+    valid: bool = False
+    trusted: bool = False
+    trust: str = ""
+    coverage: str = ""
+    modification: str = ""
+    changed_after_signing: bool = True
+    ok: bool = False
+    problem: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"signature {self.field}: {self.problem}"
+        when = self.timestamp or self.signed_at or "?"
+        after = "unchanged since signing" if not self.changed_after_signing else self.modification
+        return (f"signature {self.field}: intact; signed by {self.signer_name or self.signer}; at {when}"
+                f"{' (time-stamped)' if self.timestamp else ''}; {self.trust}; {after}")
+
+
+_LEVEL_TEXT = {
+    "NONE": "nothing changed after signing",
+    "LTA_UPDATES": "only validation data added after signing",
+    "FORM_FILLING": "only form fields filled or signatures added after signing",
+    "ANNOTATIONS": "comments/annotations added after signing",
+    "OTHER": "the document was changed after signing",
+}
+
+
+def _validation_context(ws: Workspace | None):
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = []
+    for name in (ws.setting("seal", "trust_roots", []) if ws else []) or []:
+        path = Path(name) if Path(name).is_absolute() else ws.root / name
+        try:
+            roots.append(load_cert_from_pemder(str(path)))
+        except Exception:
+            raise InputError(f"formsmith.toml [seal] trust_roots: {path}: not a readable certificate") from None
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def _page_counts(sig) -> tuple[int, int] | None:
+    """(pages when signed, pages now), or None if the revisions cannot be read."""
+    try:
+        reader = sig.reader
+        signed = reader.get_historical_root(sig.signed_revision)["/Pages"]["/Count"]
+        return int(signed), int(reader.root["/Pages"]["/Count"])
+    except Exception:
+        return None
+
+
+def _check_one(sig, vc) -> SignatureCheck:
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    name = str(sig.field_name or "?")
+    try:
+        status = validate_pdf_signature(sig, signer_validation_context=vc)
+    except Exception as exc:  # a mangled signature dictionary or CMS blob
+        return SignatureCheck(field=name, problem=f"cannot be validated: {type(exc).__name__}: {exc}")
+    cert = status.signing_cert
+    signer = str(certs.subject_text(cert)) if cert is not None else ""
+    trusted = bool(status.trusted)
+    if trusted:
+        trust = "trusted"
+    elif certs.is_test_certificate(cert):
+        trust = "not trusted (test certificate)"
+    elif cert is not None and cert.self_signed != "no":
+        trust = "not trusted (self-signed certificate)"
+    else:
+        trust = "not trusted (issuer not among formsmith.toml [seal] trust_roots)"
+    level = status.modification_level
+    level_name = level.name if level is not None else "OTHER"
+    coverage = status.coverage.name if status.coverage is not None else "UNCLEAR"
+    changed = status.coverage != SignatureCoverageLevel.ENTIRE_FILE
+    modification = _LEVEL_TEXT.get(level_name, level_name)
+    diff = status.diff_result
+    if changed:
+        pages = _page_counts(sig)
+        if pages and pages[0] != pages[1]:
+            modification += f": {pages[1]} pages now, {pages[0]} when signed"
+        elif diff is not None and not hasattr(diff, "modification_level"):
+            first = str(diff).strip().splitlines()[0] if str(diff).strip() else type(diff).__name__
+            modification += f" ({first[:160]})"
+    problem = ""
+    if not status.intact:
+        problem = ("the signed content was altered: its digest no longer matches the signature "
+                   "(签名后文件被篡改)")
+    elif not status.valid:
+        problem = "the signature does not match the signer's certificate (签名无效)"
+    elif status.coverage is None or status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        problem = "the signature does not cover its revision of the file (签名覆盖范围异常)"
+    elif level_name in ("OTHER", "ANNOTATIONS") or status.docmdp_ok is False:
+        problem = f"{modification} (签名后文件被修改)"
+    ts = status.timestamp_validity
+    return SignatureCheck(
+        field=name, signer=signer, signer_name=certs.common_name(cert) if cert is not None else "",
+        signed_at=status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
+        timestamp=ts.timestamp.isoformat() if ts is not None and ts.intact and ts.valid else None,
+        intact=bool(status.intact), valid=bool(status.valid), trusted=trusted, trust=trust,
+        coverage=coverage, modification=modification, changed_after_signing=changed,
+        ok=not problem, problem=(f"{problem}; signed by {certs.common_name(cert)}"
+                                 if problem and cert is not None else problem))
+
+
+def check_signatures(path: Path, ws: Workspace | None = None) -> list[SignatureCheck]:
+    """Validate every signature in the PDF at `path` (read only; the file is never written)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(path, "rb") as fh:
+        head = fh.read()
+    if b"/ByteRange" not in head:
+        return []
+    vc = _validation_context(ws)
+    try:
+        with open(path, "rb") as fh:
+            reader = PdfFileReader(fh, strict=False)
+            return [_check_one(sig, vc) for sig in reader.embedded_signatures]
+    except InputError:
+        raise
+    except Exception as exc:  # the file no longer parses as a PDF
+        return [SignatureCheck(field="?", problem=f"the file cannot be read as a signed PDF: "
+                                                  f"{type(exc).__name__}: {exc}")]

@@ -1,0 +1,471 @@
+"""Signature fields and the company seal, checked the way a reader, a court or an archivist would."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from conftest import formsmith_cmd
+from formsmith import signing
+from formsmith.errors import TemplateError
+from pdftools import xmp_text
+
+PASSWORD = "Zq7-seal-Pw!x93"          # searched for in every file and output below
+DOC_NO = "物催字〔2025〕1号"
+ENV = {"FORMSMITH_SEAL_PASSWORD": PASSWORD}
+
+
+def store_doc(home: Path, doc_no: str = DOC_NO) -> dict:
+    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
+    return next(d for d in store["documents"].values() if d["doc_no"] == doc_no)
+
+
+def fields_of(path: Path) -> dict[str, dict]:
+    """AcroForm fields as a reader sees them: name → {type, rect, page index, tooltip}."""
+    reader = PdfReader(str(path))
+    pages = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    out = {}
+    for ref in reader.trailer["/Root"]["/AcroForm"]["/Fields"]:
+        f = ref.get_object()
+        out[str(f["/T"])] = {"type": f["/FT"], "rect": [float(v) for v in f["/Rect"]],
+                             "page": pages[f.raw_get("/P").idnum], "tooltip": str(f.get("/TU", "")),
+                             "signed": "/V" in f}
+    return out
+
+
+def text_in(path: Path, page: int, rect: list[float]) -> str:
+    """The text pdfium finds inside `rect` (PDF points) on `page`, whitespace removed."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        tp = pdf[page].get_textpage()
+        return "".join(tp.get_text_bounded(*rect).split())
+    finally:
+        pdf.close()
+
+
+def render_with_forms(path: Path, page: int, dpi: int = 60):
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf.init_forms()  # signature appearances are form widgets
+        return pdf[page].render(scale=dpi / 72, may_draw_forms=True).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+
+
+def red_pixels(img, box=None) -> int:
+    """How many pixels are seal red (strong red, little green and blue)."""
+    from PIL import ImageChops
+    r, g, b = (img.crop(box) if box else img).split()
+    mask = ImageChops.multiply(ImageChops.multiply(r.point(lambda v: 255 if v > 180 else 0),
+                                                   g.point(lambda v: 255 if v < 110 else 0)),
+                               b.point(lambda v: 255 if v < 110 else 0))
+    return mask.histogram()[255]
+
+
+@pytest.fixture(scope="module")
+def sealed_home(tmp_path_factory, demo_home):
+    """A copy of the demo with a test certificate, letter 1号 sealed through the real command.
+
+    Yields (home, outputs): every stdout/stderr the module's commands printed, for the
+    password search.
+    """
+    home = tmp_path_factory.mktemp("sealed") / "ws"
+    shutil.copytree(demo_home, home)
+    outputs = []
+    made = formsmith_cmd(home, "certs", "make-test", env=ENV)
+    outputs += [made.stdout, made.stderr]
+    assert made.returncode == 0, made.stderr
+    sealed = formsmith_cmd(home, "seal", DOC_NO, "--json", env=ENV)
+    outputs += [sealed.stdout, sealed.stderr]
+    assert sealed.returncode == 0, sealed.stderr
+    yield home, outputs
+
+
+# ---------------------------------------------------------------- fields at issue
+
+def test_issued_letter_offers_sign_here_on_the_seal_area_and_the_receipt(demo_home):
+    doc = store_doc(demo_home)
+    path = demo_home / doc["path"]
+    fields = fields_of(path)
+    assert set(fields) == {"seal", "receipt_signer"}
+    assert all(f["type"] == "/Sig" and not f["signed"] for f in fields.values())
+    last = doc["pages"] - 1
+    seal, signer = fields["seal"], fields["receipt_signer"]
+    assert seal["page"] == signer["page"] == last and seal["tooltip"] == "公司盖章"
+    # The seal field covers the issuer's name and the date, and no body text (上不压正文).
+    assert text_in(path, last, seal["rect"]) == "阳光物业服务有限公司（盖章）2025年12月1日"
+    x0, y0, x1, y1 = seal["rect"]
+    assert 40 <= (x1 - x0) / 72 * 25.4 and 44 <= (y1 - y0) / 72 * 25.4 <= 46   # the 45 mm area
+    # The receipt field is the empty 签收人 cell: nothing inside, its label just left of it.
+    x0, y0, x1, y1 = signer["rect"]
+    assert text_in(path, last, signer["rect"]) == ""
+    assert text_in(path, last, [x0 - 70, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"
+    # Fields were appended after the PDF/A was written; the XMP still says PDF/A-3B.
+    assert 'pdfaid:part="3"' in xmp_text(path) and doc["signature_fields"][0]["name"] == "seal"
+
+
+def test_malformed_declarations_are_refused_naming_the_field(demo_home):
+    from formsmith.workspace import find_workspace
+    tpl = find_workspace(demo_home).catalog.get("dunning-letter")
+    bad = [({"name": "座位"}, "ASCII"), ({"name": "x", "anchor": "seal-area"}, ".class or #id"),
+           ({"name": "x"}, "needs an anchor"), ({"name": "x", "anchor": ".a", "kind": "stamp"}, "kind"),
+           ({"name": "x", "anchor": ".a", "page": 0}, "page")]
+    for decl, words in bad:
+        with pytest.raises(TemplateError, match=words):
+            signing.declared_fields(tpl.__class__(**{**tpl.__dict__, "signature_fields": (decl,)}))
+    none = tpl.__class__(**{**tpl.__dict__, "signature_fields": ()})
+    assert signing.declared_fields(none) == () and signing.add_signature_fields(Path("/nonexistent"), none, {}) == []
+
+
+# ---------------------------------------------------------------- the seal
+
+def test_sealed_letter_validates_and_keeps_the_issued_file(sealed_home, run):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    home, _ = sealed_home
+    doc = store_doc(home)
+    original = home / doc["path"]
+    [version] = doc["versions"]
+    sealed = home / version["path"]
+    assert sealed.name == "物催字〔2025〕1号.sealed.pdf" and sealed.parent == original.parent
+    assert version["kind"] == "sealed" and version["signer"].count("阳光物业服务有限公司") >= 1
+    # The issued file is untouched, and it is the first part of the sealed file byte for byte.
+    from formsmith.issuing import sha256_file
+    assert sha256_file(original) == doc["sha256"] and sha256_file(sealed) == version["sha256"]
+    assert sealed.read_bytes().startswith(original.read_bytes())
+    with open(sealed, "rb") as fh:
+        [sig] = PdfFileReader(fh).embedded_signatures
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=[], allow_fetching=False))
+    assert status.intact and status.valid and not status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.docmdp_ok is not False
+    assert sig.field_name == "seal" and sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert 'pdfaid:part="3"' in xmp_text(sealed) and 'pdfaid:conformance="B"' in xmp_text(sealed)
+
+    result = run(home, "verify", str(sealed))
+    assert result.exit_code == 0, result.stderr
+    assert "sealed version" in result.stdout and "intact" in result.stdout
+    assert "not trusted (test certificate)" in result.stdout and "unchanged since signing" in result.stdout
+    assert run(home, "verify", str(original)).exit_code == 0  # the issued file still verifies
+
+
+def test_the_seal_is_drawn_in_the_seal_area_and_nowhere_else(sealed_home, tmp_path):
+    home, _ = sealed_home
+    doc = store_doc(home)
+    sealed = home / doc["versions"][0]["path"]
+    dpi = 60
+    img = render_with_forms(sealed, doc["pages"] - 1, dpi)
+    img.save(tmp_path / "sealed.png")
+    x0, y0, x1, y1 = (v * dpi / 72 for v in fields_of(sealed)["seal"]["rect"])
+    height = img.height
+    inside = (round(x0), round(height - y1), round(x1), round(height - y0))
+    seal_px, all_px = red_pixels(img, inside), red_pixels(img)
+    assert seal_px > 1500                      # a 42 mm red seal at 60 dpi
+    assert all_px - seal_px < 20               # nothing red outside the seal area
+    assert red_pixels(render_with_forms(home / doc["path"], doc["pages"] - 1, dpi)) < 20
+
+
+def flip_one_byte(src: Path, dest: Path) -> None:
+    data = bytearray(src.read_bytes())
+    starts = [i for i in range(len(data)) if data.startswith(b"stream", i) and data[i - 3:i] != b"end"]
+    length, start = max((data.index(b"endstream", i) - i, i) for i in starts)
+    data[start + length // 2] ^= 0x01
+    dest.write_bytes(bytes(data))
+
+
+def test_altered_sealed_files_are_refused_with_the_reason(sealed_home, run, tmp_path):
+    home, _ = sealed_home
+    sealed = home / store_doc(home)["versions"][0]["path"]
+    flipped = tmp_path / "flipped.pdf"
+    flip_one_byte(sealed, flipped)
+    appended = tmp_path / "appended.pdf"
+    writer = PdfWriter(sealed, incremental=True)
+    writer.add_blank_page()
+    writer.write(appended)
+    rewritten = tmp_path / "rewritten.pdf"
+    writer = PdfWriter(clone_from=PdfReader(sealed))
+    writer.add_blank_page()
+    writer.write(rewritten)
+    expected = {flipped: "signed content was altered", appended: "2 pages now, 1 when signed",
+                rewritten: "signed content was altered"}
+    for path, reason in expected.items():
+        result = run(home, "verify", str(path), "--json")
+        assert result.exit_code == 3, path
+        v = json.loads(result.stdout)
+        assert not v["identical"] and v["doc_no"] == DOC_NO and reason in v["reason"], v["reason"]
+        assert [s["ok"] for s in v["signatures"]] == [False]
+        human = run(home, "verify", str(path))
+        assert human.exit_code == 3 and len(human.stderr.strip().splitlines()) == 1
+        assert reason in human.stderr and "Traceback" not in human.stderr
+
+
+def sign_field(src: Path, dest: Path, field: str, p12: Path, password: str) -> None:
+    """Sign `field` of `src` the way a PDF reader does: an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    signer = signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), (), password.encode())
+    with open(src, "rb") as inf, open(dest, "wb") as out:
+        signers.PdfSigner(signers.PdfSignatureMetadata(field_name=field), signer=signer).sign_pdf(
+            IncrementalPdfFileWriter(inf), output=out)
+
+
+def test_owner_signing_the_receipt_field_is_accepted_anything_more_is_not(sealed_home, run, tmp_path):
+    from formsmith.certs import make_test_certificate
+    home, _ = sealed_home
+    sealed = home / store_doc(home)["versions"][0]["path"]
+    owner_p12 = tmp_path / "owner.p12"
+    make_test_certificate("张建华", owner_p12, "owner-pw")
+    signed = tmp_path / "owner-signed.pdf"
+    sign_field(sealed, signed, "receipt_signer", owner_p12, "owner-pw")
+    result = run(home, "verify", str(signed))
+    assert result.exit_code == 0, result.stderr
+    assert "sealed version, signed afterwards in its own field(s): receipt_signer by 张建华" in result.stdout
+    # A page slipped in before the owner's signature: the seal reports the change, refused.
+    padded = tmp_path / "padded.pdf"
+    writer = PdfWriter(sealed, incremental=True)
+    writer.add_blank_page()
+    writer.write(padded)
+    sign_field(padded, tmp_path / "padded-signed.pdf", "receipt_signer", owner_p12, "owner-pw")
+    refused = run(home, "verify", str(tmp_path / "padded-signed.pdf"))
+    assert refused.exit_code == 3 and "2 pages now, 1 when signed" in refused.stderr
+    # The seal field takes only the company's seal: someone else signing it is not accepted.
+    other = tmp_path / "other-seal.pdf"
+    sign_field(home / store_doc(home, "物催字〔2025〕2号")["path"], other, "seal", owner_p12, "owner-pw")
+    assert run(home, "verify", str(other)).exit_code == 3
+
+
+def test_seal_refuses_a_second_seal_and_a_voided_document(sealed_home, run):
+    home, _ = sealed_home
+    again = run(home, "seal", DOC_NO)
+    assert again.exit_code == 2 and "sealed already" in again.stderr
+    assert run(home, "docs", "mark", "物催字〔2025〕3号", "void").exit_code == 0
+    void = run(home, "seal", "物催字〔2025〕3号")
+    assert void.exit_code == 2 and "void" in void.stderr and len(void.stderr.splitlines()) == 1
+    assert not list((home / "output").rglob("*3号.sealed.pdf"))
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong-password", "no-password"])
+def test_bad_certificate_is_one_line_exit_2_and_nothing_written(sealed_home, tmp_path, run,
+                                                                monkeypatch, case):
+    home, _ = sealed_home
+    ws = tmp_path / "ws"
+    shutil.copytree(home, ws)
+    given = {"missing": PASSWORD, "wrong-password": "not-" + PASSWORD[::-1], "no-password": ""}[case]
+    if case == "missing":
+        (ws / "certs" / "test-seal.p12").unlink()
+    monkeypatch.setenv("FORMSMITH_SEAL_PASSWORD", given)
+    before_store = (ws / "records" / "formsmith.json").read_bytes()
+    before_files = sorted(p.name for p in (ws / "output").rglob("*"))
+    for args in (("seal", "物催字〔2025〕2号"), ("render", "dunning-letter", "--unit", "1-1-101", "--seal")):
+        result = run(ws, *args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+        assert "印章证书" in result.stderr and "Traceback" not in result.stderr
+        assert not given or given not in result.stderr
+        assert (ws / "records" / "formsmith.json").read_bytes() == before_store
+        assert sorted(p.name for p in (ws / "output").rglob("*")) == before_files
+
+
+def test_make_test_certificate_warns_and_never_overwrites(sealed_home, run):
+    home, outputs = sealed_home
+    made = "".join(outputs[:2])
+    assert "依法设立的电子认证服务机构" in made and "第十三条" in made and "test certificate" in made
+    assert 'pkcs12 = "certs/test-seal.p12"' in (home / "formsmith.toml").read_text(encoding="utf-8")
+    again = formsmith_cmd(home, "certs", "make-test", env=ENV)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    missing = formsmith_cmd(home, "certs", "make-test", "--out", str(home / "x.p12"),
+                            "--password-env", "NO_SUCH_VARIABLE_HERE")
+    assert missing.returncode == 2 and "NO_SUCH_VARIABLE_HERE" in missing.stderr
+    assert not (home / "x.p12").exists()
+
+
+def test_the_password_is_nowhere(sealed_home, run):
+    home, outputs = sealed_home
+    outputs = list(outputs)
+    for args in (("docs", "show", DOC_NO, "--json"), ("docs", "show", DOC_NO),
+                 ("verify", str(home / store_doc(home)["versions"][0]["path"]), "--json")):
+        result = formsmith_cmd(home, *args, env=ENV)
+        outputs += [result.stdout, result.stderr]
+    # Issue and seal in one go: the number is issued, then sealed as its own version.
+    issued = formsmith_cmd(home, "render", "dunning-letter", "--unit", "1-1-802", "--again", "--as-of",
+                           "2025-12-01", "--seal", "--json", env=ENV)
+    outputs += [issued.stdout, issued.stderr]
+    assert issued.returncode == 0, issued.stderr
+    out = json.loads(issued.stdout)
+    assert out["sealed"]["path"].endswith(".sealed.pdf") and Path(out["sealed"]["path"]).is_file()
+    assert store_doc(home, out["doc_no"])["versions"][0]["sha256"] == out["sealed"]["sha256"]
+    secret = PASSWORD.encode("utf-8")
+    assert not [o for o in outputs if PASSWORD in o]
+    leaks = [p for p in home.rglob("*") if p.is_file() and
+             (secret in p.read_bytes() or PASSWORD.encode("utf-16-be") in p.read_bytes())]
+    assert leaks == []
+
+
+@pytest.fixture
+def local_tsa():
+    """An RFC 3161 time-stamp server on localhost (pyHanko's DummyTimeStamper behind real HTTP)."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from asn1crypto import keys, tsp, x509 as ax509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the dummy TSA is RSA-only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Local test TSA")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256()))
+    tsa = DummyTimeStamper(
+        tsa_cert=ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            req = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = tsa.request_tsa_response(req).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_time_stamp_server_makes_it_pades_b_t_and_an_unreachable_one_writes_nothing(
+        sealed_home, run, tmp_path, monkeypatch, local_tsa):
+    home, _ = sealed_home
+    ws = tmp_path / "ws"
+    shutil.copytree(home, ws)
+    monkeypatch.setenv("FORMSMITH_SEAL_PASSWORD", PASSWORD)
+    settings = (ws / "formsmith.toml").read_text(encoding="utf-8")
+    (ws / "formsmith.toml").write_text(settings + 'tsa_url = "http://127.0.0.1:9/"\n', encoding="utf-8")
+    before = (ws / "records" / "formsmith.json").read_bytes()
+    down = run(ws, "seal", "物催字〔2025〕2号")
+    assert down.exit_code == 1 and "时间戳服务器" in down.stderr and len(down.stderr.splitlines()) == 1
+    assert (ws / "records" / "formsmith.json").read_bytes() == before
+    assert not list((ws / "output").rglob("*2号.sealed.pdf"))
+    assert not [p for p in (ws / "output").rglob("*") if p.name.startswith(".")]
+
+    (ws / "formsmith.toml").write_text(settings + f'tsa_url = "{local_tsa}"\n', encoding="utf-8")
+    sealed = run(ws, "seal", "物催字〔2025〕2号", "--json")
+    assert sealed.exit_code == 0, sealed.stderr
+    assert json.loads(sealed.stdout)["timestamped"] is True
+    result = run(ws, "verify", json.loads(sealed.stdout)["path"], "--json")
+    assert result.exit_code == 0, result.stdout
+    [check] = json.loads(result.stdout)["signatures"]
+    assert check["ok"] and check["timestamp"] and check["intact"]
+    assert check["trust"] == "not trusted (test certificate)"
+    # A root named in [seal] trust_roots makes it trusted (here: the test certificate itself).
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+    cert = pkcs12.load_key_and_certificates((ws / "certs" / "test-seal.p12").read_bytes(),
+                                            PASSWORD.encode())[1]
+    (ws / "certs" / "root.pem").write_bytes(cert.public_bytes(Encoding.PEM))
+    with open(ws / "formsmith.toml", "a", encoding="utf-8") as fh:
+        fh.write('trust_roots = ["certs/root.pem"]\n')
+    trusted = run(ws, "verify", json.loads(sealed.stdout)["path"])
+    assert trusted.exit_code == 0 and "; trusted;" in trusted.stdout and "(time-stamped)" in trusted.stdout
+
+
+def test_any_template_gets_its_declared_fields_on_the_shared_blocks(empty_home, run_json):
+    """A workspace template using the shared blocks: fields follow its own layout and page."""
+    folder = empty_home / "templates" / "consent-form"
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text('''title = "同意书"
+engine = "html"
+series = "物同字〔{year}〕{seq}号"
+pages_hint = 2
+
+[fields.owner_name]
+type = "string"
+label = "业主"
+
+[[signature_fields]]
+name = "owner"
+role = "业主签字"
+anchor = ".owner-signature"
+min_height_mm = 12
+page = "first"
+
+[[signature_fields]]
+name = "company"
+role = "公司盖章"
+anchor = ".seal-area"
+kind = "seal"
+
+[example]
+owner_name = "李四"
+''', encoding="utf-8")
+    (folder / "template.html").write_text('''{% extends "base.html" %}
+{% from "blocks.html" import seal_area, owner_signature %}
+{% block body %}
+<p>本人{{ data.owner_name }}同意。</p>
+{{ owner_signature() }}
+<div style="page-break-before: always"></div>
+<p>第二页。</p>
+{{ seal_area(company, doc.issued_on) }}
+{% endblock %}
+''', encoding="utf-8")
+    data = empty_home / "data.json"
+    data.write_text('{"owner_name": "李四"}', encoding="utf-8")
+    out = run_json(empty_home, "render", "consent-form", "--data", str(data))
+    path = Path(out["path"])
+    fields = fields_of(path)
+    assert fields["owner"]["page"] == 0 and fields["company"]["page"] == 1
+    x0, y0, x1, y1 = fields["owner"]["rect"]
+    assert abs((x1 - x0) - 40 * 72 / 25.4) < 1 and abs((y1 - y0) - 12 * 72 / 25.4) < 0.5  # the 40 mm line
+    # The field stands on the line right after the label, at the label's height.
+    assert text_in(path, 0, [x0 - 60, y0 - 1, x0 - 0.5, y0 + 14]).endswith("业主签字：")
+    assert text_in(path, 1, fields["company"]["rect"]).startswith("阳光物业服务有限公司（盖章）")
+
+
+def test_a_template_without_declarations_gets_no_fields_and_an_invisible_seal(
+        empty_home, run, run_json, monkeypatch):
+    from formsmith import certs
+    from formsmith.workspace import load_workspace
+    folder = empty_home / "templates" / "plain-notice"
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text('title = "通知"\nengine = "html"\n'
+                                          'series = "物知字〔{year}〕{seq}号"\n'
+                                          '[fields.text]\ntype = "string"\nlabel = "内容"\n',
+                                          encoding="utf-8")
+    (folder / "template.html").write_text('{% extends "base.html" %}{% block body %}'
+                                          '<p>{{ data.text }}</p>{% endblock %}', encoding="utf-8")
+    data = empty_home / "data.json"
+    data.write_text('{"text": "停水通知"}', encoding="utf-8")
+    monkeypatch.setenv("FORMSMITH_SEAL_PASSWORD", PASSWORD)
+    ws = load_workspace(empty_home)
+    certs.make_test_certificate(ws.company.name, empty_home / "seal.p12", PASSWORD)
+    certs.configure_if_unset(ws, empty_home / "seal.p12", "FORMSMITH_SEAL_PASSWORD")
+    out = run_json(empty_home, "render", "plain-notice", "--data", str(data), "--seal")
+    assert "/AcroForm" not in PdfReader(out["path"]).trailer["/Root"]
+    assert store_doc(empty_home, out["doc_no"])["signature_fields"] == []
+    sealed = PdfReader(out["sealed"]["path"])
+    [field] = [f.get_object() for f in sealed.trailer["/Root"]["/AcroForm"]["/Fields"]]
+    assert field["/T"] == "seal" and [float(v) for v in field["/Rect"]] == [0, 0, 0, 0]
+    result = run(empty_home, "verify", out["sealed"]["path"])
+    assert result.exit_code == 0 and "intact" in result.stdout

@@ -1,0 +1,127 @@
+"""Move-in, custody and renovation templates issued from their example data, read back as a clerk would."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import date
+
+import pytest
+
+from formsmith import catalog, find_workspace, issue_document
+from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+
+TEMPLATES = {
+    # id: (series prefix, phrases a clerk looks for on the page)
+    "move-in-registration": ("物登字", ["住户登记表", "委托他人代办", "受托人身份证（复印存档）",
+                                       "授权委托书（原件存档）", "420102197805121239", "420111********2140",
+                                       "鄂A·3K7N9", "紧急联系人", "受托人（代业主）"]),
+    "handover-receipt": ("物交字", ["入住物品交接单", "入户门钥匙", "《住户手册》", "房屋水电图",
+                                    "李秀英（受托人）", "接收人（业主或受托人）"]),
+    "meter-reading": ("物表字", ["水电气表底数确认单", "水表", "12.0", "电表", "356.2", "燃气表",
+                                 "立方米", "业主（住户）确认", "抄表人（维修部）"]),
+    "inspection-form": ("物验字", ["房屋质量验收登记表", "共验收16项，其中合格13项，不合格3项",
+                                   "东墙距地1.2米处有约30厘米裂缝", "维修部验收人"]),
+    "repair-order": ("物修字", ["维修工作单", "物验字〔2025〕1号", "东墙距地1.2米处有约30厘米裂缝",
+                                "窗扇关闭不严，密封条脱落", "地漏排水缓慢，疑似堵塞", "维修部复检",
+                                "业主再次验收确认", "共3项"]),
+    "custody-agreement": ("物托字", ["房屋托管协议", "¥233.46", "¥163.42", "壹佰陆拾叁元肆角贰分",
+                                     "按全额的70%收取", "水表用量不超过5吨、电表用量不超过20度",
+                                     "17.0吨", "376.2度", "每周", "大雨前后", "（盖章）"]),
+    "renovation-agreement": ("物装协字", ["装修管理协议", "允许施工时间", "禁止行为",
+                                         "变动建筑主体和承重结构", "¥268.08", "贰佰陆拾捌元零捌分",
+                                         "不涉及拆改主体结构", "江城美居装饰工程有限公司（盖章）"]),
+    "renovation-permit": ("物装许字", ["装修施工许可证", "不涉及拆改主体结构和明显加大荷载", "ZX2025-001",
+                                       "2025年11月10日至2026年1月20日", "（盖章）", "2025年11月6日"]),
+    "worker-pass": ("物装证字", ["施工人员临时出入证", "陈建国", "周海涛", "420115********1010",
+                                 "沿虚线剪下"]),
+    "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币贰佰陆拾捌元零捌分", "¥268.08",
+                                        "建筑面积89.36平方米×3.00元/平方米"]),
+}
+
+
+@pytest.fixture(scope="module")
+def issued(demo_home, tmp_path_factory):
+    """Every template issued once from its example data in a private copy of the demo workspace."""
+    home = tmp_path_factory.mktemp("movein") / "ws"
+    shutil.copytree(demo_home, home)
+    ws = find_workspace(home)
+    out = {}
+    for tid in TEMPLATES:          # in pack order: the repair order follows its inspection
+        tpl = ws.catalog.get(tid)
+        doc = issue_document(ws, tid, data=tpl.example, as_of=date(2025, 12, 1))
+        with ws.store.snapshot() as view:
+            row = view.get("documents", doc.doc_id)
+        out[tid] = (doc, row, page_texts(doc.path))
+    return out
+
+
+@pytest.mark.parametrize("tid", list(TEMPLATES))
+def test_example_renders_to_a_signed_ready_pdf(issued, tid):
+    doc, row, texts = issued[tid]
+    prefix, phrases = TEMPLATES[tid]
+    assert doc.doc_no.startswith(prefix + "〔") and doc.doc_no.endswith("〕1号"), doc.doc_no
+    xmp = xmp_text(doc.path)
+    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
+    fonts = fonts_embedded(doc.path)
+    assert fonts and all(fonts.values()), fonts
+    attached = attachment_json(doc.path)
+    assert attached["doc_no"] == doc.doc_no and attached["template"] == tid
+    assert attached["data"] == row["record"]
+    codes = our_page_codes(doc.path)
+    assert len(codes) == len(texts) == doc.pages == row["pages"]
+    for n, (text, page_codes) in enumerate(zip(texts, codes), 1):
+        assert [(c.doc_id, c.page, c.pages) for c in page_codes] == [(doc.doc_id, n, doc.pages)]
+        assert doc.doc_no in text and f"第{n}页共{doc.pages}页" in text
+    whole = "".join(texts)
+    missing = [p for p in phrases if re.sub(r"\s+", "", p) not in whole]
+    assert missing == []
+
+
+def test_agreements_run_over_two_pages_each_with_its_qr(issued):
+    for tid in ("custody-agreement", "renovation-agreement"):
+        doc, _, texts = issued[tid]
+        assert doc.pages == 2
+        assert "（以下无正文）" in "".join(texts)
+
+
+def test_repair_order_lists_only_the_failed_items(issued):
+    _, row, texts = issued["repair-order"]
+    lines = row["record"]["lines"]
+    assert [(l["room"], l["item"]) for l in lines] == [
+        ("客厅", "墙面、顶棚"), ("次卧", "窗户"), ("卫生间", "地漏、坐便器排水")]
+    assert "防盗门" not in "".join(texts)      # a passed item is not on the order
+
+
+def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
+    doc, row, texts = issued["worker-pass"]
+    text = "".join(texts)
+    workers = row["record"]["workers"]
+    for n, w in enumerate(workers, 1):
+        assert f"{doc.doc_no}-{n:02d}" in text
+        assert text.count(w["name"]) == 1
+        assert w["id_number"] not in text
+    assert text.count("工种") == len(workers)
+
+
+def test_receipt_has_its_three_parts(issued):
+    _, _, texts = issued["debris-fee-receipt"]
+    text = "".join(texts)
+    assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
+    for part in ("存根联", "交款人收执", "记账联"):
+        assert part in text
+
+
+def test_custody_record_keeps_the_computed_fee(issued):
+    _, row, _ = issued["custody-agreement"]
+    rec = row["record"]
+    assert (rec["full_fee"], rec["custody_fee"]) == ("233.46", "163.42")
+    assert (rec["water_limit"], rec["electricity_limit"]) == (5, 20)
+
+
+@pytest.mark.parametrize("tid", list(TEMPLATES))
+def test_templates_example_command_gives_valid_data(demo_home, run, tid):
+    result = run(demo_home, "templates", "example", tid)
+    assert result.exit_code == 0, result.stderr
+    tpl = find_workspace(demo_home).catalog.get(tid)
+    assert catalog.validate(tpl, json.loads(result.stdout))
