@@ -350,3 +350,23 @@ def generate_expected() -> dict[str, tuple]:
     return {u: (len({c["period"] for c in cs}), str(sum(Decimal(c["amount"]) for c in cs)),
                 min(c["due"] for c in cs), (date(2025, 12, 1) - date.fromisoformat(min(c["due"] for c in cs))).days)
             for u, cs in out.items()}
+
+
+def test_duplicates_against_the_store_are_refused(demo_copy, run, tmp_path):
+    rows = demo.generate()
+    p1, p2 = rows["parties"][0], rows["parties"][1]            # P0001 owns 1-1-101, P0002 1-1-102
+    paid = next(c for c in rows["charges"] if c["paid_on"])
+    owners = write_xlsx(tmp_path / "owners.xlsx", ["房号", "业主编号", "业主姓名", "身份证号"],
+                        [["1-1-101", p1["id"], p1["name"], p1["id_number"]],      # 2 as stored: fine
+                         ["1-1-102", p1["id"], "冒名", ID_C],                     # 3 P0001 is someone else
+                         ["1-1-201", "P9999", p2["name"], p2["id_number"]]])     # 4 that ID is P0002
+    before = store_bytes(demo_copy)
+    report = json.loads(run(demo_copy, "records", "import", "owners", str(owners), "--json").stdout)
+    assert [(e["row"], e["column"]) for e in report["errors"]] == [(3, "业主编号"), (4, "身份证号")]
+    assert p1["name"] in report["errors"][0]["reason"] and "P0002" in report["errors"][1]["reason"]
+    charges = write_xlsx(tmp_path / "charges.xlsx", CHARGES_HEADER,
+                         [[paid["unit"], paid["item"], paid["period"], "999.99", paid["due"]]])
+    report = json.loads(run(demo_copy, "records", "import", "charges", str(charges), "--json").stdout)
+    assert [(e["row"], e["column"]) for e in report["errors"]] == [(2, "应收金额")]
+    assert paid["paid_on"] in report["errors"][0]["reason"]
+    assert store_bytes(demo_copy) == before
