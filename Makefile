@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # libreoffice-writer-nogui: turns the .docx documents (Word templates) into PDF, headless.
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui
 
-.PHONY: demo test setup system-packages venv bench clean-demo
+.PHONY: demo test setup system-packages venv bench gallery clean-demo
 
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
@@ -18,6 +18,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/render_latency.py
+
+# The first page of every template as docs/gallery/<id>.png, and the README block showing them.
+gallery: setup
+	$(BIN)/python docs/gallery/make_gallery.py
 
 setup: system-packages venv
 

@@ -15,10 +15,10 @@ from . import formats, identity
 from .errors import NotFoundError, TemplateError, ValidationError
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-ENGINES = ("html",)
+ENGINES = ("html", "docx")
 FIELD_TYPES = ("string", "text", "money", "date", "month", "int", "bool", "enum", "list",
                "id_number", "phone")
-BODY_FILES = {"html": "template.html"}
+BODY_FILES = {"html": "template.html", "docx": "template.docx"}
 MAX_STRING = 200
 MAX_TEXT = 5000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -133,6 +133,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     engine = engine_for(tpl.engine)
     placed: Path | None = None
     tmp: Path | None = None
+    leftovers: list[Path] = []
     try:
         with ws.store.transaction() as tx:
             if not again and unit_id and period:
@@ -163,16 +164,27 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                "template": tpl.id, "title": tpl.title, "version": tpl.version}}
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
+            leftovers.extend(rendered.side_files.values())
             # Empty signature fields go on as an incremental update after the PDF/A is written.
             sig_fields = signing.add_signature_fields(tmp, tpl, rendered.anchors)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             digest = sha256_file(tmp)
+            side_rows: dict[str, str] = {}
+            for kind, side_tmp in rendered.side_files.items():  # the Word engine's .docx
+                with open(side_tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.chmod(side_tmp, 0o644)
+                side_final = final.with_suffix(f".{kind}")
+                _place(side_tmp, side_final, overwrite=out is None)
+                leftovers.append(side_final)
+                side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
+                side_rows[f"{kind}_sha256"] = sha256_file(side_final)
             _place(tmp, final, overwrite=out is None)
             placed = final
             by = by or ws.clerk
-            tx.insert("documents", {
+            tx.insert("documents", {**side_rows,
                 "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                 "year": issued_on.year, "seq": seq, "template": tpl.id,
                 "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
@@ -184,7 +196,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                            sha256=digest, pages=rendered.pages)],
             })
     except BaseException:
-        for leftover in (tmp, placed):
+        for leftover in (tmp, placed, *leftovers):
             if leftover is not None:
                 try:
                     leftover.unlink()

@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from conftest import formsmith_cmd
+from conftest import formsmith_cmd, store_rows
 from formsmith import signing
 from formsmith.errors import TemplateError
 from pdftools import xmp_text
@@ -20,8 +20,7 @@ ENV = {"FORMSMITH_SEAL_PASSWORD": PASSWORD}
 
 
 def store_doc(home: Path, doc_no: str = DOC_NO) -> dict:
-    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    return next(d for d in store["documents"].values() if d["doc_no"] == doc_no)
+    return next(d for d in store_rows(home, "documents") if d["doc_no"] == doc_no)
 
 
 def fields_of(path: Path) -> dict[str, dict]:

@@ -343,7 +343,7 @@ def docs_show(ctx, doc_no, as_json):
         emit_json(doc)
         return
     for key in ("doc_no", "doc_id", "title", "template", "template_version", "unit", "period",
-                "state", "pages", "path", "sha256", "issued_on", "tracking"):
+                "state", "pages", "path", "sha256", "docx_path", "issued_on", "tracking"):
         if doc.get(key) is not None:
             click.echo(f"{key}: {doc[key]}")
     for v in doc.get("versions", []):
@@ -405,6 +405,7 @@ def verify(ctx, file, as_json):
 from . import maintenance  # noqa: E402,F401  backup, restore, fsck
 from . import renovation  # noqa: E402,F401
 from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
+from . import templates_check  # noqa: E402,F401  templates check
 from . import records_io  # noqa: E402,F401  records import/export/template/arrears
 
 

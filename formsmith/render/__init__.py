@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class RenderedPdf:
     # bottom-left corner)), one union box per page the element is on.
     anchors: dict[str, tuple[tuple[int, tuple[float, float, float, float]], ...]] = \
         field(default_factory=dict)
+    # Further files written beside the PDF, by kind (the Word engine's editable "docx");
+    # issuing places each next to the final PDF with the kind as suffix and records it.
+    side_files: dict[str, Path] = field(default_factory=dict)
 
 
 def engine_for(name: str):
@@ -41,5 +45,8 @@ def engine_for(name: str):
     if name == "html":
         from . import html
         return html
+    if name == "docx":
+        from . import docx
+        return docx
     from ..errors import TemplateError
     raise TemplateError(f"no rendering engine {name!r}")
