@@ -115,7 +115,7 @@ def check_template(ws, template_id: str) -> list[Problem]:
     lists = {f.name: f for f in tpl.fields if f.type == "list"}
     for lst, attr, file in usage.item_access:
         items = {i.name for i in lists[lst].items}
-        if attr not in items:
+        if attr not in items and f"{lst}.{attr}" not in declared:
             add(file, f"{lst}[].{attr} is used but {lst} has no item field {attr!r} in manifest.toml")
     unprinted = _unprinted(tpl, add)
     for f in tpl.fields:
@@ -171,7 +171,14 @@ def _example_problems(ws, tpl: catalog.Template, add) -> set[str]:
         for line in exc.lines():
             add("manifest.toml [example]", f"the rules refuse the example: {line}")
         return set()
-    return set(computed) - set(values)
+    added = set(computed) - set(values)
+    for name, value in computed.items():  # item fields a rule adds to a list ("readings.unit_word")
+        if isinstance(value, list) and all(isinstance(i, dict) for i in value):
+            before = values.get(name) if isinstance(values.get(name), list) else []
+            had = set().union(*(i.keys() for i in before if isinstance(i, dict)))
+            for item in value:
+                added |= {f"{name}.{k}" for k in item.keys() - had}
+    return added
 
 
 # ---------------------------------------------------------------- sources
