@@ -6,8 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from openpyxl.utils.datetime import from_excel
-
 from .. import formats, identity
 
 
@@ -91,6 +89,7 @@ def day(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2958466:
+        from openpyxl.utils.datetime import from_excel   # lazy: openpyxl costs every command 40 ms
         return from_excel(value).date()
     raw = text(value)
     try:
