@@ -370,3 +370,35 @@ def test_duplicates_against_the_store_are_refused(demo_copy, run, tmp_path):
     assert [(e["row"], e["column"]) for e in report["errors"]] == [(2, "应收金额")]
     assert paid["paid_on"] in report["errors"][0]["reason"]
     assert store_bytes(demo_copy) == before
+
+
+@pytest.mark.parametrize("value, expected", [
+    (205.75, Decimal("205.75")), (0.1, Decimal("0.10")), (1e5, Decimal("100000.00")), (150, Decimal("150.00")),
+    ("1,234.5", Decimal("1234.50")), ("¥12.30", Decimal("12.30"))])
+def test_money_cells_are_exact(value, expected):
+    from formsmith.sheets import cells
+    got = cells.money(value)
+    assert got == expected and str(got) == str(expected)
+
+
+@pytest.mark.parametrize("value", [1.234, "1.234", 0.001, "abc", -5, True])
+def test_money_cells_refused(value):
+    from formsmith.sheets import cells
+    with pytest.raises(cells.CellError):
+        cells.money(value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (45658, date(2025, 1, 1)), (datetime(2025, 1, 5, 0, 0), date(2025, 1, 5)), ("2025/1/5", date(2025, 1, 5)),
+    ("2025年1月5日", date(2025, 1, 5)), ("2025-01-05", date(2025, 1, 5))])
+def test_date_cells(value, expected):
+    from formsmith.sheets import cells
+    assert cells.day(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2025-1", "2025-01"), ("2025年3月", "2025-03"), ("2025/12", "2025-12"), ("202507", "2025-07"),
+    (datetime(2025, 2, 1), "2025-02"), ("2025-02-15", "2025-02")])
+def test_month_cells(value, expected):
+    from formsmith.sheets import cells
+    assert cells.month(value) == expected
