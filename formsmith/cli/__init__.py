@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from .. import __version__, catalog, demo, documents, formats, issuing, lifecycle
+from .. import __version__, audit, catalog, demo, documents, formats, issuing, lifecycle
 from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
 from ..errors import FormsmithError, InputError
 from ..verify import verify_file
@@ -19,7 +19,8 @@ from ..workspace import Workspace, find_workspace, init_workspace
 RECORD_KINDS = {
     # kind: (table, row filter)
     "units": ("units", None),
-    "owners": ("parties", lambda r: r.get("kind") != "agent"),
+    "owners": ("parties", lambda r: r.get("kind") in ("individual", "company")),
+    "occupants": ("parties", lambda r: r.get("kind") == "occupant"),
     "agents": ("parties", lambda r: r.get("kind") == "agent"),
     "parties": ("parties", None),
     "charges": ("charges", None),
@@ -259,14 +260,20 @@ def records():
 @records.command("list")
 @click.argument("kind", type=click.Choice(sorted(RECORD_KINDS)))
 @click.option("--unit", help="Only rows of this unit.")
+@click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
+@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
 @json_option
 @click.pass_context
-def records_list(ctx, kind, unit, as_json):
-    """Rows of one KIND of record (identity numbers masked)."""
+def records_list(ctx, kind, unit, reveal, by, as_json):
+    """Rows of one KIND of record (identity numbers masked unless --reveal)."""
     table, keep = RECORD_KINDS[kind]
-    with workspace(ctx).store.snapshot() as view:
-        rows = [masked(r) for r in view.all(table) if (keep is None or keep(r))
+    ws = workspace(ctx)
+    with ws.store.snapshot() as view:
+        rows = [r if reveal else masked(r) for r in view.all(table) if (keep is None or keep(r))
                 and (not unit or r.get("unit", r.get("id")) == unit)]
+    if reveal:
+        audit.record(ws, by=by, command=f"records list {kind}" + (f" --unit {unit}" if unit else "")
+                     + " --reveal", revealed=f"ID numbers of {len(rows)} {kind} rows")
     if as_json:
         emit_json(rows)
         return
@@ -281,18 +288,24 @@ def records_list(ctx, kind, unit, as_json):
 
 @records.command("show")
 @click.argument("record_id")
+@click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
+@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
 @json_option
 @click.pass_context
-def records_show(ctx, record_id, as_json):
-    """One record by id, from whichever table holds it (identity numbers masked)."""
-    with workspace(ctx).store.snapshot() as view:
+def records_show(ctx, record_id, reveal, by, as_json):
+    """One record by id, from whichever table holds it (identity numbers masked unless --reveal)."""
+    ws = workspace(ctx)
+    with ws.store.snapshot() as view:
         for table in ("units", "parties", "charges", "renovations", "repairs"):
             row = view.get(table, record_id)
             if row is not None:
-                row = {"table": table, **masked(row)}
+                row = {"table": table, **(row if reveal else masked(row))}
                 break
         else:
             raise InputError(f"no record {record_id!r} (see `formsmith records list KIND`)")
+    if reveal:
+        audit.record(ws, by=by, command=f"records show {record_id} --reveal",
+                     revealed=f"ID numbers of {table} {record_id}")
     if as_json:
         emit_json(row)
     else:
@@ -411,6 +424,7 @@ from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import templates_check  # noqa: E402,F401  templates check
 from . import ingest as _ingest_commands  # noqa: E402,F401
 from . import dunning as _dunning  # noqa: E402,F401  dunning run/status, docs import-tracking
+from . import records_io  # noqa: E402,F401  records import/export/template/arrears
 
 
 def main() -> None:

@@ -1,0 +1,280 @@
+"""Read a sheet (.xlsx via openpyxl, .csv in UTF-8/GBK/GB18030) and write sheets and error copies."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ..errors import InputError
+
+HEADER_SCAN_ROWS = 20
+CSV_ENCODINGS = ("utf-8", "gb18030")     # GB18030 is a superset of GBK and GB2312
+ERROR_FILL = "FFC7CE"                    # Excel's own "bad" red
+ERROR_COLUMN = "错误说明"
+
+
+@dataclass
+class Sheet:
+    """The table found in a file: its header row and every data row with its row number."""
+
+    path: Path
+    fmt: str                                  # "xlsx" or "csv"
+    encoding: str = ""                        # csv only: utf-8, utf-8-sig, gb18030
+    sheet_name: str = ""                      # xlsx only
+    header_row: int = 1                       # 1-based, as Excel numbers rows
+    headers: list[str] = field(default_factory=list)
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    raw_rows: list[list[Any]] = field(default_factory=list)   # csv: every line, for the error copy
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    raise InputError(f"{path}: 不支持的文件类型“{path.suffix}”（应为 .xlsx 或 .csv；"
+                     ".xls 请先在 Excel 中另存为 .xlsx）")
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The text of a CSV and the encoding it was in: UTF-8 (with or without BOM), else GB18030/GBK."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    for enc in CSV_ENCODINGS:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise InputError("CSV 文件编码无法识别（应为 UTF-8 或 GBK/GB18030）")
+
+
+def _header_score(values: Sequence[Any], recognise: Callable[[str], bool]) -> int:
+    return sum(1 for v in values if isinstance(v, str) and v.strip() and recognise(v))
+
+
+def _trim(values: Sequence[Any]) -> list[Any]:
+    out = list(values)
+    while out and (out[-1] is None or (isinstance(out[-1], str) and not out[-1].strip())):
+        out.pop()
+    return out
+
+
+def _pick_header(rows: list[list[Any]], recognise: Callable[[str], bool]) -> tuple[int, int]:
+    """(index of the header row among the first rows, its score): the row naming most columns."""
+    best, best_score = 0, 0
+    for i, values in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = _header_score(values, recognise)
+        if score > best_score:
+            best, best_score = i, score
+    return best, best_score
+
+
+def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
+    """Read the table of `path`; the header row is the first row (of the first 20) naming the most
+    known columns, so a title line above the headers is fine. Empty rows are skipped."""
+    path = Path(path)
+    fmt = _suffix(path)
+    if not path.is_file():
+        raise InputError(f"{path}: 文件不存在 (no such file)")
+    if fmt == "csv":
+        text, encoding = decode_csv(path.read_bytes())
+        lines = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        idx, score = _pick_header(lines, recognise)
+        sheet = Sheet(path=path, fmt="csv", encoding=encoding, raw_rows=lines)
+        candidates = [(idx, score, lines, "")]
+    else:
+        candidates = []
+        import zipfile
+
+        from openpyxl import load_workbook
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InputError(f"{path}: 不是有效的 .xlsx 文件 ({exc})") from None
+        try:
+            for ws in wb.worksheets:
+                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                idx, score = _pick_header(rows, recognise)
+                candidates.append((idx, score, rows, ws.title))
+        finally:
+            wb.close()
+        sheet = Sheet(path=path, fmt="xlsx")
+    idx, score, rows, title = max(candidates, key=lambda c: c[1]) if candidates else (0, 0, [], "")
+    if score == 0:
+        raise InputError(f"{path}: 找不到表头行（前{HEADER_SCAN_ROWS}行中没有可识别的列名；"
+                         "可用 `formsmith records template KIND` 生成标准表头）")
+    sheet.sheet_name = title
+    sheet.header_row = idx + 1
+    sheet.headers = [("" if v is None else str(v).strip()) for v in rows[idx]]
+    for n, values in enumerate(rows[idx + 1:], start=idx + 2):
+        values = _trim(values)
+        if values:
+            sheet.rows.append((n, values))
+    return sheet
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _atomic_target(path: Path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _place(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def csv_cell(value: Any) -> str:
+    """A value as CSV text: dates ISO, booleans 是/否, Decimals as written."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A UTF-8 CSV with a BOM (Excel on Chinese Windows opens it correctly), written atomically."""
+    tmp = _atomic_target(path)
+    try:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(headers)
+            for r in rows:
+                w.writerow([csv_cell(v) for v in r])
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _place(tmp, path)
+
+
+@dataclass
+class SheetSpec:
+    """One worksheet to write: title, header row, rows, column widths, cells to keep as text."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    widths: Sequence[int] = ()
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
+    """An .xlsx with one worksheet per spec (streamed with openpyxl's write-only mode), atomically.
+
+    Text stays text (an ID number never becomes a number), money is a numeric cell written
+    from its Decimal digits, dates are date cells shown as yyyy-mm-dd.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    for spec in sheets:
+        ws = wb.create_sheet(spec.title)
+        for i, width in enumerate(spec.widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        head = []
+        for h in spec.headers:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            head.append(c)
+        ws.append(head)
+        for r in spec.rows:
+            out = []
+            for v in r:
+                v = _xlsx_value(v)
+                if isinstance(v, date):
+                    c = WriteOnlyCell(ws, value=v)
+                    c.number_format = "yyyy-mm-dd"
+                    out.append(c)
+                elif isinstance(v, Decimal):
+                    c = WriteOnlyCell(ws, value=v)
+                    c.number_format = "0.00"
+                    out.append(c)
+                else:
+                    out.append(v)
+            ws.append(out)
+    tmp = _atomic_target(path)
+    try:
+        wb.save(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _place(tmp, path)
+
+
+def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str]], out: Path) -> None:
+    """A copy of the sheet with every bad cell filled red and commented with its reason, and a
+    last column 错误说明 on every bad row. `problems`: (row number, 0-based column or None, reason).
+
+    An .xlsx source is copied with its formatting; a .csv source becomes an .xlsx of its cells
+    (as text, so ID numbers keep every digit).
+    """
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if sheet.fmt == "xlsx":
+        wb = load_workbook(sheet.path)
+        ws = wb[sheet.sheet_name]
+    else:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "导入数据"
+        for r, values in enumerate(sheet.raw_rows, start=1):
+            for c, v in enumerate(values, start=1):
+                if v != "":
+                    cell = ws.cell(row=r, column=c, value=v)
+                    cell.number_format = "@"
+    fill = PatternFill("solid", fgColor=ERROR_FILL)
+    width = max(len(sheet.headers), max((len(v) for _, v in sheet.rows), default=0))
+    note_col = width + 1
+    if ERROR_COLUMN in sheet.headers:            # an error copy re-imported: replace its old notes
+        note_col = sheet.headers.index(ERROR_COLUMN) + 1
+        for row in range(sheet.header_row + 1, ws.max_row + 1):
+            ws.cell(row=row, column=note_col).value = None
+    head = ws.cell(row=sheet.header_row, column=note_col, value=ERROR_COLUMN)
+    head.font = Font(bold=True, color="9C0006")
+    ws.column_dimensions[get_column_letter(note_col)].width = 60
+    by_row: dict[int, list[str]] = {}
+    for row, col, reason in problems:
+        by_row.setdefault(row, []).append(reason)
+        cell = ws.cell(row=row, column=(col if col is not None else 0) + 1)
+        cell.fill = fill
+        old = cell.comment.text + "\n" if cell.comment else ""
+        cell.comment = Comment(old + reason, "formsmith")
+    for row, reasons in by_row.items():
+        ws.cell(row=row, column=note_col, value="；".join(reasons)).fill = fill
+    tmp = _atomic_target(out)
+    try:
+        wb.save(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _place(tmp, out)
