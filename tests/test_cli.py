@@ -78,3 +78,15 @@ def test_real_command_prints_one_line_no_traceback(demo_home):
     result = formsmith_cmd(demo_home, "render", "dunning-letter", "--unit", "1-1-101")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_the_command_starts_without_loading_the_heavy_engines():
+    """Every command pays for what `import formsmith.cli` loads: WeasyPrint, pyHanko, openpyxl,
+    LibreOffice's bridge and Typst load only in the commands that use them (a clerk's
+    `docs mark` answers in a fraction of a second)."""
+    import subprocess
+    import sys
+    code = ("import sys, formsmith.cli; heavy = [m for m in ('weasyprint', 'pyhanko', 'openpyxl', "
+            "'typst', 'pypdfium2', 'zxingcpp', 'docxtpl', 'rich') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from .. import template_check
 from . import emit_json, json_option, templates, workspace
 
 
@@ -13,6 +12,7 @@ from . import emit_json, json_option, templates, workspace
 @click.pass_context
 def templates_check(ctx, template_id, as_json):
     """Lint TEMPLATE_ID (default: every template); exit 2 with one line per problem."""
+    from .. import template_check  # loads WeasyPrint: only for this command
     ws = workspace(ctx)
     ids = [template_id] if template_id else ws.catalog.ids()
     if template_id:
