@@ -127,12 +127,17 @@ def _page_index(decl: FieldDecl, pages: int) -> int:
     return int(decl.page) - 1
 
 
-def place_fields(template, anchors: dict, page_sizes: list[tuple[float, float]]) -> list[dict]:
-    """Where each declared field goes: [{name, role, kind, page (0-based), rect (PDF points)}]."""
+def place_fields(template, anchors: dict | None, page_sizes: list[tuple[float, float]]) -> list[dict]:
+    """Where each declared field goes: [{name, role, kind, page (0-based), rect (PDF points)}].
+
+    `anchors` is None when the engine reports no layout boxes (Typst, Word): then only fields
+    with a fixed `rect_mm` can be placed; anchored ones are left out rather than guessed."""
     placed = []
     pages = len(page_sizes)
     for d in declared_fields(template):
-        boxes = dict(anchors.get(d.anchor, ())) if d.anchor else {}
+        if anchors is None and d.rect_mm is None:
+            continue
+        boxes = dict((anchors or {}).get(d.anchor, ())) if d.anchor else {}
         if boxes:
             if d.page == "first":
                 page = min(boxes)
@@ -164,13 +169,14 @@ def place_fields(template, anchors: dict, page_sizes: list[tuple[float, float]])
     return placed
 
 
-def add_signature_fields(path: Path, template, anchors: dict) -> list[dict]:
+def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dict]:
     """Append the template's empty signature fields to the PDF at `path`, in place, incrementally.
 
     Returns what was placed (recorded in the documents row). A template without
     declarations gets none and the file is not touched.
     """
-    if not template.signature_fields:
+    if not template.signature_fields or (anchors is None and not any(
+            d.rect_mm is not None for d in declared_fields(template))):
         return []
     from pyhanko.sign.fields import SigFieldSpec, append_signature_field, ensure_sig_flags
 

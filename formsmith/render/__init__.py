@@ -33,9 +33,9 @@ class RenderedPdf:
     pages: int
     # Boxes of the elements the template asked for (signature-field anchors such as
     # ".seal-area"): selector → ((page index, (x0, y0, x1, y1) in PDF points from the
-    # bottom-left corner)), one union box per page the element is on.
-    anchors: dict[str, tuple[tuple[int, tuple[float, float, float, float]], ...]] = \
-        field(default_factory=dict)
+    # bottom-left corner)), one union box per page the element is on. None: the engine does
+    # not report layout boxes (then only fields with a fixed rect_mm are placed).
+    anchors: dict[str, tuple[tuple[int, tuple[float, float, float, float]], ...]] | None = None
     # Further files written beside the PDF, by kind (the Word engine's editable "docx");
     # issuing places each next to the final PDF with the kind as suffix and records it.
     side_files: dict[str, Path] = field(default_factory=dict)

@@ -129,7 +129,13 @@ def _matches(element, selector: str) -> bool:
     return selector[1:] in (element.get("class") or "").split()
 
 
-def locate(document, selectors: tuple[str, ...]) -> dict[str, tuple]:
+def anchor_selectors(template: Template) -> tuple[str, ...]:
+    """The `.class`/`#id` anchors of the template's declared signature fields."""
+    return tuple(str(f.get("anchor", "")) for f in template.signature_fields
+                 if str(f.get("anchor", ""))[:1] in (".", "#"))
+
+
+def locate(document, selectors: tuple[str, ...], pages: range | None = None) -> dict[str, tuple]:
     """Where the laid-out elements matching each selector (`.class` or `#id`) ended up.
 
     Every box an element generated (a block, its anonymous line boxes, a table cell) is
@@ -137,9 +143,10 @@ def locate(document, selectors: tuple[str, ...]) -> dict[str, tuple]:
     the place a signature field must cover to sit on that element in the written PDF.
     """
     found: dict[str, tuple] = {}
+    pages = pages if pages is not None else range(len(document.pages))
     for selector in selectors:
         per_page = []
-        for index, page in enumerate(document.pages):
+        for index, page in ((i - pages.start, document.pages[i]) for i in pages):
             rect = None
             for box in page._page_box.descendants():
                 element = getattr(box, "element", None)
@@ -179,8 +186,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
         else:
             raise RenderError(f"template {template.id}: page count does not settle "
                               f"after {MAX_LAYOUTS} layouts")
-        anchors = locate(document, tuple(str(f.get("anchor", "")) for f in template.signature_fields
-                                         if str(f.get("anchor", ""))[:1] in (".", "#")))
+        anchors = locate(document, anchor_selectors(template))
         md = document.metadata
         md.title = identity.title
         md.authors = [identity.author]
@@ -207,10 +213,12 @@ SIGN_CLASS = "sign-here"
 PX_TO_MM = 25.4 / 96
 
 
-def sign_areas(document) -> tuple[dict, ...]:
-    """The border boxes of elements marked `class="sign-here"`, per page, in mm."""
+def sign_areas(document, pages: range | None = None) -> tuple[dict, ...]:
+    """The border boxes of elements marked `class="sign-here"`, per page (1-based within
+    `pages`, default all), in mm."""
     found = []
-    for number, page in enumerate(document.pages, 1):
+    pages = pages if pages is not None else range(len(document.pages))
+    for number, page in ((i - pages.start + 1, document.pages[i]) for i in pages):
         stack = [page._page_box]
         while stack:
             box = stack.pop()
@@ -338,6 +346,9 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         else:
             raise RenderError(f"template {template.id}: page counts do not settle "
                               f"after {MAX_LAYOUTS} layouts")
+        selectors = anchor_selectors(template)
+        layout = [(locate(document, selectors, range(bounds[i], bounds[i + 1])),
+                   sign_areas(document, range(bounds[i], bounds[i + 1]))) for i in range(len(jobs))]
         md = document.metadata
         md.title = f"{template.title}（批量 {len(jobs)} 份）"
         md.generator = "formsmith"
@@ -351,8 +362,9 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         results = []
         for i, job in enumerate(jobs):
             write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
-            results.append(RenderedPdf(pages=counts[i], tearoff_pages=tuple(
-                sorted({p - bounds[i] + 1 for p in tearoffs.get(i, [])}))))
+            results.append(RenderedPdf(pages=counts[i], anchors=layout[i][0], sign_areas=layout[i][1],
+                                       tearoff_pages=tuple(sorted({p - bounds[i] + 1
+                                                                   for p in tearoffs.get(i, [])}))))
         BATCH_STATS["split"] += clock() - t2
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
