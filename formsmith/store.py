@@ -297,21 +297,31 @@ class Transaction(View):
 
     def update(self, table: str, row_id: str, changes: Row) -> Row:
         """Change fields of one existing row; returns the row as it is now."""
-        buckets, indexed = self._layout(table)
-        bucket = self._bucket(table, bucket_of(row_id, buckets))
-        doc_id = bucket.ids.get(row_id)
-        if doc_id is None:
-            raise NotFoundError(f"{table} {row_id!r} not found")
-        if "id" in changes and changes["id"] != row_id:
-            raise StoreError(f"internal: the id of {table} {row_id!r} cannot change")
-        changes = _plain(changes)
-        before = bucket.table.get(doc_id=doc_id)
-        for field in indexed:
-            if field in changes and changes[field] != before.get(field):
-                self._index_remove(table, field, before.get(field), row_id)
-                self._index_add(table, field, changes[field], row_id)
-        bucket.table.update(changes, doc_ids=[doc_id])
+        self.update_many(table, [(row_id, changes)])
         return self.require(table, row_id)
+
+    def update_many(self, table: str, changes: list[tuple[str, Row]]) -> int:
+        """Change fields of many existing rows: [(id, changes)]. Returns how many.
+
+        Applied to the partitions' rows directly: TinyDB's own update rebuilds a whole
+        partition per call, which made a 20,000-row re-import take seconds per thousand rows."""
+        buckets, indexed = self._layout(table)
+        for row_id, fields in changes:
+            bucket = self._bucket(table, bucket_of(row_id, buckets))
+            doc_id = bucket.ids.get(row_id)
+            if doc_id is None:
+                raise NotFoundError(f"{table} {row_id!r} not found")
+            if "id" in fields and fields["id"] != row_id:
+                raise StoreError(f"internal: the id of {table} {row_id!r} cannot change")
+            fields = _plain(fields)
+            raw = bucket.data[table][str(doc_id)]
+            for field in indexed:
+                if field in fields and fields[field] != raw.get(field):
+                    self._index_remove(table, field, raw.get(field), row_id)
+                    self._index_add(table, field, fields[field], row_id)
+            raw.update(fields)
+            bucket.db.storage.dirty = True  # type: ignore[attr-defined]
+        return len(changes)
 
     def upsert(self, table: str, row: Row) -> Row:
         """Insert the row, or replace the fields of the row with the same id."""
@@ -326,12 +336,9 @@ class Transaction(View):
         if len(new_ids) != len(new):
             raise StoreError(f"internal: duplicate ids in one upsert into {table}")
         self.insert_many(table, new)
-        updated = 0
-        for row in rows:
-            if row["id"] not in new_ids:
-                self.update(table, row["id"], row)
-                updated += 1
-        return len(new), updated
+        updates = [(row["id"], row) for row in rows if row["id"] not in new_ids]
+        self.update_many(table, updates)
+        return len(new), len(updates)
 
     def set_meta(self, key: str, value: Any) -> None:
         """Set a value in the store's own metadata."""
