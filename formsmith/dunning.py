@@ -38,7 +38,7 @@ class Policy:
 
     stages: tuple[Stage, ...]
     deadline_days: int = 15
-    chunk: int = 40             # letters per HTML document in a batch render
+    chunk: int = 100            # letters per engine document in a batch render
     commit_every: int = 250     # letters recorded per store transaction
 
     def stage(self, number: int) -> Stage:
@@ -66,7 +66,7 @@ def policy(ws: Workspace) -> Policy:
                   courier=True, sms=False),
         ),
         deadline_days=number("deadline_days", 15),
-        chunk=max(1, number("batch_chunk", 40)),
+        chunk=max(1, number("batch_chunk", 100)),
         commit_every=max(1, number("commit_every", 250)),
     )
 
