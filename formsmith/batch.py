@@ -316,12 +316,14 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     chunks = _chunks(letters, chunk, jobs)
     staging = _staging(ws, st)
     staging.mkdir(parents=True, exist_ok=True)
-    tasks = []
-    for n, group in enumerate(chunks):
-        for lt in group:
-            _final_path(ws, tpl.id, lt.year, lt.doc_no).parent.mkdir(parents=True, exist_ok=True)
-        tasks.append((str(ws.root), tpl.id, tpl.engine, [_job_spec(ws, tpl, lt) for lt in group],
-                      str(staging / f"chunk-{n:05d}.pdf")))
+    for lt in letters:
+        _final_path(ws, tpl.id, lt.year, lt.doc_no).parent.mkdir(parents=True, exist_ok=True)
+
+    def task(n: int) -> tuple:
+        # Built when the chunk is handed out, not all at once: the parent never holds the
+        # filled contexts of more than a few chunks (memory stays flat with the run's size).
+        return (str(ws.root), tpl.id, tpl.engine, [_job_spec(ws, tpl, lt) for lt in chunks[n]],
+                str(staging / f"chunk-{n:05d}.pdf"))
     done = 0
     waiting: list[Letter] = []
     last_commit = time.perf_counter()
@@ -351,24 +353,33 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
 
     if progress:
         progress(f"阶段{st.number} {st.label}", 0, len(letters))
-    if jobs == 1 or len(tasks) == 1:
-        for group, task in zip(chunks, tasks):
-            finished(group, render_chunk(*task))
+    if jobs == 1 or len(chunks) == 1:
+        for n, group in enumerate(chunks):
+            finished(group, render_chunk(*task(n)))
     else:
         import multiprocessing
         # spawn, not fork: a forked worker would start with the parent's store snapshot and
         # letters in its memory (shared at first, then copied page by page as Python touches
         # reference counts); a spawned one holds only the engine and its chunk.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx,
+        workers = min(jobs, len(chunks))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_die_with_parent) as pool:
-            futures = {pool.submit(render_chunk, *task): group for group, task in zip(chunks, tasks)}
+            futures: dict = {}
+            queue = iter(range(len(chunks)))
             try:
-                pending_f = set(futures)
-                while pending_f:
-                    ready, pending_f = wait(pending_f, return_when=FIRST_COMPLETED)
+                for n in queue:  # two chunks per worker in flight, the next one handed out as one ends
+                    futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                    if len(futures) >= 2 * workers:
+                        break
+                while futures:
+                    ready, _ = wait(futures, return_when=FIRST_COMPLETED)
                     for f in ready:
-                        finished(futures[f], f.result())
+                        group = futures.pop(f)
+                        finished(group, f.result())
+                        n = next(queue, None)
+                        if n is not None:
+                            futures[pool.submit(render_chunk, *task(n))] = chunks[n]
             except BaseException:
                 for f in futures:
                     f.cancel()

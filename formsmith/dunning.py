@@ -38,8 +38,8 @@ class Policy:
 
     stages: tuple[Stage, ...]
     deadline_days: int = 15
-    chunk: int = 40             # letters per HTML document in a batch render
-    commit_every: int = 250     # letters recorded per store transaction
+    chunk: int = 100            # letters per engine document in a batch render
+    commit_every: int = 500     # letters recorded per store transaction
 
     def stage(self, number: int) -> Stage:
         for s in self.stages:
@@ -66,8 +66,8 @@ def policy(ws: Workspace) -> Policy:
                   courier=True, sms=False),
         ),
         deadline_days=number("deadline_days", 15),
-        chunk=max(1, number("batch_chunk", 40)),
-        commit_every=max(1, number("commit_every", 250)),
+        chunk=max(1, number("batch_chunk", 100)),
+        commit_every=max(1, number("commit_every", 500)),
     )
 
 

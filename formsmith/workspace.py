@@ -41,8 +41,8 @@ notice_after_months = 1                 # stage 1 缴费通知单 (+ SMS) once a
 letter_after_notice_months = 3          # stage 2 催缴函 by express mail, still unpaid this long after the notice
 legal_after_delivery_months = 6         # stage 3 法律催告函, this long after the 催缴函 was delivered
 legal_deadline_days = 7                 # 法律催告函: last deadline
-batch_chunk = 40                        # letters laid out together in one engine document
-commit_every = 250                      # letters recorded per store transaction during a run
+batch_chunk = 100                       # letters laid out together in one engine document
+commit_every = 500                      # letters recorded per store transaction during a run
 
 [numbering]
 # Override a template's series per workspace, e.g.:
