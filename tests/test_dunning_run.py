@@ -20,8 +20,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 
-from conftest import FORMSMITH, formsmith_cmd
+from conftest import FORMSMITH, formsmith_cmd, store_rows
 from formsmith import documents
+from formsmith.store import Store
 from formsmith.verify import verify_file
 from formsmith.workspace import load_workspace
 from pdftools import (attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text)
@@ -43,12 +44,11 @@ def only_buildings_owe(home: Path, buildings: set[str]) -> None:
 
 def overdue_units(home: Path, as_of: str) -> list[str]:
     """Units with a charge unpaid past its due date, straight from the store file."""
-    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    return sorted({c["unit"] for c in store["charges"].values() if not c.get("paid_on") and c["due"] < as_of})
+    return sorted({c["unit"] for c in store_rows(home, "charges") if not c.get("paid_on") and c["due"] < as_of})
 
 
 def store_docs(home: Path) -> list[dict]:
-    return list(json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))["documents"].values())
+    return store_rows(home, "documents")
 
 
 def run_cli(run, home: Path, *args: str) -> dict:
@@ -260,7 +260,7 @@ def test_killed_run_resumes_without_duplicate_or_reused_number(demo_home, tmp_pa
     ws = load_workspace(home)
     for d in notices:
         assert verify_file(ws, home / d["path"]).identical, d["doc_no"]
-    store = json.loads((home / "records" / "formsmith.json").read_text(encoding="utf-8"))
-    assert not [r for r in store["_meta"].values() if r["key"] == "dunning:pending" and r["value"]]
+    with Store(home / "records").snapshot() as view:
+        assert not view.meta("dunning:pending")
     print_pages = len(PdfReader(str(home / json.loads(result.stdout)["print_files"][0])).pages)
     assert print_pages == 2 + sum(d["pages"] + d["pages"] % 2 for d in notices)
