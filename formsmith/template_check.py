@@ -297,12 +297,15 @@ def _line(lineno: int | None, file: str) -> str:
     return "" if lineno is None or ".xml" in file else f" (line {lineno})"
 
 
-def _walk_data(ast, file: str, usage: _Usage, tpl) -> None:
-    aliases = {"data"}
+def _walk_data(ast, file: str, usage: _Usage, tpl, aliases: set[str] | None = None,
+               depth: int = 0) -> None:
+    aliases = set(aliases or {"data"})
     for node in ast.find_all(nodes.Assign):  # {% set d = data %}
-        if isinstance(node.node, nodes.Name) and node.node.name == "data" and \
+        if isinstance(node.node, nodes.Name) and node.node.name in aliases and \
                 isinstance(node.target, nodes.Name):
             aliases.add(node.target.name)
+    if depth < 3:
+        _walk_imported_macros(ast, file, usage, tpl, aliases, depth)
     lists = {f.name for f in tpl.fields if f.type == "list"}
     loop_vars: dict[str, str] = {}
     for node in ast.find_all(nodes.For):  # {% for f in data.fees %} binds f to a row of fees
@@ -332,6 +335,39 @@ def _walk_data(ast, file: str, usage: _Usage, tpl) -> None:
             for c in consts:
                 if isinstance(c, nodes.Const) and isinstance(c.value, str):
                     usage.attributes.update(c.value.split("."))
+
+
+def _walk_imported_macros(ast, file: str, usage: _Usage, tpl, aliases: set[str], depth: int) -> None:
+    """`{% from "arrears.html" import arrears_table %}…{{ arrears_table(d) }}`: the data a
+    shared macro reads through its parameter counts as used by the template that passes it."""
+    imported: dict[str, tuple[str, str]] = {}
+    for imp in ast.find_all(nodes.FromImport):
+        if isinstance(imp.template, nodes.Const) and isinstance(imp.template.value, str):
+            for n in imp.names:
+                name, alias = (n if isinstance(n, tuple) else (n, n))
+                imported[alias] = (imp.template.value, name)
+    if not imported:
+        return
+    env = _environment(tpl)
+    for call in ast.find_all(nodes.Call):
+        if not (isinstance(call.node, nodes.Name) and call.node.name in imported):
+            continue
+        source_name, macro_name = imported[call.node.name]
+        path = next((Path(d) / source_name for d in tpl.search_path
+                     if (Path(d) / source_name).is_file()), None)
+        if path is None:
+            continue
+        try:
+            shared = env.parse(path.read_text(encoding="utf-8"))
+        except (OSError, jinja2.TemplateSyntaxError):
+            continue
+        macro = next((m for m in shared.find_all(nodes.Macro) if m.name == macro_name), None)
+        if macro is None:
+            continue
+        params = {macro.args[i].name for i, arg in enumerate(call.args[:len(macro.args)])
+                  if isinstance(arg, nodes.Name) and arg.name in aliases}
+        if params:
+            _walk_data(nodes.Template(macro.body), file, usage, tpl, params, depth + 1)
 
 
 def _data_key(node, aliases: set[str]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -73,8 +74,10 @@ def test_render_killed_at_any_moment_leaves_a_consistent_workspace(demo_copy, se
 def sheets(tmp_path_factory, demo_home):
     """The demo's units, owners and charges as the sheets a clerk would import."""
     folder = tmp_path_factory.mktemp("sheets")
+    home = folder / "ws"                       # --reveal writes an audit row: not into demo_home
+    shutil.copytree(demo_home, home)
     for kind, name in (("units", "units.xlsx"), ("owners", "owners.csv"), ("charges", "charges.xlsx")):
-        proc = subprocess.run([FORMSMITH, "--home", str(demo_home), "records", "export", kind,
+        proc = subprocess.run([FORMSMITH, "--home", str(home), "records", "export", kind,
                                str(folder / name), "--reveal", "--by", "test"],
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
