@@ -27,7 +27,7 @@ AS_OF = "2025-12-01"
 
 
 def raw_script() -> Path | None:
-    for cand in (REPO.parents[1] / "shared/bench/raw_weasyprint.py", Path(os.environ.get("RAW_BENCH", "/nonexistent"))):
+    for cand in (REPO.parent / "shared/bench/raw_weasyprint.py", REPO.parents[1] / "shared/bench/raw_weasyprint.py", Path(os.environ.get("RAW_BENCH", "/nonexistent"))):
         if cand.is_file():
             return cand
     return None

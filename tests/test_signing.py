@@ -468,3 +468,33 @@ def test_a_template_without_declarations_gets_no_fields_and_an_invisible_seal(
     assert field["/T"] == "seal" and [float(v) for v in field["/Rect"]] == [0, 0, 0, 0]
     result = run(empty_home, "verify", out["sealed"]["path"])
     assert result.exit_code == 0 and "intact" in result.stdout
+
+
+def test_dunning_run_with_seal_seals_every_letter_once(demo_home, tmp_path):
+    """`dunning run --seal`: each letter of the run gets its sealed version, which validates;
+    running again seals nothing twice. A bad certificate stops the run before any letter."""
+    home = tmp_path / "ws"
+    shutil.copytree(demo_home, home)
+    bad = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
+                        "--seal", "--json", env={**ENV, "FORMSMITH_SEAL_PASSWORD": "wrong"})
+    assert bad.returncode == 2
+    assert formsmith_cmd(home, "certs", "make-test", env=ENV).returncode == 0
+    before = {d["doc_no"] for d in store_rows(home, "documents")}
+    first = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
+                          "--jobs", "1", "--seal", "--json", env=ENV)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    issued = set(out["issued"])
+    assert issued and not issued & before
+    assert set(out["sealed"]) == issued
+    docs = {d["doc_no"]: d for d in store_rows(home, "documents")}
+    for no in sorted(issued)[:2]:
+        version = signing.sealed_version(docs[no])
+        sealed_file = home / version["path"]
+        (check,) = signing.check_signatures(sealed_file)
+        assert check.intact and check.valid and not check.changed_after_signing, check.problem
+        assert check.field == "seal" and version["visible"] is True
+    again = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
+                          "--jobs", "1", "--seal", "--json", env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["sealed"] == [] and json.loads(again.stdout)["issued"] == []

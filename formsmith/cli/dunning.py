@@ -40,18 +40,22 @@ def _progress(enabled: bool):
 @click.option("--jobs", type=click.IntRange(1, 64), help="Rendering processes (default: the cores).")
 @click.option("--engine", help="Rendering engine for this run (default: each template's own).")
 @click.option("--dry-run", is_flag=True, help="Only show which units would get which letter.")
+@click.option("--seal", is_flag=True, help="Also seal every letter with the company certificate "
+              "(X.sealed.pdf beside X.pdf, for electronic delivery).")
 @click.option("--by", help="Who runs it (default: the workspace clerk).")
 @json_option
 @click.pass_context
-def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, by, as_json):
+def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, seal, by, as_json):
     """Issue the letters due, then per stage a print file, a courier list and the SMS list."""
     ws = workspace(ctx)
+    from .. import signing
+    signer = signing.load_signer(ws) if seal and not dry_run else None  # before any letter
     bar, report = _progress(not as_json)
     if bar:
         bar.start()
     try:
         result = batch.run(ws, as_of or date.today(), stage=stage, community=community, jobs=jobs,
-                           engine=engine, dry_run=dry_run, by=by, progress=report)
+                           engine=engine, dry_run=dry_run, by=by, progress=report, signer=signer)
     finally:
         if bar:
             bar.stop()
@@ -66,7 +70,8 @@ def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, by, as_json
         return
     for s in result.stages:
         click.echo(f"stage {s.stage} {s.template}: {len(s.issued)} issued now, "
-                   f"{len(s.documents)} for {result.period}")
+                   f"{len(s.documents)} for {result.period}"
+                   + (f", {len(s.sealed)} sealed now" if seal else ""))
         for f in [s.print_file, *s.courier_files, *s.sms_files]:
             if f:
                 click.echo(f"  {Path(f).relative_to(ws.root) if Path(f).is_relative_to(ws.root) else f}")

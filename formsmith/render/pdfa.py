@@ -19,26 +19,21 @@ def _xmp(identity: PdfIdentity, producer: str) -> bytes:
     """PDF/A-3b XMP packet: the same title, author, subject, keywords and dates as /Info."""
     when = identity.created.isoformat(timespec="seconds")
     e = lambda s: escape(s, {'"': "&quot;"})  # noqa: E731
+    # One rdf:Description with the simple properties as attributes (the form WeasyPrint and
+    # pyHanko write): pyHanko rewrites the packet when it appends signature fields or a seal,
+    # and keeps pdfaid only in this form.
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
-   <pdfaid:part>3</pdfaid:part>
-   <pdfaid:conformance>B</pdfaid:conformance>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    pdfaid:part="3" pdfaid:conformance="B" pdf:Producer="{e(producer)}"
+    pdf:Keywords="{e(", ".join(identity.keywords))}" xmp:CreatorTool="formsmith"
+    xmp:CreateDate="{when}" xmp:ModifyDate="{when}">
    <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{e(identity.title)}</rdf:li></rdf:Alt></dc:title>
    <dc:creator><rdf:Seq><rdf:li>{e(identity.author)}</rdf:li></rdf:Seq></dc:creator>
    <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{e(identity.subject)}</rdf:li></rdf:Alt></dc:description>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-   <pdf:Producer>{e(producer)}</pdf:Producer>
-   <pdf:Keywords>{e(", ".join(identity.keywords))}</pdf:Keywords>
-  </rdf:Description>
-  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
-   <xmp:CreatorTool>formsmith</xmp:CreatorTool>
-   <xmp:CreateDate>{when}</xmp:CreateDate>
-   <xmp:ModifyDate>{when}</xmp:ModifyDate>
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
