@@ -62,6 +62,37 @@ def seed(home: Path, n: int) -> None:
         assert view.count("units") == len(units)
 
 
+RAW_LETTER_HTML = """<html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: "Noto Serif CJK SC", serif; font-size: 12pt; line-height: 1.7 }
+td, th { border: 1px solid #000; padding: 4px } table { border-collapse: collapse; width: 100% }
+</style></head><body><h1>物业管理费催缴函</h1>
+<p>编号：{{ doc.no }}</p><p>尊敬的{{ data.owner_name }}业主：</p>
+<p>您位于{{ data.unit_address }}的房屋尚欠物业管理费共计人民币{{ data.total | money }}元，明细如下：</p>
+<table><tr><th>月份</th><th>金额</th></tr>{% for i in data["items"] %}<tr><td>{{ i.period | cn_month }}</td>
+<td>{{ i.amount | money }}</td></tr>{% endfor %}</table>
+<p>请您于收到本函之日起十五日内到客户服务中心缴纳。逾期仍未缴纳的，我司将依法通过法律途径追缴。</p>
+<p style="text-align:right">{{ company.name }}（盖章）<br>{{ data.as_of | cn_date }}</p></body></html>
+"""
+
+
+def use_raw_letter(home: Path) -> None:
+    """Like for like: the stage-1 template of this workspace becomes the raw baseline's letter
+    (same text, table and styles; same data contract), so the run measures formsmith's
+    pipeline — numbers, QR per page, per-letter PDF/A, store, print file — on the same layout
+    work as the baseline."""
+    folder = home / "templates" / "payment-notice"
+    shutil.copytree(REPO / "templates" / "payment-notice", folder)
+    (folder / "template.typ").unlink(missing_ok=True)
+    (folder / "template.html").write_text(RAW_LETTER_HTML, encoding="utf-8")
+    manifest = (folder / "manifest.toml").read_text(encoding="utf-8")
+    start = manifest.find("[[signature_fields]]")
+    if start >= 0:   # the raw letter has no seal area to anchor a field on
+        end = manifest.find("\n[fields.", start)
+        manifest = manifest[:start] + manifest[end + 1:]
+    (folder / "manifest.toml").write_text(manifest, encoding="utf-8")
+
+
 def tree_rss_kb(root: int) -> int:
     """Memory of a process and all its descendants (from /proc), in KiB: the proportional set
     size (Pss: shared pages split between the processes sharing them) where the kernel gives
@@ -142,6 +173,8 @@ def main() -> None:
     ap.add_argument("--engines", default="html", help="engines to run, e.g. html,typst")
     ap.add_argument("--raw-letters", type=int, default=0,
                     help="letters for the raw baseline (default: same as --letters)")
+    ap.add_argument("--like-raw", action="store_true",
+                    help="also run the html engine on the raw baseline's letter (like for like)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -162,20 +195,26 @@ def main() -> None:
             m = measure([sys.executable, str(raw), str(rn)])
             report["raw"] = {"letters": rn, "letters_per_s": float(m["stdout"].strip().splitlines()[-1]),
                              "wall": m["wall"], "tree_peak_mb": m["tree_peak_mb"]}
-        for engine in a.engines.split(","):
+        variants = [(e, False) for e in a.engines.split(",")]
+        if a.like_raw:
+            variants.append(("html", True))
+        for engine, like_raw in variants:
             if engine not in catalog.ENGINES:
                 log(f"engine {engine}: not available in this formsmith (engines: {', '.join(catalog.ENGINES)})")
                 report["runs"].append({"engine": engine, "available": False})
                 continue
             for jobs in (int(j) for j in a.jobs.split(",")):
-                home = tmp / f"{engine}-{jobs}"
+                home = tmp / f"{engine}-{jobs}{'-raw-letter' if like_raw else ''}"
                 shutil.copytree(seeded, home)
-                log(f"{engine}, {jobs} job(s): {n} letters …")
+                if like_raw:
+                    use_raw_letter(home)
+                label = engine + (" (the raw baseline's letter)" if like_raw else "")
+                log(f"{label}, {jobs} job(s): {n} letters …")
                 m = measure([FORMSMITH, "--home", str(home), "dunning", "run", "--as-of", AS_OF,
                              "--stage", "1", "--jobs", str(jobs), "--engine", engine, "--json"])
                 out = json.loads(m["stdout"])
                 assert len(out["issued"]) == n, (len(out["issued"]), n)
-                run = {"engine": engine, "jobs": jobs, "wall": m["wall"], "letters_per_s": n / m["wall"],
+                run = {"engine": engine, "letter": "raw" if like_raw else "formsmith", "jobs": jobs, "wall": m["wall"], "letters_per_s": n / m["wall"],
                        "tree_peak_mb": m["tree_peak_mb"], "timings": out["timings"],
                        "overhead": overhead(out["timings"]),
                        "print_file_mb": os.path.getsize(out["print_files"][0]) / 2**20}
@@ -203,7 +242,8 @@ def main() -> None:
             print(f"{r['engine']}: not available")
             continue
         o = r["overhead"]
-        print(f"formsmith {r['engine']} --jobs {r['jobs']}: {r['letters_per_s']:.2f} letters/s"
+        what = r["engine"] + (" on the raw letter" if r.get("letter") == "raw" else "")
+        print(f"formsmith {what} --jobs {r['jobs']}: {r['letters_per_s']:.2f} letters/s"
               f" ({r.get('vs_raw', float('nan')):.2f}× raw)   wall {r['wall']:.1f} s   "
               f"peak memory (process tree, Pss) {r['tree_peak_mb']:.0f} MB   print file {r['print_file_mb']:.1f} MB")
         print(f"    own overhead {o['own_s']:.1f} s = {100 * (o['share'] or 0):.1f}% of engine time "
