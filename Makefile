@@ -18,7 +18,12 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/render_latency.py
+	$(BIN)/python bench/store_scale.py
+	$(BIN)/python bench/import_scale.py
+	$(BIN)/python bench/dunning_run.py --letters 2000 --engines html,typst --like-raw
 	$(BIN)/python bench/ingest_pages.py
+	$(BIN)/python bench/signing.py
+	$(BIN)/python bench/docx_latency.py
 
 # The first page of every template as docs/gallery/<id>.png, and the README block showing them.
 gallery: setup
