@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import InputError
-from .sources import overdue_charges, rows_by_unit
+from .sources import overdue_charges, rows_by_unit, unit_rows
 from .store import View
 from .workspace import Workspace
 
@@ -113,7 +113,7 @@ def _unit_docs(view: View, pol: Policy, unit_id: str, as_of: date) -> list[dict]
     """The unit's active dunning documents issued on or before `as_of`, oldest first."""
     templates = {s.template for s in pol.stages}
     cut = as_of.isoformat()
-    docs = [d for d in rows_by_unit(view, "documents").get(unit_id, [])
+    docs = [d for d in unit_rows(view, "documents", unit_id)
             if d.get("template") in templates and d["state"] not in ACTIVE_EXCLUDED
             and d.get("issued_on", "") <= cut]
     return sorted(docs, key=lambda d: (d["issued_on"], d.get("seq", 0)))
@@ -124,6 +124,9 @@ def statuses(view: View, pol: Policy, as_of: date, community: str | None = None,
     """Every unit that owes money or has an escalation going, sorted by building/entrance/room."""
     stage_of = {s.template: s.number for s in pol.stages}
     rows = [view.require("units", u, "unit") for u in units] if units is not None else view.all("units")
+    if len(rows) > 50:   # many units: group charges and documents by unit once for the snapshot
+        rows_by_unit(view, "charges")
+        rows_by_unit(view, "documents")
     out = []
     for u in sorted(rows, key=unit_sort_key):
         if community and u.get("community") != community:
