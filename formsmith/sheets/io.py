@@ -84,7 +84,10 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
     if not path.is_file():
         raise InputError(f"{path}: 文件不存在 (no such file)")
     if fmt == "csv":
-        text, encoding = decode_csv(path.read_bytes())
+        try:
+            text, encoding = decode_csv(path.read_bytes())
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
         lines = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
         idx, score = _pick_header(lines, recognise)
         sheet = Sheet(path=path, fmt="csv", encoding=encoding, raw_rows=lines)
