@@ -10,8 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, documents, fonts, lifecycle, numbering, rules, signing, sources
-from .errors import InputError
+from . import catalog, codes, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from .errors import InputError, ValidationError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
 from .workspace import Workspace
@@ -99,6 +99,9 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
             else:
                 data = sources.build(ws, tpl, snap, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
+    bad_unit = isinstance(values.get("unit"), str) and formats.unit_id_problem(values["unit"])
+    if bad_unit:  # a unit id is a store key and is printed; it must never look like a path
+        raise ValidationError([f"字段 unit（{tpl.field('unit').label}）：{bad_unit}"], record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
     texts = catalog.text_values(values) + [

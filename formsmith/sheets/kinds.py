@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import identity
+from ..formats import unit_id_problem  # noqa: F401  (re-exported: the importer checks unit ids)
 
 UNIT_STATUS = {"occupied": "已入住", "custody": "托管", "vacant": "空置", "renovating": "装修中"}
 OWNER_KINDS = {"individual": "个人", "company": "单位"}
@@ -128,20 +129,6 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("receipt", "收据号", aliases=("票据号", "收据编号", "发票号")),
     ), "已收款项：每行结清一笔应收费用（房号+收费项目+所属期间）。"),
 )}
-
-
-_UNIT_ID_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]')
-
-
-def unit_id_problem(uid: str) -> str | None:
-    """Why `uid` cannot be a unit id (a path separator, "..", a space …), or None if it can.
-
-    A unit id is a key clerks type and documents print; it must never look like a path.
-    """
-    if _UNIT_ID_FORBIDDEN.search(uid) or ".." in uid or uid.startswith("."):
-        return (f"房号“{uid}”含有不允许的字符（/ \\ : * ? \" < > | 空格 或 ..），"
-                "应为 楼栋-单元-房间，如 1-2-301")
-    return None
 
 
 def normalise_header(text: str) -> str:
