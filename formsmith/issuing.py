@@ -158,6 +158,10 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             raise InputError(f"{out}: the output file name must end in .pdf")
         if not out.parent.is_dir():
             raise InputError(f"{out.parent}: no such folder")
+        for kept in (ws.records_dir, ws.archive_dir):  # folders whose every file is accounted for
+            if out.is_relative_to(kept.resolve()):
+                raise InputError(f"{out}: --out cannot be inside {kept} (the store's and the "
+                                 "archive's own folder); choose another folder")
     tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
     engine = engine_for(engine or tpl.engine)
     placed: Path | None = None
