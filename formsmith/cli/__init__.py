@@ -72,13 +72,22 @@ def emit_table(rows: list[dict], columns: Iterable[str]) -> None:
         click.echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
 
 
-def masked(row: dict) -> dict:
-    """A row with identity numbers masked (个人信息保护法): 420102********1234."""
-    out = dict(row)
-    for key in MASKED_FIELDS:
-        if out.get(key):
-            out[key] = formats.mask_id(out[key])
-    return out
+def _masked_key(key: Any) -> bool:
+    return isinstance(key, str) and any(key == f or key.endswith("_" + f) for f in MASKED_FIELDS)
+
+
+def masked(row: Any) -> Any:
+    """A row with identity numbers masked (个人信息保护法): 420102********1234.
+
+    Every key named id_number / credit_code or ending in _id_number / _credit_code is masked, at
+    any depth (a document's record: owner_id_number, agent_id_number, workers[].id_number).
+    """
+    if isinstance(row, dict):
+        return {k: (formats.mask_id(v) if _masked_key(k) and isinstance(v, str) and v
+                    else masked(v)) for k, v in row.items()}
+    if isinstance(row, list):
+        return [masked(v) for v in row]
+    return row
 
 
 def parse_date_option(ctx, param, value):
@@ -342,12 +351,20 @@ def docs_list(ctx, state, template, unit, period, overdue, as_json):
 
 @docs.command("show")
 @click.argument("doc_no")
+@click.option("--reveal", is_flag=True, help="ID numbers in the record in full (recorded as an audit event).")
+@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
 @json_option
 @click.pass_context
-def docs_show(ctx, doc_no, as_json):
-    """One document: its record, file, hash and history."""
-    with workspace(ctx).store.snapshot() as view:
+def docs_show(ctx, doc_no, reveal, by, as_json):
+    """One document: its record, file, hash and history (identity numbers masked unless --reveal)."""
+    ws = workspace(ctx)
+    with ws.store.snapshot() as view:
         doc = documents.find(view, doc_no)
+    if reveal:
+        audit.record(ws, by=by, command=f"docs show {doc['doc_no']} --reveal",
+                     revealed=f"ID numbers in the record of {doc['doc_no']}")
+    else:
+        doc = masked(doc)
     if as_json:
         emit_json(doc)
         return
