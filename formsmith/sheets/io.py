@@ -111,8 +111,11 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
         sheet = Sheet(path=path, fmt="xlsx")
     idx, score, rows, title = max(candidates, key=lambda c: c[1]) if candidates else (0, 0, [], "")
     if score == 0:
+        # a CSV in another encoding (Big5, Shift-JIS) often decodes as GB18030 mojibake
+        hint = ("；若是 CSV，请确认其编码为 UTF-8 或 GBK（在 Excel 中“另存为 CSV UTF-8”）"
+                if fmt == "csv" and encoding == "gb18030" else "")
         raise InputError(f"{path}: 找不到表头行（前{HEADER_SCAN_ROWS}行中没有可识别的列名；"
-                         "可用 `formsmith records template KIND` 生成标准表头）")
+                         f"可用 `formsmith records template KIND` 生成标准表头{hint}）")
     sheet.sheet_name = title
     sheet.header_row = idx + 1
     sheet.headers = [("" if v is None else str(v).strip()) for v in rows[idx]]
