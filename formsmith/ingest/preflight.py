@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PIL import Image
+from PIL import Image, ImageFile
 
 from .model import IngestJob, SourceFile
 
@@ -104,6 +104,17 @@ def open_image(path: Path) -> Image.Image:
 
 
 def _image_frames(path: Path) -> tuple[int, str]:
+    # WeasyPrint, once imported in this process, sets Pillow's LOAD_TRUNCATED_IMAGES for good:
+    # a scan cut short would then read as grey and be filed. Here a truncated file is refused.
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        return _read_frames(path)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _read_frames(path: Path) -> tuple[int, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
