@@ -30,6 +30,13 @@ RECORD_KINDS = {
 MASKED_FIELDS = ("id_number", "credit_code")
 
 
+def printable(text: str) -> str:
+    """`text` with control and invisible formatting characters (ESC, NUL, U+202E, newlines)
+    written as escapes: a file name or id from outside cannot drive the clerk's terminal."""
+    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") or c == "\t" else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+
+
 class FormsmithGroup(click.Group):
     """Turns every FormsmithError into its lines on stderr and its exit code: no traceback."""
 
@@ -38,7 +45,8 @@ class FormsmithGroup(click.Group):
             return super().invoke(ctx)
         except FormsmithError as exc:
             for line in exc.lines():
-                click.echo(f"formsmith: {line}", err=True)
+                for part in line.split("\n"):
+                    click.echo(f"formsmith: {printable(part)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("formsmith: interrupted", err=True)
@@ -427,7 +435,7 @@ def verify(ctx, file, as_json):
         for s in v.signatures:
             click.echo(f"  {seals.SignatureCheck(**s).summary()}")
     else:
-        click.echo(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}", err=True)
+        click.echo(printable(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}"), err=True)
     if not v.verified:
         ctx.exit(3)
 
