@@ -378,3 +378,17 @@ def test_id_numbers_never_leave_unmasked_without_reveal(run, ws_ids, tmp_path):
     assert person["id_number"] in run(ws_ids, "records", "show", person["id"], "--json", "--reveal").stdout
     audit = [a["command"] for a in store_rows(ws_ids, "audit")]
     assert f"docs show {agreement['doc_no']} --reveal" in audit
+
+
+def test_control_characters_in_names_never_reach_the_terminal(run, ws, bad, guard, tmp_path):
+    """A file name or id carrying ESC or U+202E is shown escaped (\\x1b, \\u202e) in the one line."""
+    odd = tmp_path / "扫描\x1b[2J件.pdf"
+    odd.write_bytes(b"")
+    sheet = tmp_path / "花名册\u202eslx.csv"
+    sheet.write_bytes(bad["utf16.csv"].read_bytes())
+    for args, code, expected in ((("ingest", str(odd)), 2, "扫描\\x1b[2J件.pdf: 拒收：空文件"),
+                                 (("verify", str(odd)), 3, "扫描\\x1b[2J件.pdf: an empty file"),
+                                 (("records", "import", "owners", str(sheet)), 2, "花名册\\u202eslx.csv"),
+                                 (("docs", "show", "物催字\u202e〔2025〕1号"), 2, "物催字\\u202e〔2025〕1号")):
+        refused(run(ws, *args), expected, code=code)
+    guard.unchanged()
