@@ -242,6 +242,7 @@ DATA = {
     "not-utf8.json": "not valid UTF-8 JSON",
     "truncated.json": "not valid UTF-8 JSON",
     "list.json": "数据必须是一个 JSON 对象",
+    "deep-nesting.json": "JSON nested too deeply",
 }
 
 
@@ -391,4 +392,16 @@ def test_control_characters_in_names_never_reach_the_terminal(run, ws, bad, guar
                                  (("records", "import", "owners", str(sheet)), 2, "花名册\\u202eslx.csv"),
                                  (("docs", "show", "物催字\u202e〔2025〕1号"), 2, "物催字\\u202e〔2025〕1号")):
         refused(run(ws, *args), expected, code=code)
+    guard.unchanged()
+
+
+def test_restore_from_a_folder_with_a_hostile_manifest(run, ws, bad, guard, tmp_path):
+    """A "backup" whose manifest is nested beyond the recursion limit: refused, nothing restored."""
+    from formsmith.backup import MANIFEST
+    src = tmp_path / "backup"
+    src.mkdir()
+    (src / MANIFEST).write_bytes(bad["deep-nesting.json"].read_bytes())
+    result = run(ws, "restore", str(src), str(tmp_path / "restored"))
+    refused(result, MANIFEST, "nested too deeply", code=3)
+    assert not (tmp_path / "restored").exists()
     guard.unchanged()

@@ -128,6 +128,7 @@ def corpus() -> dict[str, bytes]:
     files["not-utf8.json"] = json.dumps(_letter(), ensure_ascii=False).encode("gb18030")
     files["truncated.json"] = json.dumps(_letter(), ensure_ascii=False).encode()[:100]
     files["list.json"] = b"[1, 2, 3]"
+    files["deep-nesting.json"] = b"[" * 100_000 + b"]" * 100_000     # beyond Python's recursion limit
     return files
 
 
