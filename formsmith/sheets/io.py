@@ -88,7 +88,11 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
             text, encoding = decode_csv(path.read_bytes())
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
-        lines = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            lines = [list(r) for r in reader]
+        except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit, a stray NUL …
+            raise InputError(f"{path}: 第{reader.line_num}行无法按 CSV 读取（{exc}）") from None
         idx, score = _pick_header(lines, recognise)
         sheet = Sheet(path=path, fmt="csv", encoding=encoding, raw_rows=lines)
         candidates = [(idx, score, lines, "")]
