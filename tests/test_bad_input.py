@@ -197,6 +197,7 @@ SHEETS = [
     ("owners", "big5.csv", "CSV UTF-8"),
     ("owners", "owners-long-5000.xlsx", "第2行【业主姓名】文字过长：5000 个字符"),
     ("charges", "charges-long-5000.xlsx", "第2行【收费项目】文字过长：5000 个字符"),
+    ("owners", "huge-cell.csv", "第2行无法按 CSV 读取"),
     ("owners", "owners-control-nul.csv", "第2行【业主姓名】含有控制字符或不可见格式字符 U+0000"),
     ("owners", "owners-control-esc.csv", "第2行【业主姓名】含有控制字符或不可见格式字符 U+001B"),
     ("owners", "owners-control-rlo.csv", "第2行【业主姓名】含有控制字符或不可见格式字符 U+202E"),

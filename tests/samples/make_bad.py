@@ -110,6 +110,7 @@ def corpus() -> dict[str, bytes]:
         "charges-long-5000.xlsx": _xlsx([CHARGE_HEADER, ["1-1-101", LONG, "2025-12", "100.00", "2025-12-31"]]),
         "units-slash-dotdot.csv": _csv([UNIT_HEADER, ["1-1-101/../../x", "阳光花园", "1", "1", "101",
                                                       "98.56", "2.20"]]),
+        "huge-cell.csv": _csv([OWNER_HEADER, ["1-1-101", "x" * 200_000, "个人", ID, "13907181234"]]),
         "units-slash.csv": _csv([UNIT_HEADER, ["1/1/101", "阳光花园", "1", "1", "101", "98.56", "2.20"]]),
         "owners-unit-dotdot.csv": _csv([OWNER_HEADER, ["../../etc/passwd", "张伟", "个人", ID, "13907181234"]]),
     }
