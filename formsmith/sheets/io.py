@@ -98,18 +98,21 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
         candidates = [(idx, score, lines, "")]
     else:
         candidates = []
-        import zipfile
-
         from openpyxl import load_workbook
+
+        # openpyxl parses zip + XML lazily; a damaged or hand-made file can fail in either step
+        # with anything from BadZipFile to lxml's XMLSyntaxError: all of it means "not a sheet"
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件 ({exc})") from None
         try:
             for ws in wb.worksheets:
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
                 idx, score = _pick_header(rows, recognise)
                 candidates.append((idx, score, rows, ws.title))
+        except Exception as exc:
+            raise InputError(f"{path}: 不是有效的 .xlsx 文件，读取表格时出错 ({exc})") from None
         finally:
             wb.close()
         sheet = Sheet(path=path, fmt="xlsx")
