@@ -193,6 +193,8 @@ def test_verify_truncated_copy_of_an_issued_letter(ws, guard, tmp_path, private_
 SHEETS = [
     ("owners", "corrupt.xlsx", "不是有效的 .xlsx 文件"),
     ("units", "pdf-named.xlsx", "不是有效的 .xlsx 文件"),
+    ("owners", "broken-xml.xlsx", "不是有效的 .xlsx 文件"),
+    ("charges", "docx-named.xlsx", "不是有效的 .xlsx 文件"),
     ("owners", "utf16.csv", "编码无法识别"),
     ("owners", "big5.csv", "CSV UTF-8"),
     ("owners", "owners-long-5000.xlsx", "第2行【业主姓名】文字过长：5000 个字符"),
@@ -405,4 +407,14 @@ def test_restore_from_a_folder_with_a_hostile_manifest(run, ws, bad, guard, tmp_
     result = run(ws, "restore", str(src), str(tmp_path / "restored"))
     refused(result, MANIFEST, "nested too deeply", code=3)
     assert not (tmp_path / "restored").exists()
+    guard.unchanged()
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("utf16.csv", "not UTF-8 text"), ("corrupt.xlsx", "not a readable .xlsx file"),
+    ("broken-xml.xlsx", "not a readable .xlsx file"), ("huge-cell.csv", "not a readable CSV file"),
+])
+def test_courier_sheet_refused(run, ws, bad, guard, name, expected):
+    """`docs import-tracking` meets the courier company's sheet: the same corpus, the same rules."""
+    refused(run(ws, "docs", "import-tracking", str(bad[name])), f"formsmith: {bad[name]}", expected)
     guard.unchanged()

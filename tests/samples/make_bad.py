@@ -63,6 +63,15 @@ def _csv(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
     return buf.getvalue().encode(encoding)
 
 
+def _zip(members: dict[str, str]) -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
 def _xlsx(rows: list[list[object]]) -> bytes:
     from openpyxl import Workbook
     wb = Workbook()
@@ -103,6 +112,12 @@ def corpus() -> dict[str, bytes]:
         # sheets → `formsmith records import`
         "corrupt.xlsx": b"PK\x03\x04" + b"\x00" * 200,
         "pdf-named.xlsx": pdf,
+        "broken-xml.xlsx": _zip({
+            "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+            "xl/workbook.xml": "<workbook><sheets><sheet"}),
+        "docx-named.xlsx": _zip({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"}),
         "utf16.csv": _csv([OWNER_HEADER, ["1-1-101", "张伟", "个人", ID, "13907181234"]], "utf-16"),
         "big5.csv": _csv([["房號", "業主姓名", "業主類型", "身份證號", "聯繫電話"], ["1-1-101", "張偉", "個人", ID, "13907181234"]],
                          "big5"),
