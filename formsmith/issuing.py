@@ -146,6 +146,10 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                        source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
+    if not 2000 <= issued_on.year <= date.today().year + 1:  # 物催字〔1〕1号 is a typo, not a letter
+        where = f"字段 {tpl.period_field}" if isinstance(dated, date) else "--as-of"
+        raise ValidationError([f"{where}：文书日期 {issued_on.isoformat()} 不在合理范围内"
+                               f"（2000 年至 {date.today().year + 1} 年）"], record_name)
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
     record = catalog.to_record(values)
