@@ -144,6 +144,12 @@ def corpus() -> dict[str, bytes]:
     files["not-utf8.json"] = json.dumps(_letter(), ensure_ascii=False).encode("gb18030")
     files["truncated.json"] = json.dumps(_letter(), ensure_ascii=False).encode()[:100]
     files["list.json"] = b"[1, 2, 3]"
+    files["negative-amount.json"] = json.dumps(_letter(items=[
+        {"period": "2025-11", "item": "物业服务费", "amount": "-433.66", "due": "2025-11-30"}],
+        total="-433.66"), ensure_ascii=False).encode()
+    files["year-0001.json"] = json.dumps(_letter(as_of="0001-01-01", deadline="0001-01-16"),
+                                         ensure_ascii=False).encode()
+    files["deadline-before.json"] = json.dumps(_letter(deadline="2025-11-01"), ensure_ascii=False).encode()
     files["deep-nesting.json"] = b"[" * 100_000 + b"]" * 100_000     # beyond Python's recursion limit
     return files
 
