@@ -112,6 +112,7 @@ SCANS = {
     "text-named.pdf": "不是PDF或图片",
     "bomb-20000x20000.png": "图片像素过多",
     "truncated.png": "图片已损坏",
+    "page-5m-bomb.pdf": "第1页尺寸过大（5080×5080 毫米）",
 }
 
 

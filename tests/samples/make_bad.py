@@ -39,6 +39,16 @@ def _small_pdf() -> bytes:
     return buf.getvalue()
 
 
+def _giant_page_pdf() -> bytes:
+    """One page of 5 × 5 metres (14,400 pt, the PDF maximum): gigapixels once rendered."""
+    from pypdf import PdfWriter
+    w = PdfWriter()
+    w.add_blank_page(14400, 14400)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
 def _encrypted_pdf() -> bytes:
     from pypdf import PdfWriter
     w = PdfWriter()
@@ -106,6 +116,7 @@ def corpus() -> dict[str, bytes]:
         "truncated.pdf": pdf[: len(pdf) // 2],
         "encrypted.pdf": _encrypted_pdf(),
         "jpeg-named.pdf": _jpeg(),
+        "page-5m-bomb.pdf": _giant_page_pdf(),
         "text-named.pdf": "这不是PDF，是一段文字。\n".encode("utf-8"),
         "bomb-20000x20000.png": _png(20000, 20000),
         "truncated.png": _png(400, 400)[:60],
