@@ -260,9 +260,12 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
         wb = Workbook()
         ws = wb.active
         ws.title = "导入数据"
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         for r, values in enumerate(sheet.raw_rows, start=1):
             for c, v in enumerate(values, start=1):
                 if v != "":
+                    # a CSV may hold what a worksheet cannot (NUL, ESC): shown as \x1b in the copy
+                    v = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
                     cell = ws.cell(row=r, column=c, value=v)
                     cell.number_format = "@"
     fill = PatternFill("solid", fgColor=ERROR_FILL)
