@@ -422,3 +422,18 @@ def test_courier_sheet_refused(run, ws, bad, guard, name, expected):
     """`docs import-tracking` meets the courier company's sheet: the same corpus, the same rules."""
     refused(run(ws, "docs", "import-tracking", str(bad[name])), f"formsmith: {bad[name]}", expected)
     guard.unchanged()
+
+
+@pytest.mark.parametrize("name", ["owners-control-nul.csv", "owners-control-esc.csv"])
+def test_error_copy_of_a_sheet_with_control_characters(run, ws, bad, guard, tmp_path, name):
+    """--errors writes the marked copy even when the CSV holds what a worksheet cannot (NUL, ESC)."""
+    from openpyxl import load_workbook
+    copy = tmp_path / "错误.xlsx"
+    result = run(ws, "records", "import", "owners", str(bad[name]), "--errors", str(copy))
+    refused(result, f"formsmith: {bad[name]}", "第2行【业主姓名】含有控制字符")
+    sheet = load_workbook(copy).active
+    assert sheet["B2"].value == make_bad.CONTROL_NAMES[name[15:18]].replace(
+        "\x00", "\\x00").replace("\x1b", "\\x1b")
+    assert "控制字符" in sheet["F2"].value and sheet["B2"].comment is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmpdir", "错误.xlsx"]
+    guard.unchanged()
