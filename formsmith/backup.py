@@ -164,6 +164,8 @@ def check_backup(src: Path) -> dict[str, Any]:
         raise InputError(f"{src}: not a formsmith backup (no {MANIFEST})") from None
     except (OSError, ValueError) as exc:
         raise VerificationFailed(f"{mpath}: unreadable: {exc}") from None
+    except RecursionError:
+        raise VerificationFailed(f"{mpath}: unreadable: JSON nested too deeply") from None
     if not isinstance(manifest, dict) or manifest.get("formsmith_backup") != 1 \
             or not isinstance(manifest.get("files"), dict):
         raise VerificationFailed(f"{mpath}: not a formsmith backup manifest")

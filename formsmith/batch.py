@@ -762,16 +762,20 @@ def read_sheet(path: Path) -> list[dict[str, str]]:
         from openpyxl import load_workbook
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:
+            rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date)
+                                           else str(v))
+                     for v in row] for row in wb.active.iter_rows(values_only=True)]
+            wb.close()
+        except Exception as exc:  # openpyxl reads lazily: a damaged file fails here too
             raise InputError(f"{path}: not a readable .xlsx file: {exc}") from None
-        rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else str(v))
-                 for v in row] for row in wb.active.iter_rows(values_only=True)]
     elif path.suffix.lower() == ".csv":
         try:
             with open(path, encoding="utf-8-sig", newline="") as fh:
                 rows = list(csv.reader(fh))
         except UnicodeDecodeError:
             raise InputError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
+        except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit
+            raise InputError(f"{path}: not a readable CSV file: {exc}") from None
     else:
         raise InputError(f"{path}: give a .xlsx or .csv file")
     if not rows:

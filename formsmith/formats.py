@@ -260,3 +260,17 @@ JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "mask_id": mask_id,
     "mask_phone": mask_phone,
 }
+
+
+_UNIT_ID_FORBIDDEN = re.compile(r'[\\/:*?"<>|\s]')
+
+
+def unit_id_problem(uid: str) -> str | None:
+    """Why `uid` cannot be a unit id (a path separator, "..", a space …), or None if it can.
+
+    A unit id (1-2-301) is a key clerks type and documents print; it must never look like a path.
+    """
+    if _UNIT_ID_FORBIDDEN.search(uid) or ".." in uid or uid.startswith("."):
+        return (f"房号“{uid}”含有不允许的字符（/ \\ : * ? \" < > | 空格 或 ..），"
+                "应为 楼栋-单元-房间，如 1-2-301")
+    return None

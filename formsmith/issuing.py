@@ -10,8 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, documents, fonts, lifecycle, numbering, rules, signing, sources
-from .errors import InputError
+from . import catalog, codes, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from .errors import InputError, ValidationError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
 from .workspace import Workspace
@@ -99,6 +99,9 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
             else:
                 data = sources.build(ws, tpl, snap, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
+    bad_unit = isinstance(values.get("unit"), str) and formats.unit_id_problem(values["unit"])
+    if bad_unit:  # a unit id is a store key and is printed; it must never look like a path
+        raise ValidationError([f"字段 unit（{tpl.field('unit').label}）：{bad_unit}"], record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
     texts = catalog.text_values(values) + [
@@ -143,6 +146,10 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                        source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
+    if not 2000 <= issued_on.year <= date.today().year + 1:  # 物催字〔1〕1号 is a typo, not a letter
+        where = f"字段 {tpl.period_field}" if isinstance(dated, date) else "--as-of"
+        raise ValidationError([f"{where}：文书日期 {issued_on.isoformat()} 不在合理范围内"
+                               f"（2000 年至 {date.today().year + 1} 年）"], record_name)
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
     record = catalog.to_record(values)
@@ -155,6 +162,10 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             raise InputError(f"{out}: the output file name must end in .pdf")
         if not out.parent.is_dir():
             raise InputError(f"{out.parent}: no such folder")
+        for kept in (ws.records_dir, ws.archive_dir):  # folders whose every file is accounted for
+            if out.is_relative_to(kept.resolve()):
+                raise InputError(f"{out}: --out cannot be inside {kept} (the store's and the "
+                                 "archive's own folder); choose another folder")
     tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
     engine = engine_for(engine or tpl.engine)
     placed: Path | None = None

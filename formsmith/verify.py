@@ -1,6 +1,8 @@
 """Is this file a document we issued, unchanged? Byte identity against the recorded SHA-256, and its signatures."""
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,15 +49,35 @@ def claimed_doc_id(path: Path) -> str | None:
     return None
 
 
+@contextmanager
+def _quiet_pypdf():
+    """pypdf logs its repairs of damaged files ("EOF marker not found") to stderr; the verdict
+    already says what is wrong, so a damaged input gives one line, not pypdf's chatter."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def verify_file(ws: Workspace, path: Path) -> Verdict:
     """Compare `path` byte for byte (by SHA-256) with every document and version we issued."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    with _quiet_pypdf():
+        return _verify(ws, path)
+
+
+def _verify(ws: Workspace, path: Path) -> Verdict:
     digest = sha256_file(path)
+    with open(path, "rb") as fh:
+        is_pdf = b"%PDF-" in fh.read(1024)
     with ws.store.snapshot() as view:
         docs = view.all("documents")
-    checks = [c.as_dict() for c in signing.check_signatures(path, ws)]
+    checks = [c.as_dict() for c in signing.check_signatures(path, ws)] if is_pdf else []
     broken = [c for c in checks if not c["ok"]]
     for d in docs:
         kinds = {d.get("sha256"): "issued"}
@@ -71,6 +93,10 @@ def verify_file(ws: Workspace, path: Path) -> Verdict:
             return Verdict(str(path), digest, True, d["doc_no"], d["doc_id"], d["state"], d["template"],
                            reason=f"identical to {d['doc_no']} {what}", version=kind, signatures=checks,
                            verified=True)
+    if not is_pdf:
+        what = "an empty file" if path.stat().st_size == 0 else "not a PDF file (by its content)"
+        return Verdict(str(path), digest, False,
+                       reason=f"{what}, so not a document issued by this workspace")
     claimed = claimed_doc_id(path)
     match = next((d for d in docs if d["doc_id"] == claimed), None) if claimed else None
     if match and checks and not broken:

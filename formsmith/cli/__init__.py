@@ -30,6 +30,13 @@ RECORD_KINDS = {
 MASKED_FIELDS = ("id_number", "credit_code")
 
 
+def printable(text: str) -> str:
+    """`text` with control and invisible formatting characters (ESC, NUL, U+202E, newlines)
+    written as escapes: a file name or id from outside cannot drive the clerk's terminal."""
+    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") or c == "\t" else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+
+
 class FormsmithGroup(click.Group):
     """Turns every FormsmithError into its lines on stderr and its exit code: no traceback."""
 
@@ -38,7 +45,8 @@ class FormsmithGroup(click.Group):
             return super().invoke(ctx)
         except FormsmithError as exc:
             for line in exc.lines():
-                click.echo(f"formsmith: {line}", err=True)
+                for part in line.split("\n"):
+                    click.echo(f"formsmith: {printable(part)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("formsmith: interrupted", err=True)
@@ -72,13 +80,22 @@ def emit_table(rows: list[dict], columns: Iterable[str]) -> None:
         click.echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
 
 
-def masked(row: dict) -> dict:
-    """A row with identity numbers masked (个人信息保护法): 420102********1234."""
-    out = dict(row)
-    for key in MASKED_FIELDS:
-        if out.get(key):
-            out[key] = formats.mask_id(out[key])
-    return out
+def _masked_key(key: Any) -> bool:
+    return isinstance(key, str) and any(key == f or key.endswith("_" + f) for f in MASKED_FIELDS)
+
+
+def masked(row: Any) -> Any:
+    """A row with identity numbers masked (个人信息保护法): 420102********1234.
+
+    Every key named id_number / credit_code or ending in _id_number / _credit_code is masked, at
+    any depth (a document's record: owner_id_number, agent_id_number, workers[].id_number).
+    """
+    if isinstance(row, dict):
+        return {k: (formats.mask_id(v) if _masked_key(k) and isinstance(v, str) and v
+                    else masked(v)) for k, v in row.items()}
+    if isinstance(row, list):
+        return [masked(v) for v in row]
+    return row
 
 
 def parse_date_option(ctx, param, value):
@@ -246,8 +263,12 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply (not template data)") from None
 
 
 # ---------------------------------------------------------------- records
@@ -342,12 +363,20 @@ def docs_list(ctx, state, template, unit, period, overdue, as_json):
 
 @docs.command("show")
 @click.argument("doc_no")
+@click.option("--reveal", is_flag=True, help="ID numbers in the record in full (recorded as an audit event).")
+@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
 @json_option
 @click.pass_context
-def docs_show(ctx, doc_no, as_json):
-    """One document: its record, file, hash and history."""
-    with workspace(ctx).store.snapshot() as view:
+def docs_show(ctx, doc_no, reveal, by, as_json):
+    """One document: its record, file, hash and history (identity numbers masked unless --reveal)."""
+    ws = workspace(ctx)
+    with ws.store.snapshot() as view:
         doc = documents.find(view, doc_no)
+    if reveal:
+        audit.record(ws, by=by, command=f"docs show {doc['doc_no']} --reveal",
+                     revealed=f"ID numbers in the record of {doc['doc_no']}")
+    else:
+        doc = masked(doc)
     if as_json:
         emit_json(doc)
         return
@@ -410,7 +439,7 @@ def verify(ctx, file, as_json):
         for s in v.signatures:
             click.echo(f"  {seals.SignatureCheck(**s).summary()}")
     else:
-        click.echo(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}", err=True)
+        click.echo(printable(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}"), err=True)
     if not v.verified:
         ctx.exit(3)
 

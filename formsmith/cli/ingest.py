@@ -9,7 +9,7 @@ import click
 
 from ..errors import InputError
 from ..lifecycle import LABELS
-from . import cli, emit_json, json_option, workspace
+from . import cli, emit_json, json_option, printable, workspace
 
 
 @cli.command("ingest")
@@ -42,7 +42,7 @@ def ingest_cmd(ctx, paths, move_to, by, workers, watch_dir, interval, settle, ro
             else:
                 _print(report)
             for r in report["refused"]:
-                click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+                click.echo(printable(f"formsmith: {r['source']}: 拒收：{r['reason']}"), err=True)
         if not as_json:
             click.echo(f"watching {watch_dir} (Ctrl-C to stop)", err=True)
         watch(ws, watch_dir, run=run, interval=interval, settle=settle, rounds=rounds)
@@ -74,7 +74,7 @@ def ingest_one(ctx, paths, move_to, by, workers, as_json):
     else:
         _print(report)
     for r in report["refused"]:
-        click.echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
+        click.echo(printable(f"formsmith: {r['source']}: 拒收：{r['reason']}"), err=True)
     if report["refused"]:
         ctx.exit(2)
 

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PIL import Image
+from PIL import Image, ImageFile
 
 from .model import IngestJob, SourceFile
 
@@ -90,7 +90,16 @@ def _pdf_pages(path: Path) -> tuple[int, str]:
         return 0, f"PDF已损坏，无法打开（{exc}）"
     try:
         n = len(pdf)
-        return n, "" if n else "PDF没有页面"
+        if not n:
+            return 0, "PDF没有页面"
+        from .rasterize import RETRY_DPI
+        for i in range(min(n, MAX_PAGES)):
+            # a page is rendered at up to RETRY_DPI: a 5-metre "page" would be gigabytes of pixels
+            w, h = pdf.get_page_size(i)
+            if w * h * (RETRY_DPI / 72) ** 2 > MAX_IMAGE_PIXELS:
+                return n, (f"第{i + 1}页尺寸过大（{w * 25.4 / 72:.0f}×{h * 25.4 / 72:.0f} 毫米），"
+                           "不是扫描的文书页面")
+        return n, ""
     finally:
         pdf.close()
 
@@ -104,6 +113,17 @@ def open_image(path: Path) -> Image.Image:
 
 
 def _image_frames(path: Path) -> tuple[int, str]:
+    # WeasyPrint, once imported in this process, sets Pillow's LOAD_TRUNCATED_IMAGES for good:
+    # a scan cut short would then read as grey and be filed. Here a truncated file is refused.
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        return _read_frames(path)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _read_frames(path: Path) -> tuple[int, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

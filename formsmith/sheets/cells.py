@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from .. import formats, identity
+
+# a cell becomes a string field of a document: the same limits as catalog's "string" type
+MAX_CELL_CHARS = 200
 
 
 class CellError(ValueError):
@@ -33,9 +37,20 @@ def _number_text(value: int | float | Decimal) -> str:
 
 
 def text(value: Any) -> str:
-    """Any cell as trimmed text; integral numbers lose their ".0" (楼栋 1.0 → "1")."""
+    """Any cell as trimmed text; integral numbers lose their ".0" (楼栋 1.0 → "1").
+
+    Text with control or invisible formatting characters (NUL, ESC, the right-to-left override
+    U+202E, a line break) or longer than MAX_CELL_CHARS is refused; the message never echoes it.
+    """
     if isinstance(value, str):
-        return value.strip()
+        s = unicodedata.normalize("NFC", value).strip()
+        bad = sorted({c for c in s if unicodedata.category(c)[0] == "C"})
+        if bad:
+            raise CellError("含有控制字符或不可见格式字符 " + " ".join(f"U+{ord(c):04X}" for c in bad)
+                            + "，请删除后重新导入")
+        if len(s) > MAX_CELL_CHARS:
+            raise CellError(f"文字过长：{len(s)} 个字符（上限 {MAX_CELL_CHARS}）")
+        return s
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

@@ -264,6 +264,10 @@ def _plan_units(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan: 
                 ck.add(r.number, "id", f"房号“{uid}”不是 楼栋-单元-房间 格式（如 1-2-301），"
                                        "请另填楼栋、单元、房间列")
                 continue
+        bad_id = kinds.unit_id_problem(uid)
+        if bad_id:
+            ck.add(r.number, "id" if "id" in ck.columns else "room", bad_id)
+            continue
         if uid in seen:
             ck.add(r.number, "id" if "id" in ck.columns else "room", f"房号“{uid}”重复（与第{seen[uid]}行相同）")
             continue

@@ -84,32 +84,45 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
     if not path.is_file():
         raise InputError(f"{path}: 文件不存在 (no such file)")
     if fmt == "csv":
-        text, encoding = decode_csv(path.read_bytes())
-        lines = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        try:
+            text, encoding = decode_csv(path.read_bytes())
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            lines = [list(r) for r in reader]
+        except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit, a stray NUL …
+            raise InputError(f"{path}: 第{reader.line_num}行无法按 CSV 读取（{exc}）") from None
         idx, score = _pick_header(lines, recognise)
         sheet = Sheet(path=path, fmt="csv", encoding=encoding, raw_rows=lines)
         candidates = [(idx, score, lines, "")]
     else:
         candidates = []
-        import zipfile
-
         from openpyxl import load_workbook
+
+        # openpyxl parses zip + XML lazily; a damaged or hand-made file can fail in either step
+        # with anything from BadZipFile to lxml's XMLSyntaxError: all of it means "not a sheet"
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件 ({exc})") from None
         try:
             for ws in wb.worksheets:
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
                 idx, score = _pick_header(rows, recognise)
                 candidates.append((idx, score, rows, ws.title))
+        except Exception as exc:
+            raise InputError(f"{path}: 不是有效的 .xlsx 文件，读取表格时出错 ({exc})") from None
         finally:
             wb.close()
         sheet = Sheet(path=path, fmt="xlsx")
     idx, score, rows, title = max(candidates, key=lambda c: c[1]) if candidates else (0, 0, [], "")
     if score == 0:
+        # a CSV in another encoding (Big5, Shift-JIS) often decodes as GB18030 mojibake
+        hint = ("；若是 CSV，请确认其编码为 UTF-8 或 GBK（在 Excel 中“另存为 CSV UTF-8”）"
+                if fmt == "csv" and encoding == "gb18030" else "")
         raise InputError(f"{path}: 找不到表头行（前{HEADER_SCAN_ROWS}行中没有可识别的列名；"
-                         "可用 `formsmith records template KIND` 生成标准表头）")
+                         f"可用 `formsmith records template KIND` 生成标准表头{hint}）")
     sheet.sheet_name = title
     sheet.header_row = idx + 1
     sheet.headers = [("" if v is None else str(v).strip()) for v in rows[idx]]
@@ -247,9 +260,12 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
         wb = Workbook()
         ws = wb.active
         ws.title = "导入数据"
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         for r, values in enumerate(sheet.raw_rows, start=1):
             for c, v in enumerate(values, start=1):
                 if v != "":
+                    # a CSV may hold what a worksheet cannot (NUL, ESC): shown as \x1b in the copy
+                    v = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
                     cell = ws.cell(row=r, column=c, value=v)
                     cell.number_format = "@"
     fill = PatternFill("solid", fgColor=ERROR_FILL)

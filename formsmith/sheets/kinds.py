@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from .. import identity
+from ..formats import unit_id_problem  # noqa: F401  (re-exported: the importer checks unit ids)
 
 UNIT_STATUS = {"occupied": "已入住", "custody": "托管", "vacant": "空置", "renovating": "装修中"}
 OWNER_KINDS = {"individual": "个人", "company": "单位"}
