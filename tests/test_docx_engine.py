@@ -240,6 +240,10 @@ def test_a_conversion_over_its_time_limit_is_stopped_and_the_next_one_starts_afr
         with pytest.raises(libreoffice.RenderError, match="longer than"):
             lo.convert(docx_file, docx_file.with_name("never.pdf"), docx_engine.PDF_EXPORT)
         assert lo._proc is None and lo._profile is None  # killed, private profile removed
+        # nothing of the killed soffice is left beside the document: no lock file (which would
+        # make the next soffice refuse it), no temp file
+        assert not [p.name for p in docx_file.parent.iterdir()
+                    if p.name.startswith(".~lock.") or p.name.endswith(".tmp")]
         monkeypatch.setattr(libreoffice, "CONVERT_TIMEOUT", 180)
         out = docx_file.with_name("again.pdf")
         assert lo.convert(docx_file, out, docx_engine.PDF_EXPORT) == plain.pages

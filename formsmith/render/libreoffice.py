@@ -165,13 +165,24 @@ class LibreOffice:
             assert self._proc is not None and self._proc.stdin is not None
             request = {"src": str(Path(src).resolve()), "dst": str(Path(dst).resolve()),
                        "filter": filter_options}
+            folders = {Path(src).resolve().parent, Path(dst).resolve().parent}
+            before = {f: set(os.listdir(f)) for f in folders}
             try:
-                self._proc.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
-                self._proc.stdin.flush()
-            except OSError:
-                self._kill()
-                raise RenderError("LibreOffice stopped unexpectedly") from None
-            answer = self._read(CONVERT_TIMEOUT, f"converting {Path(src).name}")
+                try:
+                    self._proc.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
+                    self._proc.stdin.flush()
+                except OSError:
+                    self._kill()
+                    raise RenderError("LibreOffice stopped unexpectedly") from None
+                answer = self._read(CONVERT_TIMEOUT, f"converting {Path(src).name}")
+            except BaseException:
+                # a soffice killed mid-conversion leaves its lock files (.~lock.X#, which make
+                # the next soffice refuse the document) and temp files (luXXXX.tmp) beside them
+                for folder in folders:
+                    for name in set(os.listdir(folder)) - before[folder]:
+                        if name.startswith(".~lock.") or (name.startswith("lu") and name.endswith(".tmp")):
+                            (folder / name).unlink(missing_ok=True)
+                raise
             if not answer.get("ok"):
                 raise RenderError(f"LibreOffice could not convert {Path(src).name}: {answer.get('error')}")
             self.conversions += 1
