@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import segno
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -28,13 +27,12 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject,
-                           NumberObject, TextStringObject)
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-from .. import codes, formats
+from .. import formats
 from ..catalog import Template
 from ..errors import RenderError, TemplateError, TemplateSecurityError
-from . import PdfIdentity, RenderedPdf, libreoffice
+from . import PdfIdentity, RenderedPdf, libreoffice, pagecode
 
 QR_SIZE_MM = 18
 MM = 72 / 25.4
@@ -194,50 +192,12 @@ def _write_footers(doc, doc_no: str, sans: str) -> None:
 
 # ---------------------------------------------------------------- the PDF
 
-def _qr_ops(payload: str, right: float, top: float, size: float) -> bytes:
-    """PDF drawing operators for the QR of `payload`: its top-right corner at (right, top), in points."""
-    qr = segno.make(payload, error="m", micro=False)
-    border = 2
-    matrix = [list(row) for row in qr.matrix]
-    n = len(matrix) + 2 * border
-    unit = size / n
-    x0, y0 = right - size, top - size
-    ops = [b"/Artifact BMC", b"q", b"1 1 1 rg", f"{x0:.3f} {y0:.3f} {size:.3f} {size:.3f} re f".encode(), b"0 0 0 rg"]
-    for r, row in enumerate(matrix):
-        y = top - (r + border + 1) * unit
-        c = 0
-        while c < len(row):
-            if row[c]:
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                ops.append(f"{x0 + (start + border) * unit:.3f} {y:.3f} "
-                           f"{(c - start) * unit:.3f} {unit:.3f} re".encode())
-            else:
-                c += 1
-    ops += [b"f", b"Q", b"EMC"]
-    return b"\n".join(ops) + b"\n"
-
-
 def _stamp_codes(writer: PdfWriter, doc_id: str, right_mm: float, top_mm: float) -> None:
     """Put page k's own QR (FS1:<doc_id>:k/n) at the top right of every page."""
-    pages = len(writer.pages)
-    for k, page in enumerate(writer.pages, 1):
-        box = page.mediabox
-        right = float(box.right) - right_mm * MM
-        top = float(box.top) - top_mm * MM
-        before = DecodedStreamObject()
-        before.set_data(b"q\n")
-        after = DecodedStreamObject()
-        after.set_data(b"\nQ\n" + _qr_ops(codes.encode(doc_id, k, pages), right, top,
-                                           QR_SIZE_MM * MM))
-        contents = page.get("/Contents")
-        existing = []
-        if contents is not None:
-            obj = contents.get_object()
-            existing = list(obj) if isinstance(obj, ArrayObject) else [contents]
-        page[NameObject("/Contents")] = ArrayObject(
-            [writer._add_object(before), *existing, writer._add_object(after.flate_encode())])
+    places = [pagecode.Place(right=float(p.mediabox.right) - right_mm * MM,
+                             top=float(p.mediabox.top) - top_mm * MM, size=QR_SIZE_MM * MM)
+              for p in writer.pages]
+    pagecode.stamp_pages(writer, doc_id, places)
 
 
 def _attach(writer: PdfWriter, identity: PdfIdentity) -> None:
