@@ -1,6 +1,7 @@
 """HTML engine: Jinja2 (sandboxed, autoescaped) → WeasyPrint → PDF/A-3b with the record attached."""
 from __future__ import annotations
 
+import io
 import mimetypes
 import re
 import time
@@ -18,7 +19,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .. import codes, formats
 from ..catalog import Template
 from ..errors import RenderError, TemplateError, TemplateSecurityError
-from . import PdfIdentity, RenderedPdf
+from . import PdfIdentity, RenderedPdf, pagecode
 
 PDF_VARIANT = "pdf/a-3b"
 QR_SIZE_MM = 18
@@ -239,31 +240,36 @@ def sign_areas(document, pages: range | None = None) -> tuple[dict, ...]:
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
 _TEAROFF = re.compile(r'<(\w+)(\s[^>]*?)?\sclass="receipt"')
-BATCH_CSS = ".fs-letter + .fs-letter { break-before: page; }"
+# Every letter of a batch is a <section> on pages named `fsl`; each section starts a page group
+# of its own (css-gcpm), so `:nth(1 of fsl)` is the first page of each letter. Its number and
+# page count come from its own attributes (string-set), so no rule is per letter: the letters
+# share their computed styles and the page rules stay three however large the batch.
+BATCH_CSS = """.fs-letter { page: fsl; string-set: fs-no attr(data-fs-no), fs-of attr(data-fs-of); }
+.fs-letter + .fs-letter { break-before: page; }"""
+# The place of the page QR is kept by a blank image of the same size in the same margin box as
+# a single document's QR (page_css); the code itself is drawn there as each letter is cut out.
+_QR_PLACEHOLDER = ("data:image/svg+xml,%3Csvg%20xmlns%3D%27http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%27"
+                   f"%20width%3D%27{QR_SIZE_MM}mm%27%20height%3D%27{QR_SIZE_MM}mm%27%2F%3E")
 
 
-def batch_page_css(letters: list[tuple[str, str, int]], sans: str) -> str:
-    """Page furniture of a batch: letter i is laid out on pages named `fsl<i>`; each of its
-    pages gets ITS number and 第 x 页 共 y 页 at the foot and its own QR at the top right."""
-    css = [f"@page {{ @bottom-center {{ font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }} }}"]
-    for i, (doc_no, doc_id, count) in enumerate(letters):
-        for page in range(1, count + 1):
-            uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, count), QR_SIZE_MM)
-            foot = f"{doc_no}　　第 {page} 页 共 {count} 页"
-            css.append(f"@page :nth({page} of fsl{i}) {{ @top-right {{ content: url({_css_string(uri)}); "
-                       f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} "
-                       f"@bottom-center {{ content: {_css_string(foot)}; }} }}")
-    return "\n".join(css)
+def batch_page_css(sans: str) -> str:
+    """Page furniture of a batch: at the foot of each page its letter's number and 第 x 页 共 y 页
+    (the page counter starts again with every letter), at the top right the QR's place."""
+    return f"""@page fsl {{
+  @top-right {{ content: url("{_QR_PLACEHOLDER}"); width: {QR_SIZE_MM}mm; vertical-align: middle;
+    text-align: right; visibility: hidden; }}
+  @bottom-center {{ content: string(fs-no) "第 " counter(page) " 页 " string(fs-of);
+    font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }}
+}}
+@page :nth(1 of fsl) {{ counter-reset: page 1; }}"""
 
 
-def _batch_html(template: Template, jobs) -> str:
-    """All letters of a batch in one HTML document: one <section> each, each on a new page.
-
-    Every letter is filled by the same template, so the head (styles) of the first serves all;
-    the tear-off blocks (class "receipt") get ids so their pages can be found after layout.
-    """
-    head = body = None
-    parts = []
+def _letter_bodies(template: Template, jobs) -> tuple[str, list[str]]:
+    """Each job's filled template: the head (styles) of the first, which serves all (they are
+    filled by the same template), and the body of each. The tear-off blocks (class "receipt")
+    get ids so their pages can be found after layout."""
+    head = None
+    bodies = []
     for i, job in enumerate(jobs):
         text = render_html(template, job.context)
         m = _BODY.search(text)
@@ -272,10 +278,41 @@ def _batch_html(template: Template, jobs) -> str:
         if head is None:
             head = text[:m.start()].replace("</style>", BATCH_CSS + "\n</style>", 1)
         counter = iter(range(1_000_000))
-        body = _TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
-                                       'class="receipt"', m.group(1))
-        parts.append(f'<section class="fs-letter" style="page: fsl{i}">{body}</section>')
+        bodies.append(_TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
+                                              'class="receipt"', m.group(1)))
+    return head, bodies
+
+
+def _batch_html(head: str, bodies: list[str], jobs, counts: list[int]) -> str:
+    """All letters of a batch in one HTML document: one <section> each, each on a new page,
+    carrying its number and (guessed) page count for the page foot."""
+    from html import escape
+    parts = [f'<section class="fs-letter" id="fs-l{i}" data-fs-no="{escape(job.identity.doc_no + "　　")}" '
+             f'data-fs-of="共 {count} 页">{body}</section>'
+             for i, (job, body, count) in enumerate(zip(jobs, bodies, counts))]
     return f"{head}<body>{''.join(parts)}</body></html>"
+
+
+def _qr_places(document) -> list:
+    """Per laid-out page, where its QR goes: the box of the placeholder in its top-right
+    margin box, in PDF points."""
+    from .pagecode import Place
+    places = []
+    for page in document.pages:
+        place = None
+        for margin in page._page_box.children:
+            if getattr(margin, "at_keyword", None) != "@top-right":
+                continue
+            for box in margin.descendants():
+                if hasattr(box, "replacement"):
+                    x, y, w = box.content_box_x(), box.content_box_y(), box.width
+                    top = page.height * PX_TO_PT
+                    place = Place(right=round((x + w) * PX_TO_PT, 3), top=round(top - y * PX_TO_PT, 3),
+                                  size=round(w * PX_TO_PT, 3))
+        if place is None:
+            raise RenderError("batch layout: a page has no place for its QR code")
+        places.append(place)
+    return places
 
 
 _PAGES_SEEN: dict[tuple, int] = {}
@@ -294,12 +331,6 @@ def _shape(template: Template, context: dict[str, Any]) -> tuple:
     return (template.id, template.version, lists)
 
 
-def _letter_of(page) -> int:
-    """Which letter of the batch a laid-out page belongs to (its named page fsl<i>)."""
-    name = page._page_box.page_type.name or ""
-    return int(name[3:]) if name.startswith("fsl") else -1
-
-
 def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
                 fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
     """The batch contract (render.render_many): many letters laid out in ONE WeasyPrint document
@@ -314,29 +345,35 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     fc = font_config()
     shapes = [_shape(template, j.context) for j in jobs]
     counts = [_PAGES_SEEN.get(sh, max(1, template.pages_hint)) for sh in shapes]
-    target = Path(combined) if combined else jobs[0].out.with_name(f".{jobs[0].out.name}.batch.part")
     clock = time.perf_counter
     try:
         t = clock()
-        html = HTML(string=_batch_html(template, jobs), base_url=template.folder.as_uri() + "/",
-                    url_fetcher=fetcher)
+        head, bodies = _letter_bodies(template, jobs)
+        sheet = CSS(string=batch_page_css(sans), url_fetcher=fetcher, font_config=fc)
         BATCH_STATS["fill"] += clock() - t
         for _ in range(MAX_LAYOUTS):
             t = clock()
-            furniture = [(j.identity.doc_no, j.identity.doc_id, c) for j, c in zip(jobs, counts)]
-            sheet = CSS(string=batch_page_css(furniture, sans), url_fetcher=fetcher, font_config=fc)
+            html = HTML(string=_batch_html(head, bodies, jobs, counts),
+                        base_url=template.folder.as_uri() + "/", url_fetcher=fetcher)
             t2 = clock()
             BATCH_STATS["furniture"] += t2 - t
             document = html.render(font_config=fc, stylesheets=[sheet])
             BATCH_STATS["layout"] += clock() - t2
-            owner = [_letter_of(page) for page in document.pages]
-            if owner != sorted(owner) or set(owner) != set(range(len(jobs))):
-                raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
-            tearoffs: dict[int, list[int]] = {}
+            owner, current, tearoffs = [], -1, {}
             for p, page in enumerate(document.pages):
+                # A letter's anchor is on each page its section's box reaches; it starts on
+                # the first of them.
+                starts = sorted({int(a[4:]) for a in page.anchors if a.startswith("fs-l")} - {current})
+                if starts:
+                    if len(starts) != 1 or starts[0] != current + 1:
+                        raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
+                    current = starts[0]
+                owner.append(current)
                 for anchor in page.anchors:
                     if anchor.startswith("fs-r"):
-                        tearoffs.setdefault(owner[p], []).append(p)
+                        tearoffs.setdefault(current, []).append(p)
+            if not owner or owner[0] != 0 or current != len(jobs) - 1:
+                raise RenderError(f"template {template.id}: batch layout lost or mixed letters")
             bounds = [owner.index(i) for i in range(len(jobs))] + [len(document.pages)]
             actual = [bounds[i + 1] - bounds[i] for i in range(len(jobs))]
             _PAGES_SEEN.update(zip(shapes, actual))
@@ -346,6 +383,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         else:
             raise RenderError(f"template {template.id}: page counts do not settle "
                               f"after {MAX_LAYOUTS} layouts")
+        places = _qr_places(document)
         selectors = anchor_selectors(template)
         layout = [(locate(document, selectors, range(bounds[i], bounds[i + 1])),
                    sign_areas(document, range(bounds[i], bounds[i + 1]))) for i in range(len(jobs))]
@@ -354,17 +392,21 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         md.generator = "formsmith"
         md.lang = jobs[0].identity.lang
         t = clock()
-        document.write_pdf(str(target), pdf_variant=PDF_VARIANT)
+        reader = PdfReader(io.BytesIO(document.write_pdf(pdf_variant=PDF_VARIANT)))
         del document
         t2 = clock()
         BATCH_STATS["write"] += t2 - t
-        reader = PdfReader(str(target))
         results = []
         for i, job in enumerate(jobs):
-            write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out)
+            write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out,
+                       codes_at=places[bounds[i]:bounds[i + 1]])
             results.append(RenderedPdf(pages=counts[i], anchors=layout[i][0], sign_areas=layout[i][1],
                                        tearoff_pages=tuple(sorted({p - bounds[i] + 1
                                                                    for p in tearoffs.get(i, [])}))))
+        if combined is not None:
+            pagecode.write_stamped(reader, [(p, codes.encode(job.identity.doc_id, p - bounds[i] + 1, counts[i]), places[p])
+                                            for i, job in enumerate(jobs) for p in range(bounds[i], bounds[i + 1])],
+                                   combined)
         BATCH_STATS["split"] += clock() - t2
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
@@ -373,7 +415,4 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: batch rendering failed: "
                           f"{type(exc).__name__}: {exc}") from exc
-    finally:
-        if combined is None:
-            target.unlink(missing_ok=True)
     return results

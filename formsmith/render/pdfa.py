@@ -10,7 +10,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, NameObject,
                            TextStringObject)
 
-from . import PdfIdentity
+from .. import codes
+from . import PdfIdentity, pagecode
 
 PRODUCER = "formsmith (WeasyPrint, pypdf)"
 
@@ -45,18 +46,24 @@ def _pdf_date(d: datetime) -> str:
     return d.strftime("D:%Y%m%d%H%M%S") + f"{off[:3]}'{off[3:]}'"
 
 
-def write_part(reader: PdfReader, pages: range, identity: PdfIdentity, out: Path) -> None:
+def write_part(reader: PdfReader, pages: range, identity: PdfIdentity, out: Path,
+               codes_at: list[pagecode.Place] | None = None) -> None:
     """Write pages `pages` of the batch PDF in `reader` to `out` as the document `identity`.
 
     The pages keep their content and their (batch-wide) font subsets; the catalog gets the
     batch's PDF/A OutputIntents, this document's own XMP, /Info, /ID and record.json as an
     associated file (/AF, relationship Data), so each part is a PDF/A-3b document of its own.
+    With `codes_at` (one place per page), page k also gets its QR code FS1:<doc_id>:k/n there.
     """
     src_root = reader.trailer["/Root"]
     writer = PdfWriter()
     writer.pdf_header = b"%PDF-1.7"
     for k in pages:
         writer.add_page(reader.pages[k])
+    if codes_at is not None:
+        save = pagecode.opening_save(writer)
+        for k, (page, place) in enumerate(zip(writer.pages, codes_at), 1):
+            pagecode.stamp(writer, page, codes.encode(identity.doc_id, k, len(pages)), place, save)
     root = writer._root_object
     root[NameObject("/OutputIntents")] = src_root["/OutputIntents"].clone(writer)
     root[NameObject("/Lang")] = TextStringObject(identity.lang)
