@@ -21,7 +21,7 @@ import math
 import os
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ from filelock import FileLock, Timeout
 from . import catalog, codes, dunning, issuing, lifecycle, numbering, signing
 from .errors import FormsmithError, InputError
 from .render import RenderJob, engine_for, render_many
+from .store import sync_filesystem
 from .workspace import Workspace, load_workspace
 
 PENDING = "dunning:pending"
@@ -352,9 +353,28 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     timings.setdefault("render", 0.0)
     timings.setdefault("record", 0.0)
     t_render = time.perf_counter()
+    # The store work (sync the letter files, then one transaction) runs in a thread of its own:
+    # the parent goes on handing chunks to the workers meanwhile. Commits stay in order.
+    recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dunning-record")
+    commits: list = []
+
+    def record(group: list[Letter]) -> None:
+        t = time.perf_counter()
+        sync_filesystem(ws.output_dir)  # every letter file and rename on disk before the store records it
+        _record(ws, tpl, group, by)
+        timings["record"] += time.perf_counter() - t
+
+    def commit() -> None:
+        nonlocal last_commit
+        for f in [f for f in commits if f.done()]:
+            f.result()   # a failed commit stops the run here
+            commits.remove(f)
+        commits.append(recorder.submit(record, list(waiting)))
+        waiting.clear()
+        last_commit = time.perf_counter()
 
     def finished(group: list[Letter], outcome: dict) -> None:
-        nonlocal done, last_commit
+        nonlocal done
         for k, v in outcome["stats"].items():
             timings[f"worker.{k}"] = timings.get(f"worker.{k}", 0.0) + v
         for lt, out in zip(group, outcome["letters"]):
@@ -367,51 +387,49 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
         if progress:
             progress(f"阶段{st.number} {st.label}", done, len(letters))
         if len(waiting) >= commit_every or time.perf_counter() - last_commit > 60:
-            t = time.perf_counter()
-            os.sync()  # every letter file and rename on disk before the store records it
-            _record(ws, tpl, waiting, by)
-            timings["record"] += time.perf_counter() - t
-            waiting.clear()
-            last_commit = time.perf_counter()
+            commit()
 
     if progress:
         progress(f"阶段{st.number} {st.label}", 0, len(letters))
-    if jobs == 1 or len(chunks) == 1:
-        for n, group in enumerate(chunks):
-            finished(group, render_chunk(*task(n)))
-    else:
-        import multiprocessing
-        # spawn, not fork: a forked worker would start with the parent's store snapshot and
-        # letters in its memory (shared at first, then copied page by page as Python touches
-        # reference counts); a spawned one holds only the engine and its chunk.
-        ctx = multiprocessing.get_context("spawn")
-        workers = min(jobs, len(chunks))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=_worker_init) as pool:
-            futures: dict = {}
-            queue = iter(range(len(chunks)))
-            try:
-                for n in queue:  # two chunks per worker in flight, the next one handed out as one ends
-                    futures[pool.submit(render_chunk, *task(n))] = chunks[n]
-                    if len(futures) >= 2 * workers:
-                        break
-                while futures:
-                    ready, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for f in ready:
-                        group = futures.pop(f)
-                        finished(group, f.result())
-                        n = next(queue, None)
-                        if n is not None:
-                            futures[pool.submit(render_chunk, *task(n))] = chunks[n]
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-    if waiting:
-        t = time.perf_counter()
-        os.sync()
-        _record(ws, tpl, waiting, by)
-        timings["record"] += time.perf_counter() - t
+    try:
+        if jobs == 1 or len(chunks) == 1:
+            for n, group in enumerate(chunks):
+                finished(group, render_chunk(*task(n)))
+        else:
+            import multiprocessing
+            # spawn, not fork: a forked worker would start with the parent's store snapshot and
+            # letters in its memory (shared at first, then copied page by page as Python touches
+            # reference counts); a spawned one holds only the engine and its chunk.
+            ctx = multiprocessing.get_context("spawn")
+            workers = min(jobs, len(chunks))
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                     initializer=_worker_init) as pool:
+                futures: dict = {}
+                queue = iter(range(len(chunks)))
+                try:
+                    for n in queue:  # two chunks per worker in flight, the next one handed out as one ends
+                        futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                        if len(futures) >= 2 * workers:
+                            break
+                    while futures:
+                        ready, _ = wait(futures, return_when=FIRST_COMPLETED)
+                        for f in ready:
+                            group = futures.pop(f)
+                            outcome = f.result()
+                            n = next(queue, None)
+                            if n is not None:   # the worker gets its next chunk before the parent files this one
+                                futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                            finished(group, outcome)
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+        if waiting:
+            commit()
+    finally:
+        recorder.shutdown(wait=True)   # what was rendered and placed gets recorded, also on failure
+    for f in commits:
+        f.result()
     timings["render"] += time.perf_counter() - t_render
 
 
