@@ -27,6 +27,10 @@ from . import PdfIdentity, RenderedPdf
 PDF_STANDARD = "a-3b"
 QR_SIZE_MM = 18
 QR_BORDER = 2
+# The frame's page (A4) and where its header puts the QR: right edge on the right margin (26 mm),
+# bottom on the header's baseline (top margin 27 mm less the header ascent 4.5 mm).
+PAGE_MM = (210.0, 297.0)
+QR_RIGHT_MM, QR_TOP_MM = 26.0, 27.0 - 4.5 - QR_SIZE_MM
 MAX_LAYOUTS = 3
 INPUT_DIR = "_formsmith_input"
 MAIN = "_formsmith_main.typ"
@@ -66,10 +70,13 @@ FRAME = r"""#import "/%(body)s": letter
   header-ascent: 4.5mm, footer-descent: 6.5mm,
   header: context {
     let (l, p, n) = position()
-    let codes = l.qr.at(str(n), default: ())
+    let codes = l.at("qr", default: (:)).at(str(n), default: ())
     if p <= codes.len() {
       align(right + bottom, image(bytes(codes.at(p - 1)), format: "svg",
         width: %(qr)smm, alt: "formsmith page code"))
+    } else if meta.stamp {
+      // A batch: the code is drawn into this place as each letter is cut out (pagecode.py).
+      align(right + bottom, box(width: %(qr)smm, height: %(qr)smm))
     }
   },
   footer: context {
@@ -165,17 +172,20 @@ def qr_svg(payload: str) -> str:
 
 
 def letter_input(template: Template, context: dict[str, Any], identity: PdfIdentity,
-                 counts: Iterable[int]) -> dict[str, Any]:
+                 counts: Iterable[int] = ()) -> dict[str, Any]:
     """One letter as the template's `letter(ctx)` gets it, with its QR codes for each page
-    count in `counts` (the frame draws the set that matches the laid-out count)."""
-    return {
+    count in `counts` (the frame draws the set that matches the laid-out count). Without
+    counts (a batch) the frame leaves the QR's place blank; the code is drawn there later."""
+    out = {
         "data": display_values(context.get("data", {}), template.fields),
         "company": context.get("company", {}),
         "doc": {k: display(v) for k, v in dict(context.get("doc", {})).items()},
         "meta": {"doc_no": identity.doc_no},
-        "qr": {str(n): [qr_svg(codes.encode(identity.doc_id, p, n)) for p in range(1, n + 1)]
-               for n in counts},
     }
+    if counts:
+        out["qr"] = {str(n): [qr_svg(codes.encode(identity.doc_id, p, n)) for p in range(1, n + 1)]
+                     for n in counts}
+    return out
 
 
 # ---------------------------------------------------------------- compiling
@@ -356,7 +366,8 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     """
     st = stage(template, fonts or context.get("fonts"))
     meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
-            "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True}
+            "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True,
+            "stamp": False}
     pdf, counts, tearoffs = _layout(st, template, [context], [identity], meta, identity.record_json)
     Path(out).write_bytes(pdf)
     return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0])
@@ -366,30 +377,42 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
                 fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
     """The batch contract (render.render_many): all letters of `jobs` laid out in ONE Typst
     document (fonts loaded and subset once; every letter restarts the page counter and has its
-    own number, QR codes and footer), then cut into one PDF/A-3b per letter with its own
-    metadata, /ID and record.json (render/pdfa.py). `combined` gets the whole batch in job order.
+    own number and footer), compiled once, then cut into one PDF/A-3b per letter with its own
+    metadata, /ID and record.json (render/pdfa.py), each page getting its QR code as it is cut.
+    `combined` gets the whole batch in job order, with the codes.
     """
     from pypdf import PdfReader
 
+    from .pagecode import MM, Place, write_stamped
     from .pdfa import write_part
     jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
     if not jobs:
         return []
     st = stage(template, fonts or jobs[0].context.get("fonts"))
     meta = {"title": f"{template.title}（批量 {len(jobs)} 份）", "author": jobs[0].identity.author,
-            "subject": template.title, "keywords": [], "doc_no": "", "attach": False}
-    pdf, counts, tearoffs = _layout(st, template, [j.context for j in jobs],
-                                    [j.identity for j in jobs], meta)
+            "subject": template.title, "keywords": [], "doc_no": "", "attach": False, "stamp": True}
+    files = {"meta.json": json.dumps(meta, ensure_ascii=False),
+             "letters.json": json.dumps([letter_input(template, j.context, j.identity) for j in jobs],
+                                        ensure_ascii=False)}
+    pdf, summary = st.compile(files, jobs[0].identity.created)
     bound_memory()
-    target = Path(combined) if combined else None
-    if target is not None:
-        target.write_bytes(pdf)
+    starts = summary["starts"]
+    if len(starts) != len(jobs):
+        raise RenderError(f"template {template.id}: batch layout lost letters")
+    bounds = [s - 1 for s in starts] + [summary["pages"]]
+    place = Place(right=(PAGE_MM[0] - QR_RIGHT_MM) * MM, top=(PAGE_MM[1] - QR_TOP_MM) * MM,
+                  size=QR_SIZE_MM * MM)
     reader = PdfReader(io.BytesIO(pdf))
-    results, first = [], 0
-    for job, n, tear in zip(jobs, counts, tearoffs):
-        write_part(reader, range(first, first + n), job.identity, Path(job.out))
-        results.append(RenderedPdf(pages=n, tearoff_pages=tear))
-        first += n
+    results = []
+    for k, job in enumerate(jobs):
+        first, end = bounds[k], bounds[k + 1]
+        write_part(reader, range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
+        results.append(RenderedPdf(pages=end - first, tearoff_pages=tuple(sorted(
+            {p - first for p in summary["receipts"] if first < p <= end}))))
+    if combined is not None:
+        write_stamped(reader, [(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
+                               for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])],
+                      Path(combined))
     return results
 
 
