@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 
 from . import catalog, codes, dunning, issuing, lifecycle, numbering, signing
 from .errors import FormsmithError, InputError
-from .render import RenderJob, engine_for, render_many
+from .render import BATCH_STATS, RenderJob, engine_for, render_many
 from .store import sync_filesystem
 from .workspace import Workspace, load_workspace
 
@@ -464,10 +464,15 @@ class _batch_gc:
         gc.set_threshold(*self.saved)
 
 
+_IN_WORKER = False
+
+
 def _worker_init() -> None:
     """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
     orphan goes on writing letters of a run that no longer exists. It collects cycles at the
     batch threshold."""
+    global _IN_WORKER
+    _IN_WORKER = True
     gc.set_threshold(*BATCH_GC_THRESHOLD)
     try:
         import ctypes
@@ -481,8 +486,7 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
     """In a worker: render one chunk of letters to their `.part` files (fsynced); returns for
     each letter its pages, tear-off pages and SHA-256, and where the time went. Also writes
     the chunk's pages to `combined` (for the print file)."""
-    from .render import html as html_engine
-    before = dict(html_engine.BATCH_STATS)
+    before = dict(BATCH_STATS)
     t0 = time.perf_counter()
     ws = _WORKER_WS.get(root) or _WORKER_WS.setdefault(root, load_workspace(Path(root)))
     tpl = _with_engine(ws.catalog.get(template_id), engine)
@@ -505,11 +509,15 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
         # before it records them (an fsync per letter costs a journal commit, ~5 ms each).
         Path(combined).with_suffix(".json").write_text(json.dumps(index, ensure_ascii=False),
                                                        encoding="utf-8")
-        stats = {k: v - before.get(k, 0.0) for k, v in html_engine.BATCH_STATS.items()}
+        stats = {k: v - before.get(k, 0.0) for k, v in BATCH_STATS.items()}
         # The chunk's layout is garbage now, much of it in reference cycles that the batch
         # threshold would leave for a long while: free it before the next chunk.
         t1 = time.perf_counter()
         gc.collect()
+        if _IN_WORKER and not gc.get_freeze_count():
+            # What a worker holds after its first chunk (engine, fonts, templates) stays for
+            # its life: later collections need not walk it again.
+            gc.freeze()
         stats["gc"] = time.perf_counter() - t1
         stats["chunk"] = time.perf_counter() - t0
         return {"letters": out, "stats": stats}

@@ -54,6 +54,14 @@ class RenderJob:
     out: Path
 
 
+# Seconds spent per step of batch rendering in this process, by the engines' render_many (the
+# dunning run reports them and the benchmark reads them): "fill" (template filling, letter
+# inputs), "layout" and "write" (the engine's own work; Typst does both in one compile, counted
+# as layout), "furniture" (page furniture: QR places, page CSS, parsing the batch document) and
+# "split" (cutting per-letter PDF/A files with their QR codes, and the batch's print pages).
+BATCH_STATS: dict[str, float] = {"fill": 0.0, "furniture": 0.0, "layout": 0.0, "write": 0.0, "split": 0.0}
+
+
 def render_many(engine, template, jobs: Sequence[RenderJob], asset_roots: tuple[Path, ...] = (),
                 fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
     """Render a batch of documents of one template: each job's finished PDF to its `out`.

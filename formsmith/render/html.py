@@ -19,7 +19,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from .. import codes, formats
 from ..catalog import Template
 from ..errors import RenderError, TemplateError, TemplateSecurityError
-from . import PdfIdentity, RenderedPdf, pagecode
+from . import BATCH_STATS, PdfIdentity, RenderedPdf, pagecode
 
 PDF_VARIANT = "pdf/a-3b"
 QR_SIZE_MM = 18
@@ -316,10 +316,6 @@ def _qr_places(document) -> list:
 
 
 _PAGES_SEEN: dict[tuple, int] = {}
-# Seconds spent per step of batch rendering in this process (the benchmark reads them):
-# "layout" and "write" are WeasyPrint's own work, "furniture" (template filling, QR codes, page
-# CSS) and "split" (cutting per-letter PDF/A files) are formsmith's.
-BATCH_STATS: dict[str, float] = {"fill": 0.0, "furniture": 0.0, "layout": 0.0, "write": 0.0, "split": 0.0}
 
 
 def _shape(template: Template, context: dict[str, Any]) -> tuple:
