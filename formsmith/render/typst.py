@@ -386,6 +386,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
 
     from .pagecode import MM, Place, write_stamped
     from .pdfa import write_part
+    from .splice import BatchPdf, splittable
     jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
     if not jobs:
         return []
@@ -409,17 +410,26 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     bounds = [s - 1 for s in starts] + [summary["pages"]]
     place = Place(right=(PAGE_MM[0] - QR_RIGHT_MM) * MM, top=(PAGE_MM[1] - QR_TOP_MM) * MM,
                   size=QR_SIZE_MM * MM)
+    # Typst keeps each object on its own behind a classic xref table: the letters' objects are
+    # copied as bytes (render/splice.py); pypdf re-writing them is the fallback.
     reader = PdfReader(io.BytesIO(pdf))
+    batch = BatchPdf(pdf) if splittable(reader) else None
+    coded = [(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
+             for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])]
     results = []
     for k, job in enumerate(jobs):
         first, end = bounds[k], bounds[k + 1]
-        write_part(reader, range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
+        if batch is not None:
+            batch.write_letter(range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
+        else:
+            write_part(reader, range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
         results.append(RenderedPdf(pages=end - first, tearoff_pages=tuple(sorted(
             {p - first for p in summary["receipts"] if first < p <= end}))))
     if combined is not None:
-        write_stamped(reader, [(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
-                               for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])],
-                      Path(combined))
+        if batch is not None:
+            batch.write_stamped(coded, Path(combined))
+        else:
+            write_stamped(reader, coded, Path(combined))
     BATCH_STATS["split"] += clock() - t
     return results
 

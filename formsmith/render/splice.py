@@ -1,0 +1,294 @@
+"""Cut letters out of a batch PDF by copying their objects' bytes, not by re-writing them.
+
+A batch of 100 letters shares its fonts; each letter's own PDF/A needs the pages of that letter,
+every object they reach (fonts, colour profiles) and its own catalog, metadata and record.json.
+pypdf builds each part by parsing and re-serialising every object it copies (~2 ms a letter,
+more than Typst needs to lay the letter out). When the batch file keeps its objects one by one
+behind a classic cross-reference table — as Typst writes it — the objects a letter reaches can
+be copied as the bytes they are, keeping their numbers; only the page objects (new parent, the
+QR drawn after their content) and the document's own objects are written anew. The result is
+an ordinary PDF whose cross-reference table lists the objects it has (in subsections).
+
+`render/pdfa.py` (pypdf) stays the way for batches that pack objects into object streams
+(WeasyPrint's); `splittable()` says which way a batch can go.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import zlib
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, IndirectObject,
+                           NameObject, NumberObject, TextStringObject)
+
+from .. import codes
+from . import PdfIdentity, pagecode
+from .pdfa import PRODUCER, _pdf_date, _xmp
+
+HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+
+
+def splittable(reader: PdfReader) -> bool:
+    """Whether every object of the batch sits on its own in the file (no object streams, a
+    classic cross-reference table), so its bytes can be copied."""
+    return (not reader.xref_objStm and "/XRefStm" not in reader.trailer
+            and set(reader.xref) <= {0, 65535} and bool(reader.xref.get(0)))
+
+
+def _serial(obj) -> bytes:
+    out = io.BytesIO()
+    obj.write_to_stream(out)
+    return out.getvalue()
+
+
+def _ref(num: int) -> IndirectObject:
+    return IndirectObject(num, 0, None)
+
+
+class BatchPdf:
+    """A batch PDF (bytes) whose letters are cut out by `write_letter`."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.reader = PdfReader(io.BytesIO(data))
+        if not splittable(self.reader):
+            raise ValueError("the batch PDF keeps objects in object streams")
+        offsets = {num: off for num, off in self.reader.xref[0].items() if off}
+        xref_at = int(data[data.rindex(b"startxref") + 9:].split()[0])
+        ordered = sorted(offsets.items(), key=lambda item: item[1])
+        ends = [off for _, off in ordered[1:]] + [xref_at]
+        # Each object's bytes run from its offset to the next object's (or the xref table).
+        self.spans = {num: (off, end) for (num, off), end in zip(ordered, ends)}
+        self.next_num = max(offsets) + 1
+        self.page_refs = [p.indirect_reference.idnum for p in self.reader.pages]
+        self._reach: dict[int, frozenset[int]] = {}
+        root = self.reader.trailer["/Root"]
+        intents = root.get_object().get("/OutputIntents")
+        self.intents_ref = intents if isinstance(intents, IndirectObject) else None
+        self.intents_direct = None if self.intents_ref is not None else intents
+
+    def _refs(self, value) -> list[int]:
+        """The numbers of the objects `value` refers to directly (not through /Parent)."""
+        found, stack = [], [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, IndirectObject):
+                found.append(v.idnum)
+            elif isinstance(v, DictionaryObject):   # StreamObject is one too
+                stack.extend(val for key, val in v.items() if key != "/Parent")
+            elif isinstance(v, ArrayObject):
+                stack.extend(v)
+        return found
+
+    def reach(self, num: int) -> frozenset[int]:
+        """Object `num` and every object it reaches (not through /Parent), remembered: the
+        letters of a batch share their fonts, which are walked once."""
+        done = self._reach.get(num)
+        if done is not None:
+            return done
+        found: set[int] = set()
+        stack = [num]
+        while stack:
+            n = stack.pop()
+            if n in found:
+                continue
+            known = self._reach.get(n)
+            if known is not None:
+                found |= known
+                continue
+            found.add(n)
+            stack.extend(self._refs(self.reader.get_object(n)))
+        self._reach[num] = frozenset(found)
+        return self._reach[num]
+
+    def _objects(self, value, found: set[int]) -> None:
+        """Add the objects `value` reaches to `found`."""
+        for n in self._refs(value):
+            found |= self.reach(n)
+
+    def raw(self, num: int) -> bytes:
+        start, end = self.spans[num]
+        return self.data[start:end].rstrip() + b"\n"
+
+    # ------------------------------------------------------------ one letter
+
+    def write_letter(self, pages: range, identity: PdfIdentity, out: Path,
+                     codes_at: list[pagecode.Place]) -> None:
+        """The pages `pages` of the batch as the document `identity` (its own PDF/A-3b
+        catalog, XMP, /Info, /ID and record.json), each page with its QR code, to `out`."""
+        new: dict[int, bytes] = {}
+        num = self.next_num
+
+        def add(body: bytes) -> int:
+            nonlocal num
+            new[num] = body
+            num += 1
+            return num - 1
+
+        copied: set[int] = set()
+        pages_num = add(b"")          # filled below, once the kids are known
+        save = add(_stream({}, b"q\n"))
+        kids = []
+        count = len(pages)
+        for k, index in enumerate(pages, 1):
+            page_num = self.page_refs[index]
+            page = self.reader.get_object(page_num)
+            for key, value in page.items():
+                if key not in ("/Parent", "/Contents"):
+                    self._objects(value, copied)
+            existing = _contents(page)
+            for c in existing:
+                self._objects(c, copied)
+            qr = pagecode.qr_ops(codes.encode(identity.doc_id, k, count), codes_at[k - 1])
+            qr_num = add(_stream({"/Filter": NameObject("/FlateDecode")}, zlib.compress(b"\nQ\n" + qr)))
+            rewritten = DictionaryObject(page)
+            rewritten[NameObject("/Parent")] = _ref(pages_num)
+            rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
+            new[page_num] = _serial(rewritten)
+            copied.discard(page_num)
+            kids.append(_ref(page_num))
+        new[pages_num] = _serial(DictionaryObject({
+            NameObject("/Type"): NameObject("/Pages"), NameObject("/Kids"): ArrayObject(kids),
+            NameObject("/Count"): NumberObject(len(kids))}))
+        if self.intents_ref is not None:
+            self._objects(self.intents_ref, copied)
+            intents = self.intents_ref
+        else:
+            self._objects(self.intents_direct, copied)
+            intents = self.intents_direct
+        metadata = add(_stream({"/Type": NameObject("/Metadata"), "/Subtype": NameObject("/XML")},
+                               _xmp(identity, PRODUCER)))
+        when = _pdf_date(identity.created)
+        record = identity.record_json
+        embedded = add(_stream({
+            "/Type": NameObject("/EmbeddedFile"), "/Subtype": NameObject("/application#2Fjson"),
+            "/Params": DictionaryObject({NameObject("/Size"): NumberObject(len(record)),
+                                         NameObject("/ModDate"): TextStringObject(when)})}, record))
+        spec = add(_serial(DictionaryObject({
+            NameObject("/Type"): NameObject("/Filespec"),
+            NameObject("/F"): TextStringObject(identity.record_name),
+            NameObject("/UF"): TextStringObject(identity.record_name),
+            NameObject("/Desc"): TextStringObject(f"{identity.doc_no} 数据记录 (record)"),
+            NameObject("/AFRelationship"): NameObject("/Data"),
+            NameObject("/EF"): DictionaryObject({NameObject("/F"): _ref(embedded),
+                                                 NameObject("/UF"): _ref(embedded)})})))
+        catalog = add(_serial(DictionaryObject({
+            NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): _ref(pages_num),
+            NameObject("/OutputIntents"): intents,
+            NameObject("/Lang"): TextStringObject(identity.lang),
+            NameObject("/Metadata"): _ref(metadata),
+            NameObject("/Names"): DictionaryObject({NameObject("/EmbeddedFiles"): DictionaryObject({
+                NameObject("/Names"): ArrayObject([TextStringObject(identity.record_name), _ref(spec)])})}),
+            NameObject("/AF"): ArrayObject([_ref(spec)])})))
+        info = add(_serial(DictionaryObject({
+            NameObject(k): TextStringObject(v) for k, v in (
+                ("/Title", identity.title), ("/Author", identity.author), ("/Subject", identity.subject),
+                ("/Keywords", ", ".join(identity.keywords)), ("/Creator", "formsmith"),
+                ("/Producer", PRODUCER), ("/CreationDate", when), ("/ModDate", when))})))
+        digest = hashlib.md5(record).digest()  # noqa: S324 - an identifier, not security
+        trailer_id = ArrayObject([ByteStringObject(identity.doc_id.encode("ascii")), ByteStringObject(digest)])
+
+        buf = io.BytesIO()
+        buf.write(HEADER)
+        offsets: dict[int, int] = {}
+        for n in sorted(copied):
+            offsets[n] = buf.tell()
+            buf.write(self.raw(n))
+        for n in sorted(new):
+            offsets[n] = buf.tell()
+            buf.write(b"%d 0 obj\n" % n + new[n] + b"\nendobj\n")
+        _xref(buf, offsets, num, catalog, info, trailer_id)
+        with open(out, "wb") as fh:
+            fh.write(buf.getvalue())
+
+    # ------------------------------------------------------------ the print pages
+
+    def write_stamped(self, coded_pages: list[tuple[int, str, pagecode.Place]], out: Path) -> None:
+        """The whole batch with each page's QR code (page index, payload, place) to `out`: the
+        batch's own bytes plus an incremental update that draws the codes."""
+        new: dict[int, bytes] = {}
+        num = self.next_num
+
+        def add(body: bytes) -> int:
+            nonlocal num
+            new[num] = body
+            num += 1
+            return num - 1
+        save = add(_stream({}, b"q\n"))
+        for index, payload, place in coded_pages:
+            page_num = self.page_refs[index]
+            page = self.reader.get_object(page_num)
+            existing = _contents(page)
+            qr_num = add(_stream({"/Filter": NameObject("/FlateDecode")},
+                                 zlib.compress(b"\nQ\n" + pagecode.qr_ops(payload, place))))
+            rewritten = DictionaryObject(page)
+            rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
+            new[page_num] = _serial(rewritten)
+        buf = io.BytesIO()
+        buf.write(self.data)
+        if not self.data.endswith(b"\n"):
+            buf.write(b"\n")
+        offsets = {}
+        for n in sorted(new):
+            offsets[n] = buf.tell()
+            buf.write(b"%d 0 obj\n" % n + new[n] + b"\nendobj\n")
+        root = self.reader.trailer.raw_get("/Root")
+        info = self.reader.trailer.raw_get("/Info") if "/Info" in self.reader.trailer else None
+        prev = int(self.data[self.data.rindex(b"startxref") + 9:].split()[0])
+        _xref(buf, offsets, max(num, self.next_num), root.idnum, info.idnum if info is not None else None,
+              self.reader.trailer.get("/ID"), prev=prev)
+        with open(out, "wb") as fh:
+            fh.write(buf.getvalue())
+
+
+def _contents(page) -> list:
+    """The page's content streams as a list of references (however /Contents holds them)."""
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    if contents is None:
+        return []
+    if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), ArrayObject):
+        return list(contents.get_object())
+    if isinstance(contents, ArrayObject):
+        return list(contents)
+    return [contents]
+
+
+def _stream(entries: dict, data: bytes) -> bytes:
+    d = DictionaryObject({NameObject(k): v for k, v in entries.items()})
+    d[NameObject("/Length")] = NumberObject(len(data))
+    return _serial(d) + b"\nstream\n" + data + b"\nendstream"
+
+
+def _xref(buf: io.BytesIO, offsets: dict[int, int], size: int, root: int, info: int | None,
+          trailer_id, prev: int | None = None) -> None:
+    """A cross-reference table listing `offsets` (in subsections of consecutive numbers, object 0
+    first), the trailer and startxref."""
+    at = buf.tell()
+    # Object 0 heads the free list, also in an update (as pyHanko and qpdf write theirs: some
+    # readers take a table not starting at 0 for one numbered from its first entry).
+    entries = [(0, None)] + sorted(offsets.items())
+    lines = [b"xref\n"]
+    run: list = []
+
+    def flush() -> None:
+        if run:
+            lines.append(b"%d %d\n" % (run[0][0], len(run)))
+            lines.extend(b"0000000000 65535 f \n" if off is None else b"%010d 00000 n \n" % off
+                         for _, off in run)
+    for n, off in entries:
+        if run and n != run[-1][0] + 1:
+            flush()
+            run = []
+        run.append((n, off))
+    flush()
+    buf.write(b"".join(lines))
+    trailer = DictionaryObject({NameObject("/Size"): NumberObject(size), NameObject("/Root"): _ref(root)})
+    if info is not None:
+        trailer[NameObject("/Info")] = _ref(info)
+    if trailer_id is not None:
+        trailer[NameObject("/ID")] = trailer_id
+    if prev is not None:
+        trailer[NameObject("/Prev")] = NumberObject(prev)
+    buf.write(b"trailer\n" + _serial(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % at)
