@@ -1,8 +1,11 @@
 """Digital signatures: empty signature fields on issued PDFs, the company seal (PAdES), and checking them.
 
-Everything here appends to a PDF as an incremental update (the bytes already written stay
-byte for byte as they are, so the PDF/A file and its SHA-256 remain provable inside the
-signed one) and nothing ever rewrites a sealed file.
+The empty fields are written with pypdf while an issued file is written (write_fields, from
+render/pdfa.write_part in a dunning run) or as an incremental update of the just-written file
+(add_signature_fields); pyHanko is imported only to seal and to check signatures. Sealing
+appends to the issued file as an incremental update (its bytes stay byte for byte as they are,
+so the PDF/A file and its SHA-256 remain provable inside the signed one) and nothing ever
+rewrites a sealed file.
 
 Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the register's
 `sha256`); sealing writes `X.sealed.pdf` next to it, recorded as `versions[]` entry of kind
