@@ -498,9 +498,10 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
         for job, r in zip(jobs, results):
             index.append([job.identity.doc_no, first])
             first += r.pages
-            # Empty signature fields (seal area, 签收人) as an incremental update, as for a
-            # single render; the sign areas tell the ingest where to look for ink.
-            fields = signing.add_signature_fields(job.out, tpl, r.anchors)
+            # Empty signature fields (seal area, 签收人): written by the engine with the letter's
+            # file, or else added now; the sign areas tell the ingest where to look for ink.
+            fields = (list(r.signature_fields) if r.signature_fields is not None
+                      else signing.add_signature_fields(job.out, tpl, r.anchors))
             os.chmod(job.out, 0o644)
             out.append({"pages": r.pages, "tearoff_pages": list(r.tearoff_pages),
                         "sha256": issuing.sha256_file(job.out), "signature_fields": fields,

@@ -192,8 +192,10 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
                                          fonts=ws.fonts)
             leftovers.extend(rendered.side_files.values())
-            # Empty signature fields go on as an incremental update after the PDF/A is written.
-            sig_fields = signing.add_signature_fields(tmp, tpl, rendered.anchors)
+            # Empty signature fields: written by the engine, or else added as an incremental
+            # update after the PDF/A is written (pypdf; pyHanko is loaded only to seal or verify).
+            sig_fields = (list(rendered.signature_fields) if rendered.signature_fields is not None
+                          else signing.add_signature_fields(tmp, tpl, rendered.anchors))
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)

@@ -1,8 +1,11 @@
 """Digital signatures: empty signature fields on issued PDFs, the company seal (PAdES), and checking them.
 
-Everything here appends to a PDF as an incremental update (the bytes already written stay
-byte for byte as they are, so the PDF/A file and its SHA-256 remain provable inside the
-signed one) and nothing ever rewrites a sealed file.
+The empty fields are written with pypdf while an issued file is written (write_fields, from
+render/pdfa.write_part in a dunning run) or as an incremental update of the just-written file
+(add_signature_fields); pyHanko is imported only to seal and to check signatures. Sealing
+appends to the issued file as an incremental update (its bytes stay byte for byte as they are,
+so the PDF/A file and its SHA-256 remain provable inside the signed one) and nothing ever
+rewrites a sealed file.
 
 Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the register's
 `sha256`); sealing writes `X.sealed.pdf` next to it, recorded as `versions[]` entry of kind
@@ -169,33 +172,103 @@ def place_fields(template, anchors: dict | None, page_sizes: list[tuple[float, f
     return placed
 
 
-def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dict]:
-    """Append the template's empty signature fields to the PDF at `path`, in place, incrementally.
+def page_sizes(pages) -> list[tuple[float, float]]:
+    """(width, height) in PDF points of each pypdf page in `pages`, from its MediaBox."""
+    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
 
-    Returns what was placed (recorded in the documents row). A template without
+
+def fields_for_pages(template, anchors: dict | None, pages) -> list[dict]:
+    """`place_fields` for a document whose pypdf pages are `pages` (in order); [] at once for a
+    template that declares no fields."""
+    if not template.signature_fields:
+        return []
+    return place_fields(template, anchors, page_sizes(pages))
+
+
+def write_fields(writer, placed: list[dict]) -> None:
+    """Put the empty signature fields `placed` (place_fields' output) into a pypdf PdfWriter.
+
+    Each field is one merged field/widget dictionary, as pyHanko's append_signature_field
+    writes it (so pyHanko later signs into it by name): /FT /Sig, /T, /TU (the role), /Rect,
+    /F 132 (print, locked), /P its page, and an empty appearance stream (/AP /N, a form
+    XObject the size of the field: PDF/A wants an appearance for every annotation). It goes
+    into its page's /Annots and the catalog's /AcroForm /Fields, and /SigFlags is 3
+    (signatures exist, append only): a reader then saves a signature as an incremental update,
+    so the issued bytes survive inside the signed file. Nothing is done for no fields.
+    """
+    if not placed:
+        return
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
+                               NameObject, NumberObject, TextStringObject)
+
+    def number(v: float):
+        return NumberObject(int(v)) if float(v).is_integer() else FloatObject(round(v, 2))
+
+    root = writer.root_object
+    form = root.get("/AcroForm")
+    if form is None:
+        form = DictionaryObject()
+        root[NameObject("/AcroForm")] = writer._add_object(form)
+    form = form.get_object()
+    if "/Fields" not in form:
+        form[NameObject("/Fields")] = ArrayObject()
+    form_fields = form["/Fields"].get_object()
+    form[NameObject("/SigFlags")] = NumberObject(3)
+    for f in placed:
+        page = writer.pages[f["page"]]
+        x0, y0, x1, y1 = f["rect"]
+        appearance = DecodedStreamObject()
+        appearance.set_data(b"")
+        appearance.update({
+            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject([number(0), number(0), number(x1 - x0), number(y1 - y0)]),
+            NameObject("/Resources"): DictionaryObject()})
+        widget = DictionaryObject({
+            NameObject("/FT"): NameObject("/Sig"),
+            NameObject("/T"): TextStringObject(f["name"]),
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/F"): NumberObject(132),
+            NameObject("/Rect"): ArrayObject([number(v) for v in (x0, y0, x1, y1)]),
+            NameObject("/P"): page.indirect_reference,
+        })
+        if f.get("role"):
+            widget[NameObject("/TU")] = TextStringObject(f["role"])
+        widget[NameObject("/AP")] = DictionaryObject({NameObject("/N"): writer._add_object(appearance)})
+        ref = writer._add_object(widget)
+        if "/Annots" in page:
+            page["/Annots"].get_object().append(ref)
+        else:
+            page[NameObject("/Annots")] = ArrayObject([ref])
+        form_fields.append(ref)
+
+
+def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dict]:
+    """Add the template's empty signature fields to the PDF at `path`, in place, as an
+    incremental update written with pypdf (for engines that do not write them as they write
+    the PDF, e.g. the single HTML render; the batch passes them to render/pdfa.write_part).
+
+    The bytes already written stay as they are (its /ID, XMP, fonts and record.json with
+    them). Returns what was placed (recorded in the documents row). A template without
     declarations gets none and the file is not touched.
     """
     if not template.signature_fields or (anchors is None and not any(
             d.rect_mm is not None for d in declared_fields(template))):
         return []
-    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, ensure_sig_flags
+    from pypdf import PdfWriter
 
-    with open(path, "rb+") as fh:
-        writer = incremental_writer(fh)
-        sizes = []
-        for i in range(writer.root["/Pages"]["/Count"]):
-            box = writer.find_page_for_modification(i)[0].get_object()["/MediaBox"]
-            sizes.append((float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
-        placed = place_fields(template, anchors, sizes)
-        for f in placed:
-            append_signature_field(writer, SigFieldSpec(
-                sig_field_name=f["name"], on_page=f["page"], box=tuple(f["rect"]),
-                readable_field_name=f["role"] or None))
-        # SigFlags 3 (append only) now rather than at the first signature: readers then save a
-        # signature as an incremental update, so the issued bytes survive inside the signed
-        # file, and the first signature changes nothing but its own field.
-        ensure_sig_flags(writer, lock_sig_flags=True)
-        writer.write_in_place()
+    writer = PdfWriter(path, incremental=True)
+    placed = fields_for_pages(template, anchors, writer.pages)
+    if placed:
+        write_fields(writer, placed)
+        # pypdf's update trailer names /Info only when the Info dictionary changed, but every
+        # trailer must carry it (ISO 32000-1 7.5.6; pyHanko reads it from the last one when it
+        # seals): the dictionary is written again, unchanged, so that the trailer names it.
+        if writer._info is not None:
+            writer._original_hash[writer._info.indirect_reference.idnum - 1] = 0
+        with open(path, "r+b") as fh:  # pypdf writes the whole file, the original bytes first
+            writer.write(fh)
+            fh.truncate()
     return placed
 
 

@@ -66,3 +66,30 @@ def render_png(path: Path, out: Path, page: int = 0, dpi: int = 100) -> Path:
     finally:
         pdf.close()
     return out
+
+
+def signature_widgets(path: Path) -> dict:
+    """The AcroForm signature fields as a reader finds them: {"sig_flags", "fields": name → {...}}.
+
+    Each field: rect, page (0-based, from /P), on_page (its widget is in that page's /Annots),
+    printed (/F print bit), tooltip (/TU), signed (/V present) and appearance (the /AP /N form
+    XObject's BBox, or None when the widget has no appearance stream)."""
+    reader = PdfReader(str(path))
+    form = reader.trailer["/Root"].get("/AcroForm")
+    if form is None:
+        return {"sig_flags": None, "fields": {}}
+    form = form.get_object()
+    pages = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    fields = {}
+    for ref in form["/Fields"]:
+        f = ref.get_object()
+        page = pages[f.raw_get("/P").idnum]
+        annots = [a.idnum for a in reader.pages[page].get("/Annots", [])]
+        normal = f.get("/AP", {}).get("/N")
+        bbox = normal.get_object().get("/BBox") if normal is not None else None
+        fields[str(f["/T"])] = {
+            "type": f["/FT"], "rect": [float(v) for v in f["/Rect"]], "page": page,
+            "on_page": ref.idnum in annots, "printed": bool(int(f.get("/F", 0)) & 4),
+            "tooltip": str(f.get("/TU", "")), "signed": "/V" in f,
+            "appearance": [float(v) for v in bbox] if bbox is not None else None}
+    return {"sig_flags": int(form.get("/SigFlags", 0)), "fields": fields}

@@ -26,7 +26,8 @@ from formsmith import documents
 from formsmith.store import Store
 from formsmith.verify import verify_file
 from formsmith.workspace import load_workspace
-from pdftools import (attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text)
+from pdftools import (attachment_json, fonts_embedded, our_page_codes, page_texts, signature_widgets,
+                      xmp_text)
 
 JUNE, SEPT, MARCH = "2025-06-01", "2025-09-01", "2026-03-10"
 
@@ -140,6 +141,34 @@ def test_each_letter_is_an_issued_pdfa_document_of_its_own(story, run):
     assert all(f["/FT"] == "/Sig" for f in fields.values())
     assert [f["name"] for f in row["signature_fields"]] == sorted(fields, key=lambda n: n != "seal")
     assert row["sign_areas"] and all(a["page"] == doc["pages"] for a in row["sign_areas"][-1:])
+
+
+def test_run_letters_carry_their_empty_fields_on_the_seal_area(story):
+    """The fields are written as each letter's file is cut from the batch: exactly the recorded
+    ones, empty, printable, with an appearance the size of the field, SigFlags 3; the seal
+    field lies over the issuer's name and the date (the seal area), on the letter's last page."""
+    import pypdfium2 as pdfium
+    home = story["home"]
+    doc = story["letters"][0]
+    row = next(d for d in store_docs(home) if d["doc_no"] == doc["doc_no"])
+    path = home / doc["path"]
+    found = signature_widgets(path)
+    assert found["sig_flags"] == 3
+    assert list(found["fields"]) == [f["name"] for f in row["signature_fields"]] == ["seal", "receipt_signer"]
+    for f in row["signature_fields"]:
+        w = found["fields"][f["name"]]
+        assert w["type"] == "/Sig" and not w["signed"] and w["printed"] and w["on_page"], w
+        assert w["rect"] == f["rect"] and w["page"] == f["page"] == doc["pages"] - 1
+        x0, y0, x1, y1 = f["rect"]
+        b = w["appearance"]
+        assert abs(abs(b[2] - b[0]) - (x1 - x0)) < 0.02 and abs(abs(b[3] - b[1]) - (y1 - y0)) < 0.02
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        seal_text = "".join(pdf[doc["pages"] - 1].get_textpage().get_text_bounded(
+            *found["fields"]["seal"]["rect"]).split())
+    finally:
+        pdf.close()
+    assert seal_text.startswith("阳光物业服务有限公司（盖章）") and seal_text.endswith("日"), seal_text
 
 
 def test_every_letter_of_the_run_declares_pdfa_and_embeds_its_fonts(story):

@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 from conftest import formsmith_cmd, store_rows
 from formsmith import signing
 from formsmith.errors import TemplateError
-from pdftools import xmp_text
+from pdftools import signature_widgets, xmp_text
 
 PASSWORD = "Zq7-seal-Pw!x93"          # searched for in every file and output below
 DOC_NO = "物催字〔2025〕1号"
@@ -118,6 +118,53 @@ def test_malformed_declarations_are_refused_naming_the_field(demo_home):
             signing.declared_fields(tpl.__class__(**{**tpl.__dict__, "signature_fields": (decl,)}))
     none = tpl.__class__(**{**tpl.__dict__, "signature_fields": ()})
     assert signing.declared_fields(none) == () and signing.add_signature_fields(Path("/nonexistent"), none, {}) == []
+
+
+def assert_empty_fields_as_recorded(path: Path, doc: dict) -> dict:
+    """The issued file carries exactly the recorded fields, each an empty, printable signature
+    widget on its page with an appearance the size of its rectangle; /SigFlags 3."""
+    found = signature_widgets(path)
+    assert found["sig_flags"] == 3
+    assert list(found["fields"]) == [f["name"] for f in doc["signature_fields"]]
+    for f in doc["signature_fields"]:
+        w = found["fields"][f["name"]]
+        assert w["type"] == "/Sig" and not w["signed"] and w["printed"] and w["on_page"], w
+        assert w["rect"] == f["rect"] and w["page"] == f["page"] and w["tooltip"] == f["role"]
+        x0, y0, x1, y1 = f["rect"]
+        b = w["appearance"]
+        assert b is not None and abs(abs(b[2] - b[0]) - (x1 - x0)) < 0.02 \
+            and abs(abs(b[3] - b[1]) - (y1 - y0)) < 0.02, (b, f["rect"])
+    return found
+
+
+def test_issued_fields_are_empty_widgets_and_the_seal_goes_into_its_own(sealed_home):
+    home, _ = sealed_home
+    doc = store_doc(home)
+    issued = assert_empty_fields_as_recorded(home / doc["path"], doc)
+    assert set(issued["fields"]) == {"seal", "receipt_signer"}
+    # Sealing signs INTO the seal field: no field is added, the others stay empty.
+    sealed = signature_widgets(home / doc["versions"][0]["path"])
+    assert list(sealed["fields"]) == list(issued["fields"]) and sealed["sig_flags"] == 3
+    assert sealed["fields"]["seal"]["signed"] and not sealed["fields"]["receipt_signer"]["signed"]
+    assert sealed["fields"]["seal"]["rect"] == issued["fields"]["seal"]["rect"]
+    assert len(PdfReader(home / doc["versions"][0]["path"]).pages[doc["pages"] - 1]["/Annots"]) == \
+        len(PdfReader(home / doc["path"]).pages[doc["pages"] - 1]["/Annots"])
+
+
+def test_a_plain_render_writes_its_fields_without_loading_pyhanko(demo_copy):
+    """pyHanko (a quarter of a second to import) is for sealing and checking signatures only."""
+    import subprocess
+    import sys
+    code = ("import sys; from formsmith.cli import cli; cli(sys.argv[1:], standalone_mode=False); "
+            "print('pyhanko loaded' if any(m.startswith('pyhanko') for m in sys.modules) else 'no pyhanko')")
+    out = subprocess.run([sys.executable, "-c", code, "--home", str(demo_copy), "render",
+                          "dunning-letter", "--unit", "1-2-301", "--as-of", "2025-12-01", "--again",
+                          "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    issued, verdict = out.stdout.rsplit("}", 1)
+    assert verdict.strip() == "no pyhanko"
+    doc = store_doc(demo_copy, json.loads(issued + "}")["doc_no"])
+    assert_empty_fields_as_recorded(demo_copy / doc["path"], doc)
 
 
 # ---------------------------------------------------------------- the seal

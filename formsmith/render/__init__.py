@@ -43,6 +43,9 @@ class RenderedPdf:
     # in mm from the page's top-left corner. The ingest's signature check looks there.
     sign_areas: tuple[dict, ...] = ()
     tearoff_pages: tuple[int, ...] = ()   # 1-based pages carrying a tear-off 回执 (print on one side)
+    # The empty signature fields the engine wrote into the PDF as it wrote it (signing.place_fields'
+    # output). None: it wrote none, and issuing adds the template's (signing.add_signature_fields).
+    signature_fields: tuple[dict, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     (styles parsed and fonts loaded and subset once), then cut into one PDF/A-3b per letter."""
     from pypdf import PdfReader
 
+    from ..signing import fields_for_pages
     from .pdfa import write_part
     if not jobs:
         return []
@@ -394,9 +395,12 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         BATCH_STATS["write"] += t2 - t
         results = []
         for i, job in enumerate(jobs):
+            fields = fields_for_pages(template, layout[i][0],
+                                      [reader.pages[p] for p in range(bounds[i], bounds[i + 1])])
             write_part(reader, range(bounds[i], bounds[i + 1]), job.identity, job.out,
-                       codes_at=places[bounds[i]:bounds[i + 1]])
+                       codes_at=places[bounds[i]:bounds[i + 1]], fields=fields)
             results.append(RenderedPdf(pages=counts[i], anchors=layout[i][0], sign_areas=layout[i][1],
+                                       signature_fields=tuple(fields),
                                        tearoff_pages=tuple(sorted({p - bounds[i] + 1
                                                                    for p in tearoffs.get(i, [])}))))
         if combined is not None:

@@ -47,13 +47,15 @@ def _pdf_date(d: datetime) -> str:
 
 
 def write_part(reader: PdfReader, pages: range, identity: PdfIdentity, out: Path,
-               codes_at: list[pagecode.Place] | None = None) -> None:
+               codes_at: list[pagecode.Place] | None = None, fields: list[dict] | None = None) -> None:
     """Write pages `pages` of the batch PDF in `reader` to `out` as the document `identity`.
 
     The pages keep their content and their (batch-wide) font subsets; the catalog gets the
     batch's PDF/A OutputIntents, this document's own XMP, /Info, /ID and record.json as an
     associated file (/AF, relationship Data), so each part is a PDF/A-3b document of its own.
     With `codes_at` (one place per page), page k also gets its QR code FS1:<doc_id>:k/n there.
+    With `fields` (signing.place_fields' output, pages counted within this part), the part gets
+    those empty signature fields and its /AcroForm (signing.write_fields).
     """
     src_root = reader.trailer["/Root"]
     writer = PdfWriter()
@@ -64,6 +66,9 @@ def write_part(reader: PdfReader, pages: range, identity: PdfIdentity, out: Path
         save = pagecode.opening_save(writer)
         for k, (page, place) in enumerate(zip(writer.pages, codes_at), 1):
             pagecode.stamp(writer, page, codes.encode(identity.doc_id, k, len(pages)), place, save)
+    if fields:
+        from ..signing import write_fields
+        write_fields(writer, fields)
     root = writer._root_object
     root[NameObject("/OutputIntents")] = src_root["/OutputIntents"].clone(writer)
     root[NameObject("/Lang")] = TextStringObject(identity.lang)
