@@ -6,6 +6,7 @@ box where the code goes, and each page gets the code of ITS letter, page and pag
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pypdf import PdfWriter
@@ -16,6 +17,7 @@ from .. import codes
 
 MM = 72 / 25.4          # PDF points per millimetre
 QUIET_MODULES = 2       # the light border around the symbol, in modules
+_DARK_RUN = re.compile(b"\x01+")
 _DARK = bytes(1 if v < 128 else 0 for v in range(256))   # image byte (0 = black) → dark module
 
 
@@ -60,16 +62,10 @@ def qr_ops(payload: str, place: Place) -> bytes:
            b"%.3f %.3f %.3f %.3f re f 0 0 0 rg" % (x0, y0, place.size, place.size)]
     for r, row in enumerate(matrix):
         y = place.top - (r + QUIET_MODULES + 1) * unit
-        c, width = 0, len(row)
-        while c < width:
-            if row[c]:
-                start = c
-                while c < width and row[c]:
-                    c += 1
-                ops.append(b"%.3f %.3f %.3f %.3f re" % (x0 + (start + QUIET_MODULES) * unit, y,
-                                                        (c - start) * unit, unit))
-            else:
-                c += 1
+        for run in _DARK_RUN.finditer(row):
+            start, end = run.span()
+            ops.append(b"%.3f %.3f %.3f %.3f re" % (x0 + (start + QUIET_MODULES) * unit, y,
+                                                    (end - start) * unit, unit))
     ops.append(b"f Q EMC")
     return b"\n".join(ops) + b"\n"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, IndirectObject,
-                           NameObject, NumberObject, TextStringObject)
+                           NameObject, NumberObject, StreamObject, TextStringObject)
 
 from .. import codes
 from . import PdfIdentity, pagecode
@@ -38,6 +38,28 @@ def splittable(reader: PdfReader) -> bool:
 
 
 def _serial(obj) -> bytes:
+    """PDF syntax of `obj` (pypdf generic objects): written here for the few kinds a letter's own
+    objects use, pypdf's writer for the rest (it is several times slower per object)."""
+    if isinstance(obj, IndirectObject):
+        return b"%d %d R" % (obj.idnum, obj.generation)
+    if isinstance(obj, NameObject):
+        return obj.encode("ascii") if obj.isascii() and obj.isprintable() and " " not in obj else _pypdf(obj)
+    if isinstance(obj, TextStringObject):
+        if obj.isascii() and obj.isprintable():
+            return b"(" + obj.encode("ascii").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+        return b"<FEFF" + obj.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+    if isinstance(obj, ByteStringObject):
+        return b"<" + bytes(obj).hex().upper().encode("ascii") + b">"
+    if isinstance(obj, NumberObject):
+        return b"%d" % obj
+    if isinstance(obj, DictionaryObject) and not isinstance(obj, StreamObject):
+        return b"<<" + b"".join(_serial(k) + b" " + _serial(v) for k, v in obj.items()) + b">>"
+    if isinstance(obj, ArrayObject):
+        return b"[" + b" ".join(_serial(v) for v in obj) + b"]"
+    return _pypdf(obj)
+
+
+def _pypdf(obj) -> bytes:
     out = io.BytesIO()
     obj.write_to_stream(out)
     return out.getvalue()
