@@ -413,7 +413,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     # Typst keeps each object on its own behind a classic xref table: the letters' objects are
     # copied as bytes (render/splice.py); pypdf re-writing them is the fallback.
     reader = PdfReader(io.BytesIO(pdf))
-    batch = BatchPdf(pdf) if splittable(reader) else None
+    batch = BatchPdf(pdf, producer="formsmith (Typst)") if splittable(reader) else None
     coded = [(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
              for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])]
     results = []
