@@ -166,47 +166,54 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
     t0 = time.perf_counter()
     if not dry_run:
         _recover(ws)
-    with ws.store.snapshot() as view:
-        if community and not view.find("units", community=community):
-            raise InputError(f"--community {community}: 库中没有该小区的房屋 (no units of this community)")
-        due = dunning.statuses(view, pol, as_of, community=community)
-        plan: dict[int, list[Letter]] = {}
-        for st in stages:
-            tpl = ws.catalog.get(st.template)
-            if engine:
-                tpl = _with_engine(tpl, engine)
-            units = [s.unit for s in due if s.due == st.number
-                     and not _issued_already(view, st.template, s.unit, period)]
+    workers: WorkerPool | None = None
+    try:
+        with ws.store.snapshot() as view:
+            if community and not view.find("units", community=community):
+                raise InputError(f"--community {community}: 库中没有该小区的房屋 (no units of this community)")
+            due = dunning.statuses(view, pol, as_of, community=community)
+            todo: dict[int, tuple[catalog.Template, list[str]]] = {}
+            for st in stages:
+                tpl = ws.catalog.get(st.template)
+                if engine:
+                    tpl = _with_engine(tpl, engine)
+                todo[st.number] = (tpl, [s.unit for s in due if s.due == st.number
+                                         and not _issued_already(view, st.template, s.unit, period)])
             if dry_run:
-                result.planned[st.number] = units
-                continue
-            plan[st.number] = _prepare(ws, view, tpl, st, units, as_of, period, result)
-    result.timings["select"] = time.perf_counter() - t0
-    if dry_run:
-        return result
-    for st in stages:
-        tpl = ws.catalog.get(st.template)
-        if engine:
-            tpl = _with_engine(tpl, engine)
-        res = StageResult(stage=st.number, template=st.template)
-        letters = plan[st.number]
-        if letters:
-            t1 = time.perf_counter()
-            _reserve(ws, tpl, letters)
-            result.timings[f"reserve-{st.number}"] = time.perf_counter() - t1
-            _render_and_record(ws, tpl, st, letters, jobs=jobs, by=by, progress=progress,
-                               chunk=chunk or pol.chunk, commit_every=pol.commit_every,
-                               timings=result.timings)
-            res.issued = letters
-        t2 = time.perf_counter()
-        _release_unused(ws)
-        if signer is not None:
-            res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
-            result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
+                result.planned = {n: units for n, (_, units) in todo.items()}
+                result.timings["select"] = time.perf_counter() - t0
+                return result
+            # Enough letters for more than one chunk: the workers start now and load their
+            # engines while the letters are prepared.
+            if jobs > 1 and max((len(u) for _, u in todo.values()), default=0) > (chunk or pol.chunk):
+                workers = WorkerPool(ws, jobs, tuple(sorted({t.engine for t, _ in todo.values()})))
+            plan = {n: _prepare(ws, view, tpl, pol.stage(n), units, as_of, period, result)
+                    for n, (tpl, units) in todo.items()}
+        result.timings["select"] = time.perf_counter() - t0
+        for st in stages:
+            tpl = todo[st.number][0]
+            res = StageResult(stage=st.number, template=st.template)
+            letters = plan[st.number]
+            if letters:
+                t1 = time.perf_counter()
+                _reserve(ws, tpl, letters)
+                result.timings[f"reserve-{st.number}"] = time.perf_counter() - t1
+                _render_and_record(ws, tpl, st, letters, jobs=jobs, by=by, progress=progress,
+                                   chunk=chunk or pol.chunk, commit_every=pol.commit_every,
+                                   timings=result.timings, workers=workers)
+                res.issued = letters
             t2 = time.perf_counter()
-        _outputs(ws, tpl, st, period, res, community)
-        result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
-        result.stages.append(res)
+            _release_unused(ws)
+            if signer is not None:
+                res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
+                result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
+                t2 = time.perf_counter()
+            _outputs(ws, tpl, st, period, res, community, workers)
+            result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
+            result.stages.append(res)
+    finally:
+        if workers is not None:
+            workers.close()
     shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
     return result
 
@@ -334,7 +341,8 @@ def _chunks(letters: list[Letter], size: int, jobs: int) -> list[list[Letter]]:
 
 def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
                        letters: list[Letter], *, jobs: int, by: str, progress: Progress | None,
-                       chunk: int, commit_every: int, timings: dict[str, float]) -> None:
+                       chunk: int, commit_every: int, timings: dict[str, float],
+                       workers: WorkerPool | None = None) -> None:
     letters.sort(key=lambda lt: lt.sort_key)
     chunks = _chunks(letters, chunk, jobs)
     staging = _staging(ws, st)
@@ -392,38 +400,31 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     if progress:
         progress(f"阶段{st.number} {st.label}", 0, len(letters))
     try:
-        if jobs == 1 or len(chunks) == 1:
+        if workers is None or len(chunks) == 1:
             for n, group in enumerate(chunks):
                 finished(group, render_chunk(*task(n)))
         else:
-            import multiprocessing
-            # spawn, not fork: a forked worker would start with the parent's store snapshot and
-            # letters in its memory (shared at first, then copied page by page as Python touches
-            # reference counts); a spawned one holds only the engine and its chunk.
-            ctx = multiprocessing.get_context("spawn")
-            workers = min(jobs, len(chunks))
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                     initializer=_worker_init) as pool:
-                futures: dict = {}
-                queue = iter(range(len(chunks)))
-                try:
-                    for n in queue:  # two chunks per worker in flight, the next one handed out as one ends
-                        futures[pool.submit(render_chunk, *task(n))] = chunks[n]
-                        if len(futures) >= 2 * workers:
-                            break
-                    while futures:
-                        ready, _ = wait(futures, return_when=FIRST_COMPLETED)
-                        for f in ready:
-                            group = futures.pop(f)
-                            outcome = f.result()
-                            n = next(queue, None)
-                            if n is not None:   # the worker gets its next chunk before the parent files this one
-                                futures[pool.submit(render_chunk, *task(n))] = chunks[n]
-                            finished(group, outcome)
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
+            pool = workers.executor
+            futures: dict = {}
+            queue = iter(range(len(chunks)))
+            try:
+                for n in queue:  # two chunks per worker in flight, the next one handed out as one ends
+                    futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                    if len(futures) >= 2 * workers.jobs:
+                        break
+                while futures:
+                    ready, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for f in ready:
+                        group = futures.pop(f)
+                        outcome = f.result()
+                        n = next(queue, None)
+                        if n is not None:   # the worker gets its next chunk before the parent files this one
+                            futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                        finished(group, outcome)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
         if waiting:
             commit()
     finally:
@@ -467,10 +468,11 @@ class _batch_gc:
 _IN_WORKER = False
 
 
-def _worker_init() -> None:
+def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None:
     """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
     orphan goes on writing letters of a run that no longer exists. It collects cycles at the
-    batch threshold."""
+    batch threshold. It loads the workspace and the engines at once, while the parent is
+    still preparing the letters."""
     global _IN_WORKER
     _IN_WORKER = True
     gc.set_threshold(*BATCH_GC_THRESHOLD)
@@ -480,6 +482,31 @@ def _worker_init() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if root is not None:
+        _WORKER_WS.setdefault(root, load_workspace(Path(root)))
+    for name in engines:
+        module = engine_for(name)
+        if name == "html":
+            module.font_config()
+
+
+class WorkerPool:
+    """The run's worker processes, started (spawned, warming up their engines) as soon as the
+    run knows it has enough letters for them, used for every stage's chunks and print file."""
+
+    def __init__(self, ws: Workspace, jobs: int, engines: tuple[str, ...]):
+        import multiprocessing
+        # spawn, not fork: a forked worker would start with the parent's store snapshot and
+        # letters in its memory (shared at first, then copied page by page as Python touches
+        # reference counts); a spawned one holds only the engine and its chunk.
+        self.jobs = jobs
+        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_init, initargs=(str(ws.root), engines))
+        # Start them now (the pool would otherwise start a worker per task submitted).
+        self.executor.submit(int, 0)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
@@ -609,7 +636,7 @@ def period_documents(ws: Workspace, template: str, period: str, community: str |
 
 
 def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
-             res: StageResult, community: str | None) -> None:
+             res: StageResult, community: str | None, workers: WorkerPool | None = None) -> None:
     docs = period_documents(ws, tpl.id, period, community)
     res.documents = docs
     if not docs:
@@ -617,12 +644,24 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
     folder = stage_dir(ws, period, st)
     folder.mkdir(parents=True, exist_ok=True)
     staging = _staging(ws, st)
-    res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
-    shutil.rmtree(staging, ignore_errors=True)
+    # The print file is made by a worker, if there are any, while the lists are written here.
+    args = (str(ws.root), tpl.id, tpl.engine, st.number, period, docs, str(folder / "print.pdf"), str(staging))
+    printing = workers.executor.submit(print_file_task, *args) if workers is not None else None
     if st.courier:
         res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
     if st.sms:
         res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
+    res.print_file = printing.result() if printing is not None else print_file_task(*args)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def print_file_task(root: str, template_id: str, engine: str, stage: int, period: str,
+                    docs: list[dict], out: str, staging: str) -> str:
+    """write_print_file, callable in a worker (by workspace folder, template and stage number)."""
+    ws = _WORKER_WS.get(root) or load_workspace(Path(root))
+    tpl = _with_engine(ws.catalog.get(template_id), engine)
+    st = dunning.policy(ws).stage(stage)
+    return str(write_print_file(ws, tpl, st, period, docs, Path(out), Path(staging)))
 
 
 def print_sequence(pages: int, tearoff_pages: tuple[int, ...] | list[int]) -> list[int | None]:
