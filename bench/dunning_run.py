@@ -162,7 +162,7 @@ def overhead(t: dict) -> dict:
         "QR + page furniture": t.get("worker.furniture", 0),
         "cut per-letter PDF/A + print pages": t.get("worker.split", 0),
         "sha256 + fields": max(0.0, t.get("worker.chunk", 0) - inner),
-        "print file + lists": sum(v for k, v in t.items() if k.startswith("outputs")),
+        "print file + lists": sum(v for k, v in t.items() if k.startswith("outputs") and "." not in k),
     }
     own = sum(parts.values())
     return {"render_s": engine, "gc_s": t.get("worker.gc", 0), "own_s": own,

@@ -208,7 +208,7 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
                 res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
                 result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
                 t2 = time.perf_counter()
-            _outputs(ws, tpl, st, period, res, community, workers)
+            _outputs(ws, tpl, st, period, res, community, workers, result.timings)
             result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
             result.stages.append(res)
     finally:
@@ -484,7 +484,8 @@ def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None
         pass
     if root is not None:
         _WORKER_WS.setdefault(root, load_workspace(Path(root)))
-    for name in engines:
+    # The print file's cover is laid out by WeasyPrint, whatever the letters' engine.
+    for name in sorted({*engines, "html"}):
         module = engine_for(name)
         if name == "html":
             module.font_config()
@@ -531,7 +532,9 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
                       else signing.add_signature_fields(job.out, tpl, r.anchors))
             os.chmod(job.out, 0o644)
             out.append({"pages": r.pages, "tearoff_pages": list(r.tearoff_pages),
-                        "sha256": issuing.sha256_file(job.out), "signature_fields": fields,
+                        "sha256": (r.sha256 if r.sha256 and r.signature_fields is not None
+                                   else issuing.sha256_file(job.out)),
+                        "signature_fields": fields,
                         "sign_areas": list(r.sign_areas)})
         # No fsync here: the parent makes the files and their renames durable with one sync
         # before it records them (an fsync per letter costs a journal commit, ~5 ms each).
@@ -560,12 +563,12 @@ def _record(ws: Workspace, tpl: catalog.Template, letters: list[Letter], by: str
     unit got the same document meanwhile (a clerk at the counter) is not recorded: its file is
     removed and its number stays reserved for the next letter."""
     with ws.store.transaction() as tx:
-        from .sources import rows_by_unit
-        docs_by_unit = rows_by_unit(tx, "documents")
         recorded = set()
         for lt in letters:
+            # Through the index on unit: reading every document of the store at each commit
+            # made a month-end run's recording grow with the square of its size.
             if any(d["template"] == tpl.id and d.get("period") == lt.period
-                   and d["state"] not in issuing.ACTIVE_EXCLUDED for d in docs_by_unit.get(lt.unit, [])):
+                   and d["state"] not in issuing.ACTIVE_EXCLUDED for d in tx.find("documents", unit=lt.unit)):
                 (ws.root / lt.path).unlink(missing_ok=True)
                 continue
             issued_on = lt.values[tpl.period_field]
@@ -636,7 +639,10 @@ def period_documents(ws: Workspace, template: str, period: str, community: str |
 
 
 def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
-             res: StageResult, community: str | None, workers: WorkerPool | None = None) -> None:
+             res: StageResult, community: str | None, workers: WorkerPool | None = None,
+             timings: dict[str, float] | None = None) -> None:
+    clock = time.perf_counter
+    t = clock()
     docs = period_documents(ws, tpl.id, period, community)
     res.documents = docs
     if not docs:
@@ -647,12 +653,18 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
     # The print file is made by a worker, if there are any, while the lists are written here.
     args = (str(ws.root), tpl.id, tpl.engine, st.number, period, docs, str(folder / "print.pdf"), str(staging))
     printing = workers.executor.submit(print_file_task, *args) if workers is not None else None
+    t1 = clock()
     if st.courier:
         res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
     if st.sms:
         res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
+    t2 = clock()
     res.print_file = printing.result() if printing is not None else print_file_task(*args)
     shutil.rmtree(staging, ignore_errors=True)
+    if timings is not None:
+        timings[f"outputs-{st.number}.documents"] = t1 - t
+        timings[f"outputs-{st.number}.lists"] = t2 - t1
+        timings[f"outputs-{st.number}.print-wait"] = clock() - t2
 
 
 def print_file_task(root: str, template_id: str, engine: str, stage: int, period: str,

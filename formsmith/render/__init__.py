@@ -46,6 +46,9 @@ class RenderedPdf:
     # The empty signature fields the engine wrote into the PDF as it wrote it (signing.place_fields'
     # output). None: it wrote none, and issuing adds the template's (signing.add_signature_fields).
     signature_fields: tuple[dict, ...] | None = None
+    # SHA-256 (hex) of the file as the engine wrote it, when it hashed the bytes it wrote (a
+    # batch does: no second read of every letter); None: the caller reads the file.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -398,10 +398,10 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         for i, job in enumerate(jobs):
             fields = fields_for_pages(template, layout[i][0],
                                       [reader.pages[p] for p in range(bounds[i], bounds[i + 1])])
-            batch.write_letter(range(bounds[i], bounds[i + 1]), job.identity, job.out,
-                               codes_at=places[bounds[i]:bounds[i + 1]], fields=fields)
+            digest = batch.write_letter(range(bounds[i], bounds[i + 1]), job.identity, job.out,
+                                        codes_at=places[bounds[i]:bounds[i + 1]], fields=fields)
             results.append(RenderedPdf(pages=counts[i], anchors=layout[i][0], sign_areas=layout[i][1],
-                                       signature_fields=tuple(fields),
+                                       signature_fields=tuple(fields), sha256=digest,
                                        tearoff_pages=tuple(sorted({p - bounds[i] + 1
                                                                    for p in tearoffs.get(i, [])}))))
         if combined is not None:

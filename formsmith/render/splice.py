@@ -87,6 +87,7 @@ class BatchPdf:
         self.next_num = max(offsets) + 1
         self.page_refs = [p.indirect_reference.idnum for p in self.reader.pages]
         self._reach: dict[int, frozenset[int]] = {}
+        self._codes: dict[tuple, bytes] = {}
         root = self.reader.trailer["/Root"]
         intents = root.get_object().get("/OutputIntents")
         self.intents_ref = intents if isinstance(intents, IndirectObject) else None
@@ -154,11 +155,11 @@ class BatchPdf:
     # ------------------------------------------------------------ one letter
 
     def write_letter(self, pages: range, identity: PdfIdentity, out: Path,
-                     codes_at: list[pagecode.Place], fields: list[dict] = ()) -> None:
+                     codes_at: list[pagecode.Place], fields: list[dict] = ()) -> str:
         """The pages `pages` of the batch as the document `identity` (its own PDF/A-3b
         catalog, XMP, /Info, /ID and record.json), each page with its QR code, to `out`.
         `fields` are empty signature fields to put on its pages (signing.place_fields' output,
-        written as signing.write_fields writes them)."""
+        written as signing.write_fields writes them). Returns the file's SHA-256 (hex)."""
         new: dict[int, bytes] = {}
         num = self.next_num
 
@@ -183,8 +184,7 @@ class BatchPdf:
             existing = _contents(page)
             for c in existing:
                 self._objects(c, copied)
-            qr = pagecode.qr_ops(codes.encode(identity.doc_id, k, count), codes_at[k - 1])
-            qr_num = add(_stream({"/Filter": NameObject("/FlateDecode")}, zlib.compress(b"\nQ\n" + qr)))
+            qr_num = add(self._code_stream(codes.encode(identity.doc_id, k, count), codes_at[k - 1]))
             rewritten = DictionaryObject(page)
             rewritten[NameObject("/Parent")] = _ref(pages_num)
             rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
@@ -255,8 +255,21 @@ class BatchPdf:
             offsets[n] = buf.tell()
             buf.write(b"%d 0 obj\n" % n + new[n] + b"\nendobj\n")
         _xref(buf, offsets, num, catalog, info, trailer_id)
+        data = buf.getvalue()
         with open(out, "wb") as fh:
-            fh.write(buf.getvalue())
+            fh.write(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def _code_stream(self, payload: str, place: pagecode.Place) -> bytes:
+        """The content stream drawing the code (after the page's own, wrapped in q … Q): made
+        once per page and payload, for the letter's file and again for the print pages."""
+        key = (payload, place)
+        stream = self._codes.pop(key, None)
+        if stream is None:
+            stream = _stream({"/Filter": NameObject("/FlateDecode")},
+                             zlib.compress(b"\nQ\n" + pagecode.qr_ops(payload, place)))
+            self._codes[key] = stream
+        return stream
 
     # ------------------------------------------------------------ the print pages
 
@@ -276,8 +289,7 @@ class BatchPdf:
             page_num = self.page_refs[index]
             page = self.reader.get_object(page_num)
             existing = _contents(page)
-            qr_num = add(_stream({"/Filter": NameObject("/FlateDecode")},
-                                 zlib.compress(b"\nQ\n" + pagecode.qr_ops(payload, place))))
+            qr_num = add(self._code_stream(payload, place))
             rewritten = DictionaryObject(page)
             rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
             new[page_num] = _serial(rewritten)

@@ -386,6 +386,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
 
     from .pagecode import MM, Place, write_stamped
     from .pdfa import write_part
+    from ..signing import fields_for_pages
     from .splice import BatchPdf, splittable
     jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
     if not jobs:
@@ -419,12 +420,18 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     results = []
     for k, job in enumerate(jobs):
         first, end = bounds[k], bounds[k + 1]
+        # Typst reports no layout boxes: only fields with a fixed place (rect_mm) go on.
+        fields = fields_for_pages(template, None, [reader.pages[p] for p in range(first, end)])
+        digest = None
         if batch is not None:
-            batch.write_letter(range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
+            digest = batch.write_letter(range(first, end), job.identity, Path(job.out),
+                                        codes_at=[place] * (end - first), fields=fields)
         else:
-            write_part(reader, range(first, end), job.identity, Path(job.out), codes_at=[place] * (end - first))
-        results.append(RenderedPdf(pages=end - first, tearoff_pages=tuple(sorted(
-            {p - first for p in summary["receipts"] if first < p <= end}))))
+            write_part(reader, range(first, end), job.identity, Path(job.out),
+                       codes_at=[place] * (end - first), fields=fields)
+        results.append(RenderedPdf(pages=end - first, signature_fields=tuple(fields), sha256=digest,
+                                   tearoff_pages=tuple(sorted(
+                                       {p - first for p in summary["receipts"] if first < p <= end}))))
     if combined is not None:
         if batch is not None:
             batch.write_stamped(coded, Path(combined))
