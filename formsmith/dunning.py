@@ -39,7 +39,7 @@ class Policy:
     stages: tuple[Stage, ...]
     deadline_days: int = 15
     chunk: int = 100            # letters per engine document in a batch render
-    commit_every: int = 500     # letters recorded per store transaction
+    commit_every: int = 2000    # letters recorded per store transaction (and at least once a minute)
 
     def stage(self, number: int) -> Stage:
         for s in self.stages:
@@ -67,7 +67,7 @@ def policy(ws: Workspace) -> Policy:
         ),
         deadline_days=number("deadline_days", 15),
         chunk=max(1, number("batch_chunk", 100)),
-        commit_every=max(1, number("commit_every", 500)),
+        commit_every=max(1, number("commit_every", 2000)),
     )
 
 

@@ -42,7 +42,7 @@ letter_after_notice_months = 3          # stage 2 催缴函 by express mail, sti
 legal_after_delivery_months = 6         # stage 3 法律催告函, this long after the 催缴函 was delivered
 legal_deadline_days = 7                 # 法律催告函: last deadline
 batch_chunk = 100                       # letters laid out together in one engine document
-commit_every = 500                      # letters recorded per store transaction during a run
+commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
 
 [numbering]
 # Override a template's series per workspace, e.g.:

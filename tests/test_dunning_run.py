@@ -270,7 +270,7 @@ def test_killed_run_resumes_without_duplicate_or_reused_number(demo_home, tmp_pa
     shutil.copytree(demo_home, home)
     only_buildings_owe(home, {"1"})
     cfg = (home / "formsmith.toml").read_text(encoding="utf-8")
-    cfg = cfg.replace("batch_chunk = 100", "batch_chunk = 2").replace("commit_every = 500", "commit_every = 1")
+    cfg = cfg.replace("batch_chunk = 100", "batch_chunk = 2").replace("commit_every = 2000", "commit_every = 1")
     (home / "formsmith.toml").write_text(cfg, encoding="utf-8")
     expected = overdue_units(home, "2025-12-01")
     proc = subprocess.Popen([FORMSMITH, "--home", str(home), "dunning", "run", "--as-of", "2025-12-01",
