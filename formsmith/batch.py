@@ -202,18 +202,22 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
                                    chunk=chunk or pol.chunk, commit_every=pol.commit_every,
                                    timings=result.timings, workers=workers)
                 res.issued = letters
-            t2 = time.perf_counter()
-            _release_unused(ws)
-            if signer is not None:
-                res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
-                result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
-                t2 = time.perf_counter()
-            _outputs(ws, tpl, st, period, res, community, workers, result.timings)
-            result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
             result.stages.append(res)
     finally:
         if workers is not None:
             workers.close()
+    # The workers are gone (and the memory their engines held) before the print files are
+    # assembled: a run's peak memory is its rendering or its print file, not both.
+    for st, res in zip(stages, result.stages):
+        tpl = todo[st.number][0]
+        t2 = time.perf_counter()
+        _release_unused(ws)
+        if signer is not None:
+            res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
+            result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
+            t2 = time.perf_counter()
+        _outputs(ws, tpl, st, period, res, community, result.timings)
+        result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
     shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
     return result
 
@@ -484,8 +488,7 @@ def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None
         pass
     if root is not None:
         _WORKER_WS.setdefault(root, load_workspace(Path(root)))
-    # The print file's cover is laid out by WeasyPrint, whatever the letters' engine.
-    for name in sorted({*engines, "html"}):
+    for name in engines:
         module = engine_for(name)
         if name == "html":
             module.font_config()
@@ -493,7 +496,7 @@ def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None
 
 class WorkerPool:
     """The run's worker processes, started (spawned, warming up their engines) as soon as the
-    run knows it has enough letters for them, used for every stage's chunks and print file."""
+    run knows it has enough letters for them, used for every stage's chunks."""
 
     def __init__(self, ws: Workspace, jobs: int, engines: tuple[str, ...]):
         import multiprocessing
@@ -639,8 +642,7 @@ def period_documents(ws: Workspace, template: str, period: str, community: str |
 
 
 def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
-             res: StageResult, community: str | None, workers: WorkerPool | None = None,
-             timings: dict[str, float] | None = None) -> None:
+             res: StageResult, community: str | None, timings: dict[str, float] | None = None) -> None:
     clock = time.perf_counter
     t = clock()
     docs = period_documents(ws, tpl.id, period, community)
@@ -650,30 +652,18 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
     folder = stage_dir(ws, period, st)
     folder.mkdir(parents=True, exist_ok=True)
     staging = _staging(ws, st)
-    # The print file is made by a worker, if there are any, while the lists are written here.
-    args = (str(ws.root), tpl.id, tpl.engine, st.number, period, docs, str(folder / "print.pdf"), str(staging))
-    printing = workers.executor.submit(print_file_task, *args) if workers is not None else None
     t1 = clock()
+    res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
+    shutil.rmtree(staging, ignore_errors=True)
+    t2 = clock()
     if st.courier:
         res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
     if st.sms:
         res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
-    t2 = clock()
-    res.print_file = printing.result() if printing is not None else print_file_task(*args)
-    shutil.rmtree(staging, ignore_errors=True)
     if timings is not None:
         timings[f"outputs-{st.number}.documents"] = t1 - t
-        timings[f"outputs-{st.number}.lists"] = t2 - t1
-        timings[f"outputs-{st.number}.print-wait"] = clock() - t2
-
-
-def print_file_task(root: str, template_id: str, engine: str, stage: int, period: str,
-                    docs: list[dict], out: str, staging: str) -> str:
-    """write_print_file, callable in a worker (by workspace folder, template and stage number)."""
-    ws = _WORKER_WS.get(root) or load_workspace(Path(root))
-    tpl = _with_engine(ws.catalog.get(template_id), engine)
-    st = dunning.policy(ws).stage(stage)
-    return str(write_print_file(ws, tpl, st, period, docs, Path(out), Path(staging)))
+        timings[f"outputs-{st.number}.print"] = t2 - t1
+        timings[f"outputs-{st.number}.lists"] = clock() - t2
 
 
 def print_sequence(pages: int, tearoff_pages: tuple[int, ...] | list[int]) -> list[int | None]:
