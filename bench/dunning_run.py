@@ -173,7 +173,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--letters", type=int, default=10_000)
     ap.add_argument("--jobs", default="1,2", help="job counts to run, e.g. 1,2")
-    ap.add_argument("--engines", default="html", help="engines to run, e.g. html,typst")
+    ap.add_argument("--engines", default="html,typst", help="engines to run, e.g. html,typst")
     ap.add_argument("--raw-letters", type=int, default=0,
                     help="letters for the raw baseline (default: same as --letters)")
     ap.add_argument("--like-raw", action="store_true",
