@@ -8,8 +8,8 @@ In a fresh temporary demo workspace with a test certificate, for one dunning let
                incremental update of the written file (kept here, as it was, for comparison)
   fields after, single render  `signing.add_signature_fields`: the same fields as a pypdf
                incremental update of the written file (`formsmith render`)
-  fields after, batch  what the fields add to `render/pdfa.write_part`, which writes each letter
-               of a dunning run anyway (write_part with the fields minus write_part without)
+  fields after, batch  what the fields add to cutting a letter from its batch (render/splice.py),
+               which writes each letter of a dunning run anyway (with the fields minus without)
   pyHanko import  what a process pays to import pyHanko's field code, which a plain render and
                the batch workers no longer do (fresh interpreters, with minus without)
   seal         `signing.seal_document` on a freshly issued letter (PAdES B-B, visible seal)
@@ -34,11 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pypdf import PdfReader  # noqa: E402
-
 from formsmith import certs, issuing, signing  # noqa: E402
 from formsmith.render import PdfIdentity, engine_for  # noqa: E402
-from formsmith.render.pdfa import write_part  # noqa: E402
+from formsmith.render.pagecode import Place  # noqa: E402
+from formsmith.render.splice import BatchPdf  # noqa: E402
 from formsmith.verify import verify_file  # noqa: E402
 from formsmith.workspace import load_workspace  # noqa: E402
 
@@ -123,15 +122,17 @@ def main() -> None:
             add(copy, tpl, anchors)
         t_before = timed(lambda: pyhanko_fields(copy, tpl, anchors), args.runs, fresh)
         t_single = timed(lambda: signing.add_signature_fields(copy, tpl, anchors), args.runs, fresh)
-        reader = PdfReader(str(plain))
+        batch = BatchPdf.of(plain.read_bytes())
+        reader = batch.reader
         pages = range(len(reader.pages))
         placed = signing.fields_for_pages(tpl, anchors, reader.pages)
+        places = [Place(right=500.0, top=800.0, size=51.0)] * len(pages)
         part = tmp / "part.pdf"
-        write_part(reader, pages, identity, part, fields=placed)  # warm-up
+        batch.write_letter(pages, identity, part, places, fields=placed)  # warm-up
         t_part, t_part_fields = [], []
         for _ in range(args.runs * 3):  # interleaved, so that both see the same load
-            t_part += timed(lambda: write_part(reader, pages, identity, part), 1)
-            t_part_fields += timed(lambda: write_part(reader, pages, identity, part, fields=placed), 1)
+            t_part += timed(lambda: batch.write_letter(pages, identity, part, places), 1)
+            t_part_fields += timed(lambda: batch.write_letter(pages, identity, part, places, fields=placed), 1)
         t_import = import_seconds("", args.runs)
         t_import_hanko = import_seconds("pyhanko.sign.fields", args.runs)
 
@@ -154,9 +155,9 @@ def main() -> None:
         rows = [("render PDF/A (baseline)", t_render),
                 ("fields before: pyHanko", t_before),
                 ("fields after: pypdf, render", t_single),
-                ("fields after: in write_part", diff),
-                ("  write_part without fields", t_part),
-                ("  write_part with fields", t_part_fields),
+                ("fields after: batch letter", diff),
+                ("  cut letter without fields", t_part),
+                ("  cut letter with fields", t_part_fields),
                 ("pyHanko import (no longer)", imp),
                 ("seal (PAdES B-B, visible)", t_seal), ("verify issued file", t_verify_plain),
                 ("verify sealed file", t_verify_sealed)]
@@ -175,7 +176,7 @@ def main() -> None:
         m = result["_meta"]
         print(f"runs {m['runs']}; load average {m['loadavg'][0]:.2f}; issued file "
               f"{m['sizes_bytes']['issued']} bytes, sealed {m['sizes_bytes']['sealed']} bytes; "
-              "write_part: 3×runs interleaved pairs, the fields' cost is each pair's difference")
+              "batch letter (render/splice.py): 3×runs interleaved pairs, the fields' cost is each pair's difference")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

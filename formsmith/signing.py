@@ -1,7 +1,7 @@
 """Digital signatures: empty signature fields on issued PDFs, the company seal (PAdES), and checking them.
 
 The empty fields are written with pypdf while an issued file is written (write_fields, from
-render/pdfa.write_part in a dunning run) or as an incremental update of the just-written file
+render/splice.py as it cuts each letter of a dunning run) or as an incremental update of the just-written file
 (add_signature_fields); pyHanko is imported only to seal and to check signatures. Sealing
 appends to the issued file as an incremental update (its bytes stay byte for byte as they are,
 so the PDF/A file and its SHA-256 remain provable inside the signed one) and nothing ever
@@ -246,7 +246,7 @@ def write_fields(writer, placed: list[dict]) -> None:
 def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dict]:
     """Add the template's empty signature fields to the PDF at `path`, in place, as an
     incremental update written with pypdf (for engines that do not write them as they write
-    the PDF, e.g. the single HTML render; the batch passes them to render/pdfa.write_part).
+    the PDF, e.g. the single HTML render; the batch passes them to render/splice.py).
 
     The bytes already written stay as they are (its /ID, XMP, fonts and record.json with
     them). Returns what was placed (recorded in the documents row). A template without

@@ -6,18 +6,18 @@ import re
 import shutil
 import tomllib
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from formsmith import catalog, codes, formats
+from formsmith import catalog, formats
 from formsmith.cli import cli
-from formsmith.render import PdfIdentity, RenderJob, render_many
+from formsmith.render import render_many
 from formsmith.render import typst as typst_engine
 from formsmith.workspace import load_workspace
+from batchjobs import batch_jobs
 from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
 
 TEMPLATES = ("dunning-letter", "payment-notice", "legal-notice")
@@ -174,24 +174,6 @@ def test_engine_the_template_has_no_file_for_is_refused(home):
         assert "Traceback" not in result.output + result.stderr
     assert sorted(p.name for p in (home / "output").rglob("*.pdf")) == before
     assert load_workspace(home).catalog.get("html-only-letter").engines == ("html",)
-
-
-def batch_jobs(ws, tid: str, n: int, out_dir: Path) -> tuple:
-    tpl = ws.catalog.get(tid)
-    values = catalog.validate(tpl, tpl.example)
-    jobs = []
-    for i in range(n):
-        doc_id = codes.new_doc_id()
-        identity = PdfIdentity(
-            doc_no=f"物通字〔2025〕{900 + i}号", doc_id=doc_id, title=f"{tpl.title} {i}", author="阳光物业",
-            subject="s", keywords=(f"formsmith:{doc_id}",), record_json=b'{"i": %d}' % i,
-            created=datetime(2025, 12, 1, 9, 0).astimezone())
-        context = {"data": {**values, "owner_name": f"业主{i}号"}, "company": ws.company.as_dict(),
-                   "fonts": ws.fonts, "doc": {"no": identity.doc_no, "id": doc_id,
-                                              "issued_on": values["as_of"], "template": tpl.id,
-                                              "title": tpl.title, "version": tpl.version}}
-        jobs.append(RenderJob(context=context, identity=identity, out=out_dir / f"{tid}-{i}.pdf"))
-    return tpl, jobs
 
 
 def test_render_many_lays_out_one_document_and_cuts_one_pdfa_per_letter(home, tmp_path):

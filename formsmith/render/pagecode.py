@@ -101,15 +101,3 @@ def stamp_pages(writer: PdfWriter, doc_id: str, places: list[Place]) -> None:
     save = opening_save(writer)
     for k, (page, place) in enumerate(zip(writer.pages, places), 1):
         stamp(writer, page, codes.encode(doc_id, k, pages), place, save)
-
-
-def write_stamped(reader, coded_pages: list[tuple[int, str, Place]], out) -> None:
-    """Pages of the PDF in `reader` (page index, QR payload, place) to `out`, each with its code:
-    the pages of a whole batch as they are printed (the print file is made of these)."""
-    writer = PdfWriter()
-    save = opening_save(writer)
-    for index, payload, place in coded_pages:
-        page = writer.add_page(reader.pages[index])
-        stamp(writer, page, payload, place, save)
-    with open(out, "wb") as fh:
-        writer.write(fh)

@@ -9,15 +9,17 @@ be copied as the bytes they are, keeping their numbers; only the page objects (n
 QR drawn after their content) and the document's own objects are written anew. The result is
 an ordinary PDF whose cross-reference table lists the objects it has (in subsections).
 
-`render/pdfa.py` (pypdf) stays the way for batches that pack objects into object streams
-(WeasyPrint's); `splittable()` says which way a batch can go.
+A batch that packs its objects into object streams (WeasyPrint's) is first rewritten by qpdf
+with every object on its own (`BatchPdf.of`); `splittable()` says whether that is needed.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import zlib
+from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from pypdf import PdfReader
 from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, IndirectObject,
@@ -25,9 +27,39 @@ from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, Indi
 
 from .. import codes
 from . import PdfIdentity, pagecode
-from .pdfa import PRODUCER, _pdf_date, _xmp
 
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+PRODUCER = "formsmith"
+
+
+def _xmp(identity: PdfIdentity, producer: str) -> bytes:
+    """PDF/A-3b XMP packet: the same title, author, subject, keywords and dates as /Info."""
+    when = identity.created.isoformat(timespec="seconds")
+    e = lambda s: escape(s, {'"': "&quot;"})  # noqa: E731
+    # One rdf:Description with the simple properties as attributes (the form WeasyPrint and
+    # pyHanko write): pyHanko rewrites the packet when it appends signature fields or a seal,
+    # and keeps pdfaid only in this form.
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    pdfaid:part="3" pdfaid:conformance="B" pdf:Producer="{e(producer)}"
+    pdf:Keywords="{e(", ".join(identity.keywords))}" xmp:CreatorTool="formsmith"
+    xmp:CreateDate="{when}" xmp:ModifyDate="{when}">
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{e(identity.title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{e(identity.author)}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{e(identity.subject)}</rdf:li></rdf:Alt></dc:description>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="r"?>""".encode("utf-8")
+
+
+def _pdf_date(d: datetime) -> str:
+    off = d.strftime("%z") or "+0000"
+    return d.strftime("D:%Y%m%d%H%M%S") + f"{off[:3]}'{off[3:]}'"
 
 
 def splittable(reader: PdfReader) -> bool:

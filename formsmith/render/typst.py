@@ -379,15 +379,12 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     """The batch contract (render.render_many): all letters of `jobs` laid out in ONE Typst
     document (fonts loaded and subset once; every letter restarts the page counter and has its
     own number and footer), compiled once, then cut into one PDF/A-3b per letter with its own
-    metadata, /ID and record.json (render/pdfa.py), each page getting its QR code as it is cut.
+    metadata, /ID and record.json (render/splice.py), each page getting its QR code as it is cut.
     `combined` gets the whole batch in job order, with the codes.
     """
-    from pypdf import PdfReader
-
-    from .pagecode import MM, Place, write_stamped
-    from .pdfa import write_part
     from ..signing import fields_for_pages
-    from .splice import BatchPdf, splittable
+    from .pagecode import MM, Place
+    from .splice import BatchPdf
     jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
     if not jobs:
         return []
@@ -412,31 +409,23 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     place = Place(right=(PAGE_MM[0] - QR_RIGHT_MM) * MM, top=(PAGE_MM[1] - QR_TOP_MM) * MM,
                   size=QR_SIZE_MM * MM)
     # Typst keeps each object on its own behind a classic xref table: the letters' objects are
-    # copied as bytes (render/splice.py); pypdf re-writing them is the fallback.
-    reader = PdfReader(io.BytesIO(pdf))
-    batch = BatchPdf(pdf, producer="formsmith (Typst)") if splittable(reader) else None
-    coded = [(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
-             for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])]
+    # copied as bytes (render/splice.py).
+    batch = BatchPdf.of(pdf, producer="formsmith (Typst)")
+    reader = batch.reader
     results = []
     for k, job in enumerate(jobs):
         first, end = bounds[k], bounds[k + 1]
         # Typst reports no layout boxes: only fields with a fixed place (rect_mm) go on.
         fields = fields_for_pages(template, None, [reader.pages[p] for p in range(first, end)])
-        digest = None
-        if batch is not None:
-            digest = batch.write_letter(range(first, end), job.identity, Path(job.out),
-                                        codes_at=[place] * (end - first), fields=fields)
-        else:
-            write_part(reader, range(first, end), job.identity, Path(job.out),
-                       codes_at=[place] * (end - first), fields=fields)
+        digest = batch.write_letter(range(first, end), job.identity, Path(job.out),
+                                    codes_at=[place] * (end - first), fields=fields)
         results.append(RenderedPdf(pages=end - first, signature_fields=tuple(fields), sha256=digest,
                                    tearoff_pages=tuple(sorted(
                                        {p - first for p in summary["receipts"] if first < p <= end}))))
     if combined is not None:
-        if batch is not None:
-            batch.write_stamped(coded, Path(combined))
-        else:
-            write_stamped(reader, coded, Path(combined))
+        batch.write_stamped([(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
+                             for k, job in enumerate(jobs) for p in range(bounds[k], bounds[k + 1])],
+                            Path(combined))
     BATCH_STATS["split"] += clock() - t
     return results
 
