@@ -70,7 +70,8 @@ def _place(tmp: Path, final: Path, overwrite: bool) -> None:
         try:
             os.link(tmp, final)
         except FileExistsError:
-            raise InputError(f"{final}: exists already; formsmith does not overwrite files") from None
+            raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件 "
+                             "(exists already; formsmith does not overwrite files)") from None
         tmp.unlink()
     fsync_dir(final.parent)
 
@@ -155,13 +156,17 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     record = catalog.to_record(values)
     series = ws.series_for(tpl.id, tpl.series)
     if out is not None:
+        if Path(out).is_symlink():   # also a dangling one: writing would follow it elsewhere
+            raise InputError(f"{out}: --out 是符号链接，formsmith 不通过链接写文件 "
+                             "(a symbolic link; give the real file name)")
         out = Path(out).resolve()
         if out.exists():
-            raise InputError(f"{out}: exists already; formsmith does not overwrite files")
+            raise InputError(f"{out}: 文件已存在，formsmith 不覆盖已有文件 "
+                             "(exists already; formsmith does not overwrite files)")
         if out.suffix.lower() != ".pdf":
-            raise InputError(f"{out}: the output file name must end in .pdf")
+            raise InputError(f"{out}: --out 的文件名须以 .pdf 结尾 (the output file name must end in .pdf)")
         if not out.parent.is_dir():
-            raise InputError(f"{out.parent}: no such folder")
+            raise InputError(f"{out.parent}: 没有这个文件夹 (no such folder)")
         for kept in (ws.records_dir, ws.archive_dir):  # folders whose every file is accounted for
             if out.is_relative_to(kept.resolve()):
                 raise InputError(f"{out}: --out cannot be inside {kept} (the store's and the "

@@ -66,7 +66,7 @@ def verify_file(ws: Workspace, path: Path) -> Verdict:
     """Compare `path` byte for byte (by SHA-256) with every document and version we issued."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: 没有这个文件 (no such file)")
     with _quiet_pypdf():
         return _verify(ws, path)
 

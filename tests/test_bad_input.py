@@ -298,7 +298,11 @@ def test_render_out_goes_exactly_where_the_user_said(run, demo_copy, tmp_path, m
     unit = _a_unit_in_arrears(demo_copy)
     root = (demo_copy / "records" / "formsmith.json").read_bytes()
     files = _files(demo_copy)
-    for out, why in ((demo_copy / "records" / "x.pdf", "cannot be inside"),
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (here / "link.pdf").symlink_to(elsewhere / "target.pdf")   # dangling: writing would follow it
+    for out, why in ((Path("link.pdf"), "符号链接"),
+                     (demo_copy / "records" / "x.pdf", "cannot be inside"),
                      (demo_copy / "archive" / "x.pdf", "cannot be inside"),
                      (Path("../../outside.txt"), "must end in .pdf"),
                      (Path("../nowhere/x.pdf"), "no such folder")):
@@ -307,6 +311,8 @@ def test_render_out_goes_exactly_where_the_user_said(run, demo_copy, tmp_path, m
         refused(result, "formsmith:", why)
     assert (demo_copy / "records" / "formsmith.json").read_bytes() == root
     assert _files(demo_copy) == files
+    assert not list(elsewhere.iterdir())
+    (here / "link.pdf").unlink()
     outside = lambda: {p for p in tmp_path.rglob("*") if p.is_file()  # noqa: E731
                        and not p.is_relative_to(demo_copy)}
     before = outside()
