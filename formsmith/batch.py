@@ -513,7 +513,8 @@ class WorkerPool:
 
 
 def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], combined: str) -> dict:
-    """In a worker: render one chunk of letters to their `.part` files (fsynced); returns for
+    """In a worker: render one chunk of letters to their `.part` files (the parent syncs them
+    before recording them); returns for
     each letter its pages, tear-off pages and SHA-256, and where the time went. Also writes
     the chunk's pages to `combined` (for the print file)."""
     before = dict(BATCH_STATS)

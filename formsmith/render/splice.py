@@ -111,7 +111,7 @@ class BatchPdf:
         if not splittable(self.reader):
             raise ValueError("the batch PDF keeps objects in object streams")
         offsets = {num: off for num, off in self.reader.xref[0].items() if off}
-        xref_at = int(data[data.rindex(b"startxref") + 9:].split()[0])
+        self.xref_at = xref_at = int(data[data.rindex(b"startxref") + 9:].split()[0])
         ordered = sorted(offsets.items(), key=lambda item: item[1])
         ends = [off for _, off in ordered[1:]] + [xref_at]
         # Each object's bytes run from its offset to the next object's (or the xref table).
@@ -121,9 +121,9 @@ class BatchPdf:
         self._reach: dict[int, frozenset[int]] = {}
         self._codes: dict[tuple, bytes] = {}
         root = self.reader.trailer["/Root"]
-        intents = root.get_object().get("/OutputIntents")
-        self.intents_ref = intents if isinstance(intents, IndirectObject) else None
-        self.intents_direct = None if self.intents_ref is not None else intents
+        # As the batch holds it: a reference, or an array of references.
+        catalog = root.get_object()
+        self.intents = catalog.raw_get("/OutputIntents") if "/OutputIntents" in catalog else None
 
     @classmethod
     def of(cls, data: bytes, producer: str = PRODUCER) -> "BatchPdf":
@@ -192,15 +192,8 @@ class BatchPdf:
         catalog, XMP, /Info, /ID and record.json), each page with its QR code, to `out`.
         `fields` are empty signature fields to put on its pages (signing.place_fields' output,
         written as signing.write_fields writes them). Returns the file's SHA-256 (hex)."""
-        new: dict[int, bytes] = {}
-        num = self.next_num
-
-        def add(body: bytes) -> int:
-            nonlocal num
-            new[num] = body
-            num += 1
-            return num - 1
-
+        new = _NewObjects(self.next_num)
+        add = new.add
         copied: set[int] = set()
         pages_num = add(b"")          # filled below, once the kids are known
         save = add(_stream({}, b"q\n"))
@@ -213,35 +206,27 @@ class BatchPdf:
             for key, value in page.items():
                 if key not in ("/Parent", "/Contents"):
                     self._objects(value, copied)
-            existing = _contents(page)
-            for c in existing:
+            for c in _contents(page):
                 self._objects(c, copied)
-            qr_num = add(self._code_stream(codes.encode(identity.doc_id, k, count), codes_at[k - 1]))
-            rewritten = DictionaryObject(page)
+            rewritten = _coded(page, save, add(self._code_stream(codes.encode(identity.doc_id, k, count),
+                                                                 codes_at[k - 1])))
             rewritten[NameObject("/Parent")] = _ref(pages_num)
-            rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
             mine = [f for f in fields if f["page"] == k - 1]
             if mine:
                 annots = page.get("/Annots")
                 annots = list(annots.get_object()) if annots is not None else []
                 for f in mine:
-                    widget = add(b"")
-                    new[widget] = _widget(f, page_num, add(_appearance(f)))
+                    widget = add(_widget(f, page_num, add(_appearance(f))))
                     annots.append(_ref(widget))
                     form_fields.append(_ref(widget))
                 rewritten[NameObject("/Annots")] = ArrayObject(annots)
-            new[page_num] = _serial(rewritten)
+            new.put(page_num, _serial(rewritten))
             copied.discard(page_num)
             kids.append(_ref(page_num))
-        new[pages_num] = _serial(DictionaryObject({
+        new.put(pages_num, _serial(DictionaryObject({
             NameObject("/Type"): NameObject("/Pages"), NameObject("/Kids"): ArrayObject(kids),
-            NameObject("/Count"): NumberObject(len(kids))}))
-        if self.intents_ref is not None:
-            self._objects(self.intents_ref, copied)
-            intents = self.intents_ref
-        else:
-            self._objects(self.intents_direct, copied)
-            intents = self.intents_direct
+            NameObject("/Count"): NumberObject(len(kids))})))
+        self._objects(self.intents, copied)
         metadata = add(_stream({"/Type": NameObject("/Metadata"), "/Subtype": NameObject("/XML")},
                                _xmp(identity, self.producer)))
         when = _pdf_date(identity.created)
@@ -260,12 +245,12 @@ class BatchPdf:
                                                  NameObject("/UF"): _ref(embedded)})})))
         catalog = add(_serial(DictionaryObject({
             NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): _ref(pages_num),
-            NameObject("/OutputIntents"): intents,
             NameObject("/Lang"): TextStringObject(identity.lang),
             NameObject("/Metadata"): _ref(metadata),
             NameObject("/Names"): DictionaryObject({NameObject("/EmbeddedFiles"): DictionaryObject({
                 NameObject("/Names"): ArrayObject([TextStringObject(identity.record_name), _ref(spec)])})}),
             NameObject("/AF"): ArrayObject([_ref(spec)]),
+            **({NameObject("/OutputIntents"): self.intents} if self.intents is not None else {}),
             **({NameObject("/AcroForm"): DictionaryObject({
                 NameObject("/Fields"): ArrayObject(form_fields),
                 NameObject("/SigFlags"): NumberObject(3)})} if form_fields else {})})))
@@ -283,10 +268,8 @@ class BatchPdf:
         for n in sorted(copied):
             offsets[n] = buf.tell()
             buf.write(self.raw(n))
-        for n in sorted(new):
-            offsets[n] = buf.tell()
-            buf.write(b"%d 0 obj\n" % n + new[n] + b"\nendobj\n")
-        _xref(buf, offsets, num, catalog, info, trailer_id)
+        new.write(buf, offsets)
+        _xref(buf, offsets, new.next, catalog, info, trailer_id)
         data = buf.getvalue()
         with open(out, "wb") as fh:
             fh.write(data)
@@ -308,36 +291,22 @@ class BatchPdf:
     def write_stamped(self, coded_pages: list[tuple[int, str, pagecode.Place]], out: Path) -> None:
         """The whole batch with each page's QR code (page index, payload, place) to `out`: the
         batch's own bytes plus an incremental update that draws the codes."""
-        new: dict[int, bytes] = {}
-        num = self.next_num
-
-        def add(body: bytes) -> int:
-            nonlocal num
-            new[num] = body
-            num += 1
-            return num - 1
-        save = add(_stream({}, b"q\n"))
+        new = _NewObjects(self.next_num)
+        save = new.add(_stream({}, b"q\n"))
         for index, payload, place in coded_pages:
             page_num = self.page_refs[index]
-            page = self.reader.get_object(page_num)
-            existing = _contents(page)
-            qr_num = add(self._code_stream(payload, place))
-            rewritten = DictionaryObject(page)
-            rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *existing, _ref(qr_num)])
-            new[page_num] = _serial(rewritten)
+            new.put(page_num, _serial(_coded(self.reader.get_object(page_num), save,
+                                             new.add(self._code_stream(payload, place)))))
         buf = io.BytesIO()
         buf.write(self.data)
         if not self.data.endswith(b"\n"):
             buf.write(b"\n")
-        offsets = {}
-        for n in sorted(new):
-            offsets[n] = buf.tell()
-            buf.write(b"%d 0 obj\n" % n + new[n] + b"\nendobj\n")
+        offsets: dict[int, int] = {}
+        new.write(buf, offsets)
         root = self.reader.trailer.raw_get("/Root")
         info = self.reader.trailer.raw_get("/Info") if "/Info" in self.reader.trailer else None
-        prev = int(self.data[self.data.rindex(b"startxref") + 9:].split()[0])
-        _xref(buf, offsets, max(num, self.next_num), root.idnum, info.idnum if info is not None else None,
-              self.reader.trailer.get("/ID"), prev=prev)
+        _xref(buf, offsets, new.next, root.idnum, info.idnum if info is not None else None,
+              self.reader.trailer.get("/ID"), prev=self.xref_at)
         with open(out, "wb") as fh:
             fh.write(buf.getvalue())
 
@@ -363,6 +332,37 @@ def _widget(f: dict, page_num: int, appearance: int) -> bytes:
     if f.get("role"):
         body += b"/TU" + _serial(TextStringObject(f["role"]))
     return body + b"/AP<</N %d 0 R>>>>" % appearance
+
+
+class _NewObjects:
+    """The objects a written file adds or replaces, numbered from `first` on, in PDF syntax."""
+
+    def __init__(self, first: int):
+        self.next = first
+        self.bodies: dict[int, bytes] = {}
+
+    def add(self, body: bytes) -> int:
+        """A new object; its number."""
+        self.bodies[self.next] = body
+        self.next += 1
+        return self.next - 1
+
+    def put(self, num: int, body: bytes) -> None:
+        """Object `num` written anew (a batch object replaced, or a number taken by add)."""
+        self.bodies[num] = body
+
+    def write(self, buf: io.BytesIO, offsets: dict[int, int]) -> None:
+        for n in sorted(self.bodies):
+            offsets[n] = buf.tell()
+            buf.write(b"%d 0 obj\n" % n + self.bodies[n] + b"\nendobj\n")
+
+
+def _coded(page, save: int, code: int) -> DictionaryObject:
+    """A copy of `page` whose content is wrapped in q … Q (the `save` stream opens it, the
+    `code` stream closes it and draws the QR)."""
+    rewritten = DictionaryObject(page)
+    rewritten[NameObject("/Contents")] = ArrayObject([_ref(save), *_contents(page), _ref(code)])
+    return rewritten
 
 
 def _contents(page) -> list:
