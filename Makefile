@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # libharfbuzz-subset0: WeasyPrint subsets CJK fonts with HarfBuzz (~0.2 s a letter) instead of
 # fontTools (~10 s a letter).
 # libreoffice-writer-nogui: turns the .docx documents (Word templates) into PDF, headless.
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui python3-uno qpdf ghostscript poppler-utils
 
 .PHONY: demo test setup system-packages venv bench gallery clean-demo
 
