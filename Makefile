@@ -5,16 +5,32 @@ BIN    := $(VENV)/bin
 # fonts-noto-cjk: the serif/sans CJK faces every document uses.
 # libharfbuzz-subset0: WeasyPrint subsets CJK fonts with HarfBuzz (~0.2 s a letter) instead of
 # fontTools (~10 s a letter).
-# libreoffice-writer-nogui: turns the .docx documents (Word templates) into PDF, headless.
+# libreoffice-writer-nogui: turns the .docx documents (Word templates) into PDF, headless;
+# python3-uno: the UNO bridge formsmith drives it through (not pulled in without recommends).
+# qpdf, ghostscript, poppler-utils (pdfsig, pdftoppm): the independent checks the conformance
+# tests run on every issued file.
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui python3-uno qpdf ghostscript poppler-utils
 
-.PHONY: demo test setup system-packages venv bench gallery clean-demo
+# The reference PDF/A validator, beside the checkout (it installs its Java libraries on first use).
+VERAPDF ?= ../shared/tools/verapdf/verapdf
+
+.PHONY: demo test lock setup system-packages venv validators bench gallery clean-demo
 
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
 
-test: setup
-	$(BIN)/python -m pytest -q
+# Every test, on every core; the 15 slowest are listed at the end (`-m "not slow"` skips the
+# month-end, crash and conformance scenarios when iterating locally; CI runs everything).
+test: setup validators
+	$(BIN)/python -m pytest -q -n auto --durations=15
+
+# Refresh requirements.lock deliberately: the newest versions pyproject.toml's ranges allow,
+# each pinned with its hashes. `make test` afterwards, then commit the lock.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	  --python-version 3.11 --upgrade -o requirements.lock
 
 bench: setup
 	$(BIN)/python bench/render_latency.py
@@ -47,11 +63,20 @@ system-packages:
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: pyproject.toml
+# Exactly the locked versions, every file checked against its hash; then formsmith itself,
+# editable, built by the locked setuptools (nothing unpinned is fetched).
+$(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
+
+# The first veraPDF call unpacks it and installs its Java libraries: done once here, not by
+# two test workers at the same time. Without the validator the conformance tests say so and skip.
+validators:
+	@if [ -x "$(VERAPDF)" ]; then "$(VERAPDF)" --version >/dev/null; \
+	else echo "veraPDF not found at $(VERAPDF): the PDF/A conformance tests will be skipped"; fi
 
 clean-demo:
 	rm -rf records/* output/* archive formsmith.toml

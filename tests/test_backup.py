@@ -102,6 +102,7 @@ def test_fsck_finds_a_damaged_store_partition(demo_copy, run):
     assert "store:" in result.stdout and part.name in result.stdout
 
 
+@pytest.mark.slow
 def test_backup_taken_while_another_clerk_issues_documents_is_consistent(demo_copy, tmp_path):
     """A second process issues letters throughout; every backup must hold, for each document
     the store records, its PDF with the recorded hash."""

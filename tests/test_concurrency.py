@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import FORMSMITH, store_rows
 
 CLERK = """
@@ -24,6 +26,8 @@ for state in ('printed', 'sent', 'delivered'):
         subprocess.run([formsmith, '--home', home, 'docs', 'mark', d, state, '--by', tag,
                         '--note', f'{tag} {state}'], check=True, capture_output=True)
 """
+
+pytestmark = pytest.mark.slow  # scenarios that kill, race or crash real processes
 
 
 def test_clerks_issuing_and_marking_at_once_lose_nothing_and_share_no_number(demo_copy):

@@ -265,6 +265,7 @@ def test_status_shows_stage_and_what_is_next(story, run_json):
     assert rows[legal]["stage"] == 3
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicate_or_reused_number(demo_home, tmp_path):
     home = tmp_path / "ws"
     shutil.copytree(demo_home, home)

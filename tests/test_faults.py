@@ -19,6 +19,8 @@ import pytest
 
 from conftest import FORMSMITH, store_rows
 
+pytestmark = pytest.mark.slow  # scenarios that kill, race or crash real processes
+
 
 def start(home: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([FORMSMITH, "--home", str(home), *args], stdout=subprocess.PIPE,

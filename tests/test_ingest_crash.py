@@ -17,6 +17,8 @@ import scansim
 from conftest import FORMSMITH, formsmith_cmd
 from formsmith.workspace import find_workspace
 
+pytestmark = pytest.mark.slow  # scenarios that kill, race or crash real processes
+
 
 def archive_state(home: Path) -> tuple[dict, dict]:
     """Archive files (relative path → sha256, temp files included) and versions per document."""

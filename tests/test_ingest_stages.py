@@ -84,13 +84,25 @@ def test_code_read_in_any_orientation(tmp_path, letter, turn):
     assert readcodes.upright(got).size == (got.image.size if turn in (0, 180) else got.image.size[::-1])
 
 
-def test_small_code_is_found_on_the_second_try(tmp_path, letter):
+def test_small_code_is_found(tmp_path, letter):
     row, pdf, _ = letter
-    # The letter "printed to PDF" at 30 %: at 150 dpi its QR is under 1 pixel per module.
+    # The letter "printed to PDF" at 30 %: at 150 dpi its QR is under 1 pixel per module. Whether
+    # the decoder reads that at once or only on the sharper second pass is the decoder's business
+    # (zxing-cpp 3 often manages at once); the clerk sees the page matched either way.
     small = PdfWriter(clone_from=str(pdf))
     small.pages[0].scale_by(0.3)
     small.write(tmp_path / "small.pdf")
     got = readcodes.read(rasterize.page(preflight.inspect(tmp_path / "small.pdf"), 1))
+    assert got.code == codes.PageCode(row["doc_id"], 1, 1)
+
+
+def test_a_code_missed_on_the_working_image_is_read_from_a_sharper_rendering(tmp_path, letter):
+    # Whatever the decoder can do, nothing is on this working image (as if the pass at 150 dpi
+    # saw only smudge): the second pass must go back to the source at a higher resolution.
+    row, pdf, _ = letter
+    page = rasterize.page(preflight.inspect(pdf), 1)
+    page.image = Image.new("L", page.image.size, 255)
+    got = readcodes.read(page)
     assert got.code == codes.PageCode(row["doc_id"], 1, 1)
     assert got.tries > 1
 

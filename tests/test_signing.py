@@ -331,6 +331,7 @@ def test_make_test_certificate_warns_and_never_overwrites(sealed_home, run):
     assert not (home / "x.p12").exists()
 
 
+@pytest.mark.slow
 def test_the_password_is_nowhere(sealed_home, run):
     home, outputs = sealed_home
     outputs = list(outputs)
@@ -517,6 +518,7 @@ def test_a_template_without_declarations_gets_no_fields_and_an_invisible_seal(
     assert result.exit_code == 0 and "intact" in result.stdout
 
 
+@pytest.mark.slow
 def test_dunning_run_with_seal_seals_every_letter_once(demo_home, tmp_path):
     """`dunning run --seal`: each letter of the run gets its sealed version, which validates;
     running again seals nothing twice. A bad certificate stops the run before any letter."""
