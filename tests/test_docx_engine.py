@@ -113,6 +113,70 @@ def test_pdfa_fonts_metadata_attachment_and_verify(ws, handbooks):
     assert spec["/AFRelationship"] == "/Data" and spec["/F"] == "record.json"
 
 
+def _verapdf() -> str | None:
+    """The reference PDF/A validator (veraPDF): $FORMSMITH_VERAPDF, on PATH, or shared/tools beside the repo."""
+    import shutil
+    for candidate in (os.environ.get("FORMSMITH_VERAPDF"), shutil.which("verapdf"),
+                      str(REPO.parent / "shared" / "tools" / "verapdf" / "verapdf")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def test_the_handbook_is_pdfa_3b_as_a_validator_reads_it(handbooks):
+    """What veraPDF checks, read from the file itself (issue 13): the embedded record's MIME type
+    is the name /application#2Fjson in the bytes (6.8-1), the document language is zh-CN, the
+    embedded fonts are named after the SC faces they are set in; and veraPDF says PDF/A-3b."""
+    plain, _, _ = handbooks
+    path = Path(plain.path)
+    raw = path.read_bytes()
+    subtypes = re.findall(rb"/Subtype\s*(/application[^\s/<>\[\]()]*)", raw)
+    assert subtypes == [b"/application#2Fjson"], subtypes  # '#' escaped once, not as #23
+    reader = PdfReader(str(path))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "zh-CN"
+    stream = root["/AF"][0].get_object()["/EF"]["/F"].get_object()
+    assert stream["/Subtype"] == "/application/json"
+    fonts = fonts_embedded(path)
+    assert fonts and all(re.fullmatch(r"/[A-Z]{6}\+Noto(Serif|Sans)CJKsc-\w+", n) for n in fonts), fonts
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            desc = font["/FontDescriptor"].get_object()
+            assert desc["/FontName"] == font["/BaseFont"]
+            program = desc["/FontFile"].get_object()
+            clear = program.get_data()[:program["/Length1"]]
+            face = str(font["/BaseFont"]).split("+", 1)[-1]  # the program's name has no subset tag
+            assert f"/FontName /{face} def".encode() in clear
+            assert b"CJKjp" not in clear
+    validator = _verapdf()
+    if validator is None:
+        pytest.skip("veraPDF not found (shared/tools/verapdf/verapdf, $FORMSMITH_VERAPDF or PATH)")
+    r = subprocess.run([validator, "-f", "3b", "--format", "text", "--verbose", str(path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.stdout.startswith("PASS "), r.stdout + r.stderr
+
+
+def test_the_handbook_is_written_in_chinese_in_its_template_and_its_filled_docx(handbooks):
+    """The document language is zh-CN for Latin and East Asian text alike: in the template the
+    office edits (made by build_docx.py) and, whatever a template says, in the filled .docx's
+    defaults, which LibreOffice turns into the PDF's /Lang."""
+    import zipfile
+    plain, _, _ = handbooks
+    template = REPO / "templates" / HANDBOOK / "template.docx"
+    with zipfile.ZipFile(template) as z:
+        for part in ("word/styles.xml", "word/settings.xml", "word/document.xml", "word/header1.xml"):
+            xml = z.read(part).decode("utf-8")
+            langs = re.findall(r'<w:(?:lang|themeFontLang) [^>]*>', xml)
+            assert all('w:val="zh-CN"' in t and 'w:eastAsia="zh-CN"' in t for t in langs), (part, langs)
+    with zipfile.ZipFile(Path(plain.path).with_suffix(".docx")) as z:
+        styles = z.read("word/styles.xml").decode("utf-8")
+        settings = z.read("word/settings.xml").decode("utf-8")
+    defaults = re.search(r"<w:docDefaults>.*?</w:docDefaults>", styles, re.S).group(0)
+    assert re.search(r'<w:lang w:val="zh-CN" w:eastAsia="zh-CN"', defaults), defaults
+    assert re.search(r'<w:themeFontLang w:val="zh-CN" w:eastAsia="zh-CN"', settings)
+
+
 def test_xml_special_characters_in_data_print_as_text(handbooks):
     _, special, rows = handbooks
     text = "".join(page_texts(Path(special.path)))

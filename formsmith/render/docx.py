@@ -14,6 +14,8 @@ import copy
 import re
 from datetime import timezone
 import shutil
+import struct
+import subprocess
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +112,7 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
                           f"{type(exc).__name__}: {exc} (run `formsmith templates check`)") from exc
     doc = tpl.docx
     _write_footers(doc, identity.doc_no, (fonts or {}).get("sans", "Noto Sans CJK SC"))
+    _set_language(doc, identity.lang)
     props = doc.core_properties
     props.title = identity.title
     props.author = identity.author
@@ -130,6 +133,40 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
         update.set(qn("w:val"), "true")
         settings.append(update)
     doc.save(str(out))
+
+
+def _set_language(doc, lang: str) -> None:
+    """The document's language (`lang`, zh-CN) as Word keeps it: the default run language of the
+    styles (w:docDefaults, Latin and East Asian text alike) and the theme fonts' languages.
+
+    LibreOffice declares the document default's Latin language as the PDF's /Lang, and python-docx's
+    blank document (which Word templates often start from) says en-US there and ja-JP for the theme's
+    East Asian fonts. Languages the template sets on its own styles and runs are left as they are.
+    """
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    run_default = defaults.find(qn("w:rPrDefault"))
+    if run_default is None:
+        run_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_default)
+    rpr = run_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        run_default.append(rpr)
+    language = rpr.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        rpr.insert_element_before(language, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    language.set(qn("w:val"), lang)
+    language.set(qn("w:eastAsia"), lang)
+    settings = doc.settings.element
+    theme = settings.find(qn("w:themeFontLang"))
+    if theme is not None:
+        theme.set(qn("w:val"), lang)
+        theme.set(qn("w:eastAsia"), lang)
 
 
 def _field(paragraph, instruction: str, placeholder: str, rpr) -> None:
@@ -208,7 +245,9 @@ def _attach(writer: PdfWriter, identity: PdfIdentity) -> None:
     spec[NameObject("/Desc")] = TextStringObject(f"{identity.doc_no} 数据记录 (record)")
     spec[NameObject("/UF")] = TextStringObject(identity.record_name)
     stream = spec["/EF"]["/F"].get_object()
-    stream[NameObject("/Subtype")] = NameObject("/application#2Fjson")
+    # pypdf holds a name decoded and escapes it when writing: "/application/json" is written as
+    # /application#2Fjson, the MIME type PDF/A-3 (6.8) reads; "#2F" here would come out as #232F.
+    stream[NameObject("/Subtype")] = NameObject("/application/json")
     params = DictionaryObject()
     params[NameObject("/Size")] = NumberObject(len(identity.record_json))
     params[NameObject("/ModDate")] = TextStringObject(
@@ -219,6 +258,216 @@ def _attach(writer: PdfWriter, identity: PdfIdentity) -> None:
     af = af.get_object() if af is not None else ArrayObject()
     af.append(spec.indirect_reference or writer._add_object(spec))
     root[NameObject("/AF")] = af
+
+
+# ---------------------------------------------------------------- font names
+#
+# LibreOffice (7.4) embeds a CFF font as a Type 1 subset named after the CFF table's own font
+# name. A font collection's faces share one CFF table: Noto CJK's TTC holds the JP, KR, SC, TC
+# and HK faces over the CFF of the JP one, so text set in Noto Serif CJK SC (the SC face's
+# cmap, SC glyphs) reaches the PDF as "NotoSerifCJKjp-Regular-VKana" (the last font dict of
+# the CID font's FDArray). The engine names each such subset after the face of the collection
+# whose cmap gives its glyphs — the face's PostScript name, e.g. NotoSerifCJKsc-Regular — in
+# the font dictionary, its descriptor and the font program.
+
+_SUBSET_TAG = re.compile(r"([A-Z]{6}\+)?(.+)")
+_TYPE1_GLYPH = re.compile(rb"dup (\d+) /cid(\d+) put")
+_CMAP_PAIR = r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>"
+
+
+@lru_cache(maxsize=None)
+def _family_faces(family: str) -> tuple[tuple[str, int], ...]:
+    """(file, face index) of the installed faces of `family` (every weight), as fontconfig lists them."""
+    try:
+        out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\n", family],
+                             capture_output=True, text=True, check=False, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    faces = (line.rsplit("\t", 1) for line in out.splitlines())
+    return tuple(dict.fromkeys((f[0], int(f[1])) for f in faces if len(f) == 2 and f[1].isdigit()))
+
+
+@lru_cache(maxsize=None)
+def _cff_names(path: str) -> tuple[str | None, ...]:
+    """For each face of the font file (one, or each of a collection): its CFF table's font name."""
+    names = []
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            starts = [0]
+            if head[:4] == b"ttcf":
+                count = int.from_bytes(head[8:12], "big")
+                starts = [int.from_bytes(fh.read(4), "big") for _ in range(count)]
+            for start in starts:
+                fh.seek(start)
+                tables = int.from_bytes(fh.read(6)[4:6], "big")
+                fh.seek(start + 12)
+                records = fh.read(16 * tables)
+                cff = b""
+                for k in range(tables):
+                    if records[16 * k:16 * k + 4] == b"CFF ":
+                        fh.seek(int.from_bytes(records[16 * k + 8:16 * k + 12], "big"))
+                        cff = fh.read(1024)
+                names.append(_first_cff_name(cff))
+    except OSError:
+        return ()
+    return tuple(names)
+
+
+def _first_cff_name(cff: bytes) -> str | None:
+    """The first name of a CFF table's Name INDEX (header, then count, offSize, offsets, data)."""
+    if len(cff) < 8:
+        return None
+    at = cff[2]
+    count, size = int.from_bytes(cff[at:at + 2], "big"), cff[at + 2]
+    if count < 1 or not 1 <= size <= 4:
+        return None
+    offsets = at + 3
+    first = int.from_bytes(cff[offsets:offsets + size], "big")
+    end = int.from_bytes(cff[offsets + size:offsets + 2 * size], "big")
+    base = offsets + (count + 1) * size - 1
+    return cff[base + first:base + end].decode("latin-1") or None
+
+
+@lru_cache(maxsize=None)
+def _face(path: str, index: int) -> tuple[str, bytes]:
+    """PostScript name and Unicode cmap (the format 12 groups, raw) of face `index` of `path`.
+
+    Read from the table bytes: the cmap of a CJK face is 30,000 groups, and fontTools would
+    first parse the 17 MB CFF table for the glyph names (a quarter second a face).
+    """
+    from fontTools.ttLib import TTFont
+    font = TTFont(path, fontNumber=index, lazy=True)
+    ps_name = str(font["name"].getDebugName(6) or "")
+    groups = b""
+    try:
+        cmap = font.reader["cmap"]
+        for k in range(int.from_bytes(cmap[2:4], "big")):
+            platform, encoding, offset = struct.unpack_from(">HHI", cmap, 4 + 8 * k)
+            if (platform, encoding) in ((3, 10), (0, 4), (0, 6)) and \
+                    int.from_bytes(cmap[offset:offset + 2], "big") == 12:
+                count = int.from_bytes(cmap[offset + 12:offset + 16], "big")
+                groups = bytes(cmap[offset + 16:offset + 16 + 12 * count])
+                break
+    except (KeyError, struct.error):
+        pass
+    return ps_name, groups
+
+
+def _glyph(groups: bytes, cp: int) -> int | None:
+    """The glyph id a format 12 cmap gives code point `cp` (binary search over its groups)."""
+    lo, hi = 0, len(groups) // 12
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start, end, first = struct.unpack_from(">III", groups, 12 * mid)
+        if cp < start:
+            hi = mid
+        elif cp > end:
+            lo = mid + 1
+        else:
+            return first + cp - start
+    return None
+
+
+def _to_unicode(cmap: bytes) -> dict[int, int]:
+    """Code → code point of a ToUnicode CMap's bfchar and bfrange entries (single characters)."""
+    text = cmap.decode("latin-1")
+    found: dict[int, int] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", text, re.S):
+        for code, dst in re.findall(_CMAP_PAIR, block):
+            chars = bytes.fromhex(dst).decode("utf-16-be", "replace")
+            if len(chars) == 1:
+                found[int(code, 16)] = ord(chars)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", text, re.S):
+        for lo, hi, dst in re.findall(_CMAP_PAIR + r"\s*<([0-9A-Fa-f]+)>", block):
+            chars = bytes.fromhex(dst).decode("utf-16-be", "replace")
+            if len(chars) == 1:
+                for k in range(int(lo, 16), int(hi, 16) + 1):
+                    found[k] = ord(chars) + k - int(lo, 16)
+    return found
+
+
+def _page_fonts(writer: PdfWriter):
+    """Every font dictionary of the pages and of the forms they draw, once each."""
+    seen: set[int] = set()
+
+    def once(ref) -> bool:
+        key = ref.idnum if hasattr(ref, "idnum") else id(ref)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    def walk(resources):
+        resources = resources.get_object() if resources is not None else None
+        if not resources:
+            return
+        for ref in (resources.get("/Font") or {}).values():
+            if once(ref):
+                yield ref.get_object()
+        for ref in (resources.get("/XObject") or {}).values():
+            form = ref.get_object()
+            if form.get("/Subtype") == "/Form" and once(ref):
+                yield from walk(form.get("/Resources"))
+    for page in writer.pages:
+        yield from walk(page.get("/Resources"))
+
+
+def _name_fonts_after_faces(writer: PdfWriter, families: tuple[str, ...]) -> None:
+    """Rename LibreOffice's Type 1 subsets of a collection's shared CFF after the face they show.
+
+    Only the collections holding `families` (the faces the documents are set in) are looked at.
+    The face is the one whose cmap gives most of the subset's glyphs (nine in ten at least: a few
+    come from OpenType substitutions, such as the CJK em dash), on a tie the face of one of
+    `families`; a subset no face explains, or none better than the rest, keeps its name.
+    """
+    wanted = {face for family in families for face in _family_faces(family)}
+    collections: dict[str, list[tuple[str, int]]] = {}  # CFF name → (file, face index)
+    for path in dict.fromkeys(path for path, _ in sorted(wanted)):
+        names = _cff_names(path)
+        for index, cff in enumerate(names):
+            if cff and len(names) > 1:
+                collections.setdefault(cff, []).append((path, index))
+    if not collections:
+        return
+    for font in _page_fonts(writer):
+        if font.get("/Subtype") != "/Type1" or "/FontDescriptor" not in font or "/ToUnicode" not in font:
+            continue
+        named = _SUBSET_TAG.fullmatch(str(font.get("/BaseFont", ""))[1:])
+        if named is None:
+            continue
+        tag, stem = named.groups()
+        cff = next((c for c in collections if stem == c or stem.startswith(c + "-")), None)
+        desc = font["/FontDescriptor"].get_object()
+        if cff is None or "/FontFile" not in desc:
+            continue
+        program = desc["/FontFile"].get_object()
+        data = program.get_data()
+        clear_len = int(program["/Length1"])
+        clear = data[:clear_len]
+        unicode = _to_unicode(font["/ToUnicode"].get_object().get_data())
+        glyphs = [(unicode[int(code)], int(cid)) for code, cid in _TYPE1_GLYPH.findall(clear)
+                  if int(code) in unicode]
+        if not glyphs:
+            continue
+        scored = []
+        for path, index in collections[cff]:
+            ps_name, groups = _face(path, index)
+            # a CID-keyed font of a collection (Noto CJK, Source Han) numbers its glyphs by CID
+            agree = sum(_glyph(groups, u) == cid for u, cid in glyphs)
+            scored.append((agree, (path, index) in wanted, ps_name))
+        scored.sort(reverse=True)
+        best = scored[0]
+        tie = len(scored) > 1 and scored[1][:2] == best[:2]
+        if not best[2] or 10 * best[0] < 9 * len(glyphs) or tie:
+            continue
+        ps_name = best[2]
+        new_clear = clear.replace(stem.encode("latin-1"), ps_name.encode("latin-1"))
+        program.set_data(new_clear + data[clear_len:])
+        program[NameObject("/Length1")] = NumberObject(len(new_clear))
+        name = NameObject("/" + (tag or "") + ps_name)
+        font[NameObject("/BaseFont")] = name
+        desc[NameObject("/FontName")] = name
 
 
 def _pdf_tz(moment) -> str:
@@ -283,6 +532,8 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
             if len(writer.pages) != pages:
                 raise RenderError(f"template {template.id}: LibreOffice reported {pages} pages "
                                   f"but wrote {len(writer.pages)}")
+            _name_fonts_after_faces(writer, tuple(dict.fromkeys(
+                [*(fonts or {}).values(), "Noto Serif CJK SC", "Noto Sans CJK SC"])))
             _stamp_codes(writer, identity.doc_id, right_mm, top_mm)
             _attach(writer, identity)
             _set_keywords(writer, identity.keywords)

@@ -23,10 +23,11 @@ from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 SERIF, SANS = "宋体", "黑体"
+LANG = "zh-CN"  # the language of the text, Latin and East Asian runs alike
 
 
 def set_font(target, name: str, size: float | None = None, bold: bool | None = None) -> None:
-    """Font of a style or run for Latin and East Asian text alike (theme fonts removed)."""
+    """Font and language (zh-CN) of a style or run for Latin and East Asian text alike (theme fonts removed)."""
     font = target.font
     font.name = name
     if size:
@@ -45,11 +46,24 @@ def set_font(target, name: str, size: float | None = None, bold: bool | None = N
     if lang is None:
         lang = OxmlElement("w:lang")
         rpr.append(lang)
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
+    lang.set(qn("w:val"), LANG)
+    lang.set(qn("w:eastAsia"), LANG)
+
+
+def language(doc) -> None:
+    """The document in Chinese throughout: python-docx's blank document says en-US as the default
+    run language (LibreOffice's PDF /Lang) and ja-JP for the theme's East Asian fonts."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    lang = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
+    lang.set(qn("w:val"), LANG)
+    lang.set(qn("w:eastAsia"), LANG)
+    theme = doc.settings.element.find(qn("w:themeFontLang"))
+    theme.set(qn("w:val"), LANG)
+    theme.set(qn("w:eastAsia"), LANG)
 
 
 def styles(doc) -> None:
+    language(doc)
     st = doc.styles
     normal = st["Normal"]
     set_font(normal, SERIF, 11)
