@@ -305,6 +305,26 @@ def sealed_version(doc: dict) -> dict | None:
     return next((v for v in doc.get("versions", []) if v.get("kind") == "sealed"), None)
 
 
+def _add_invisible_seal_field(writer, name: str) -> None:
+    """The seal's field on page 1 for a template that declares none: zero-size, so nothing shows,
+    with an empty appearance (PDF/A allows a zero-size widget without one, but viewers such as
+    Ghostscript report a signature field with no appearance as unimplemented)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign import fields
+
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name, on_page=0))
+    empty = writer.add_object(generic.StreamObject(
+        {generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+         generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+         generic.pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4)},
+        stream_data=b""))
+    for found, _, ref in fields.enumerate_sig_fields(writer):
+        if found == name:
+            ref.get_object()[generic.pdf_name("/AP")] = generic.DictionaryObject(
+                {generic.pdf_name("/N"): empty})
+            writer.mark_update(ref)
+
+
 def _seal_field(doc: dict) -> dict | None:
     """The seal field placed at issue; None for a template without one (the seal is then invisible)."""
     for f in doc.get("signature_fields") or ():
@@ -407,6 +427,8 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
         try:
             with open(src, "rb") as inf, open(tmp, "xb") as out:
                 writer = incremental_writer(inf)
+                if seal_field is None:
+                    _add_invisible_seal_field(writer, field_name)
                 pdf_signer.sign_pdf(writer, output=out)
                 out.flush()
                 os.fsync(out.fileno())
