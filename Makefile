@@ -19,10 +19,11 @@ VERAPDF ?= ../shared/tools/verapdf/verapdf
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
 
-# Every test, on every core; the 15 slowest are listed at the end (`-m "not slow"` skips the
+# Every test, on every core (one worker takes the conformance group, which shares its renders);
+# the 15 slowest are listed at the end (`-m "not slow"` skips the
 # month-end, crash and conformance scenarios when iterating locally; CI runs everything).
 test: setup validators
-	$(BIN)/python -m pytest -q -n auto --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
 
 # Refresh requirements.lock deliberately: the newest versions pyproject.toml's ranges allow,
 # each pinned with its hashes. `make test` afterwards, then commit the lock.
