@@ -260,7 +260,14 @@ class Stage:
             raise TemplateError(f"template {self.template.id}: template.typ: {where}") from None
         except (RuntimeError, ValueError) as exc:
             raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
-        return pdf, summary
+        return with_final_eol(pdf), summary
+
+
+def with_final_eol(pdf: bytes) -> bytes:
+    """`pdf` ending with an end-of-line after its %%EOF. Typst ends the file at %%EOF itself;
+    an incremental update (signature fields, the seal) appended to that would start on the
+    %%EOF line (`%%EOF16 0 obj`), which ISO 32000 and PDF/A forbid (veraPDF 6.1.9-1)."""
+    return pdf if pdf.endswith((b"\n", b"\r")) else pdf + b"\n"
 
 
 def _rss_mb() -> float:
