@@ -133,8 +133,8 @@ def _page_index(decl: FieldDecl, pages: int) -> int:
 def place_fields(template, anchors: dict | None, page_sizes: list[tuple[float, float]]) -> list[dict]:
     """Where each declared field goes: [{name, role, kind, page (0-based), rect (PDF points)}].
 
-    `anchors` is None when the engine reports no layout boxes (Typst, Word): then only fields
-    with a fixed `rect_mm` can be placed; anchored ones are left out rather than guessed."""
+    `anchors` is None when the engine reports no layout boxes (Word): then only fields with a
+    fixed `rect_mm` can be placed; anchored ones are left out rather than guessed."""
     placed = []
     pages = len(page_sizes)
     for d in declared_fields(template):
@@ -164,7 +164,8 @@ def place_fields(template, anchors: dict | None, page_sizes: list[tuple[float, f
         else:
             raise TemplateError(f"template {template.id}: signature field {d.name}: no element "
                                 f"{d.anchor} in the rendered document (the template body must "
-                                "carry it, e.g. through the seal_area / owner_signature macros)")
+                                "carry it, e.g. through the seal_area / owner_signature macros; "
+                                "in Typst, base.typ's seal-area or sign-anchor)")
         if d.min_height_mm and (y1 - y0) < d.min_height_mm * MM:
             y1 = y0 + d.min_height_mm * MM
         placed.append({"name": d.name, "role": d.role, "kind": d.kind, "page": page,

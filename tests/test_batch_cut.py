@@ -119,3 +119,18 @@ def test_qr_symbol_is_the_payload_zxing_reads_back(tmp_path):
     rows = qr_modules(payload)
     assert len(rows) == len(rows[0]) == len(segno.make(payload, error="m", boost_error=False).matrix)
     assert set(b"".join(rows)) == {0, 1}
+
+
+def test_typst_letters_get_their_signature_fields_where_the_html_letters_have_them(batches):
+    """Each engine's batch letters carry the fields the manifest declares; the Typst ones are
+    placed from Typst's own layout, on the page and (within 3 mm) at the place the HTML engine
+    finds for the same letter. The cut letters and the print pages stay PDF/A-3b."""
+    from validators import assert_fields_where_html_has_them, eol_after_every_eof, pdfsig_fields, verapdf_3b
+    html, typst = batches["html"], batches["typst"]
+    for k, (job, result) in enumerate(zip(typst["jobs"], typst["results"])):
+        assert [f["name"] for f in result.signature_fields] == ["seal", "receipt_signer"]
+        assert_fields_where_html_has_them(job.out, html["jobs"][k].out, ["seal", "receipt_signer"], k)
+        assert pdfsig_fields(job.out) == ["seal", "receipt_signer"]
+        assert eol_after_every_eof(job.out.read_bytes())
+    assert eol_after_every_eof(typst["combined"].read_bytes())
+    assert verapdf_3b(typst["jobs"][0].out) == ""

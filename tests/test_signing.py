@@ -17,6 +17,7 @@ from pdftools import signature_widgets, xmp_text
 PASSWORD = "Zq7-seal-Pw!x93"          # searched for in every file and output below
 DOC_NO = "物催字〔2025〕1号"
 ENV = {"FORMSMITH_SEAL_PASSWORD": PASSWORD}
+MM_PT = 72 / 25.4                     # PDF points per mm
 
 
 def store_doc(home: Path, doc_no: str = DOC_NO) -> dict:
@@ -547,3 +548,70 @@ def test_dunning_run_with_seal_seals_every_letter_once(demo_home, tmp_path):
                           "--jobs", "1", "--seal", "--json", env=ENV)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["sealed"] == [] and json.loads(again.stdout)["issued"] == []
+
+
+# ---------------------------------------------------------------- Typst documents
+
+@pytest.fixture(scope="module")
+def typst_sealed(tmp_path_factory, demo_home):
+    """A letter rendered by the Typst engine and sealed in the same command (`render --seal`).
+
+    Returns (home, the document's row, the issued file, the sealed file)."""
+    home = tmp_path_factory.mktemp("typst-sealed") / "ws"
+    shutil.copytree(demo_home, home)
+    assert formsmith_cmd(home, "certs", "make-test", env=ENV).returncode == 0
+    out = formsmith_cmd(home, "render", "dunning-letter", "--unit", "1-2-301", "--as-of", "2025-12-01",
+                        "--engine", "typst", "--again", "--seal", "--json", env=ENV)
+    assert out.returncode == 0, out.stderr
+    doc = store_doc(home, json.loads(out.stdout)["doc_no"])
+    return home, doc, home / doc["path"], home / doc["versions"][0]["path"]
+
+
+def test_typst_files_end_every_revision_on_a_new_line_and_seal_to_valid_pdfa(typst_sealed):
+    """Typst ends its file with %%EOF and no end-of-line; an update appended straight after it
+    (`%%EOF16 0 obj`) breaks PDF/A (veraPDF 6.1.9-1). Issued and sealed files both pass."""
+    from validators import eol_after_every_eof, verapdf_3b
+    _, doc, issued, sealed = typst_sealed
+    data = sealed.read_bytes()
+    first = data.index(b"%%EOF")
+    assert data[first + 5:first + 6] in (b"\n", b"\r"), data[first - 20:first + 20]
+    assert eol_after_every_eof(issued.read_bytes()) and eol_after_every_eof(data)
+    assert data.startswith(issued.read_bytes())
+    assert verapdf_3b(issued) == ""
+    assert verapdf_3b(sealed) == ""
+
+
+def test_typst_render_carries_its_fields_and_the_seal_is_visible_in_the_seal_area(typst_sealed, tmp_path):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+    from validators import pdfsig_fields
+
+    home, doc, issued, sealed = typst_sealed
+    assert [f["name"] for f in doc["signature_fields"]] == ["seal", "receipt_signer"]
+    fields = assert_empty_fields_as_recorded(issued, doc)["fields"]
+    with open(issued, "rb") as fh:
+        assert [(name, value) for name, value, _ in enumerate_sig_fields(PdfFileReader(fh))] == \
+            [("seal", None), ("receipt_signer", None)]
+    assert pdfsig_fields(issued) == ["seal", "receipt_signer"]
+    last = doc["pages"] - 1
+    assert text_in(issued, last, fields["seal"]["rect"]) == "阳光物业服务有限公司（盖章）2025年12月1日"
+    x0, y0, x1, y1 = fields["seal"]["rect"]
+    assert 74 <= (x1 - x0) / MM_PT <= 76 and 44 <= (y1 - y0) / MM_PT <= 46   # the 75 × 45 mm area
+    x0, y0, x1, y1 = fields["receipt_signer"]["rect"]
+    assert text_in(issued, last, fields["receipt_signer"]["rect"]) == ""
+    assert text_in(issued, last, [x0 - 70, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"
+    # The seal goes into the seal field, drawn: a widget with the field's Rect and an appearance.
+    version = doc["versions"][0]
+    assert version["visible"] is True and version["field"] == "seal"
+    after = signature_widgets(sealed)["fields"]
+    assert list(after) == ["seal", "receipt_signer"] and after["seal"]["signed"]
+    assert after["seal"]["rect"] == fields["seal"]["rect"] and after["seal"]["appearance"] is not None
+    assert pdfsig_fields(sealed) == ["seal", "receipt_signer"]
+    (check, ) = signing.check_signatures(sealed)
+    assert check.ok and check.intact and not check.changed_after_signing, check.problem
+    dpi = 60
+    img = render_with_forms(sealed, last, dpi)
+    img.save(tmp_path / "typst-sealed.png")
+    x0, y0, x1, y1 = (v * dpi / 72 for v in after["seal"]["rect"])
+    inside = (round(x0), round(img.height - y1), round(x1), round(img.height - y0))
+    assert red_pixels(img, inside) > 1500 and red_pixels(img) - red_pixels(img, inside) < 20

@@ -18,7 +18,7 @@ from formsmith.render import render_many
 from formsmith.render import typst as typst_engine
 from formsmith.workspace import load_workspace
 from batchjobs import batch_jobs
-from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, signature_widgets, xmp_text
 
 TEMPLATES = ("dunning-letter", "payment-notice", "legal-notice")
 
@@ -221,3 +221,25 @@ def test_memory_bound_flushes_typst_caches_and_rendering_goes_on(home, tmp_path)
     tpl, jobs = batch_jobs(ws, "payment-notice", 1, tmp_path)
     assert [r.pages for r in render_many(typst_engine, tpl, jobs, fonts=ws.fonts)] == [1]
     assert [c.doc_id for c in our_page_codes(jobs[0].out)[0]] == [jobs[0].identity.doc_id]
+
+
+def test_typst_documents_carry_every_declared_field_where_the_html_ones_do(issued, home):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+    from validators import assert_fields_where_html_has_them, pdfsig_fields
+
+    ws = load_workspace(home)
+    for tid in (*TEMPLATES, "demo0", "demo1", "demo2"):
+        typ, html = issued[f"{tid}/typst"], issued[f"{tid}/html"]
+        declared = [f["name"] for f in ws.catalog.get(typ["row"]["template"]).signature_fields]
+        assert declared, tid
+        assert_fields_where_html_has_them(typ["path"], html["path"], declared, tid)
+        assert [f["name"] for f in typ["row"]["signature_fields"]] == declared
+        with open(typ["path"], "rb") as fh:
+            assert [name for name, _, _ in enumerate_sig_fields(PdfFileReader(fh))] == declared, tid
+        assert pdfsig_fields(typ["path"]) == declared, tid
+    # Letters over two and three pages: the fields are on the last page, where the seal area is.
+    for key in ("long/typst", "longer/typst"):
+        doc = issued[key]
+        found = signature_widgets(doc["path"])["fields"]
+        assert [found[n]["page"] for n in ("seal", "receipt_signer")] == [doc["pages"] - 1] * 2, key

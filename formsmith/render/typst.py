@@ -46,7 +46,9 @@ MEMORY_SOFT_LIMIT_MB = 320
 # root (see Stage): letters.json (one context per letter, with `qr`: page count → the QR
 # images of pages 1..count), meta.json, fonts.json, record.json. When a letter's laid-out page
 # count is not among its QR sets no QR is drawn; the engine reads the counts back from the
-# <fs-summary> metadata and compiles again with the right codes.
+# <fs-summary> metadata and compiles again with the right codes. The summary also says where
+# the corners of each signature-field anchor (base.typ `sign-anchor`) were laid out: (anchor,
+# "start" or "end", page, x, y) in points from the page's bottom-left corner, as in the PDF.
 FRAME = r"""#import "/%(body)s": letter
 #let letters = json("/%(input)s/letters.json")
 #let meta = json("/%(input)s/meta.json")
@@ -103,6 +105,10 @@ FRAME = r"""#import "/%(body)s": letter
 #context [#metadata((
   starts: query(<fs-start>).map(m => m.location().page()),
   receipts: query(<fs-receipt>).map(m => m.location().page()),
+  anchors: query(<fs-anchor>).map(m => {
+    let p = m.location().position()
+    (m.value.anchor, m.value.edge, p.page, p.x.pt(), (page.height - p.y).pt())
+  }),
   pages: here().page(),
 )) <fs-summary>]
 """.replace("%(qr)s", str(QR_SIZE_MM)).replace("%(input)s", INPUT_DIR)
@@ -260,7 +266,14 @@ class Stage:
             raise TemplateError(f"template {self.template.id}: template.typ: {where}") from None
         except (RuntimeError, ValueError) as exc:
             raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
-        return pdf, summary
+        return with_final_eol(pdf), summary
+
+
+def with_final_eol(pdf: bytes) -> bytes:
+    """`pdf` ending with an end-of-line after its %%EOF. Typst ends the file at %%EOF itself;
+    an incremental update (signature fields, the seal) appended to that would start on the
+    %%EOF line (`%%EOF16 0 obj`), which ISO 32000 and PDF/A forbid (veraPDF 6.1.9-1)."""
+    return pdf if pdf.endswith((b"\n", b"\r")) else pdf + b"\n"
 
 
 def _rss_mb() -> float:
@@ -322,15 +335,47 @@ def _message(exc: Exception) -> str:
     return f"{msg} {where.replace('┌─', 'at')}".strip()
 
 
+def anchor_boxes(marks: list) -> dict[str, dict[int, tuple[float, float, float, float]]]:
+    """Where the compiled document's signature-field anchors (base.typ `sign-anchor`, read
+    back from the summary as (anchor, edge, page, x, y)) were laid out: anchor → {page index
+    (0-based) → (x0, y0, x1, y1)}, in PDF points from the page's bottom-left corner, the boxes
+    of one anchor on one page joined into one, as the HTML engine joins an element's boxes.
+    A start corner pairs with the next end corner of the same anchor; a container Typst split
+    over two pages (an anchor is meant for an unbreakable box) is left out."""
+    opened: dict[str, tuple] = {}
+    found: dict[str, dict[int, tuple]] = {}
+    for anchor, edge, page, x, y in marks:
+        if edge == "start":
+            opened[anchor] = (page, x, y)
+            continue
+        start = opened.pop(anchor, None)
+        if start is None or start[0] != page:
+            continue
+        box = (min(start[1], x), min(start[2], y), max(start[1], x), max(start[2], y))
+        per_page = found.setdefault(anchor, {})
+        old = per_page.get(page - 1)
+        per_page[page - 1] = box if old is None else (min(old[0], box[0]), min(old[1], box[1]),
+                                                      max(old[2], box[2]), max(old[3], box[3]))
+    return found
+
+
+def letter_anchors(boxes: dict[str, dict[int, tuple]], pages: range) -> dict[str, tuple]:
+    """The anchors of the letter on `pages` (0-based pages of the compiled document) in the
+    form render.RenderedPdf.anchors has: anchor → ((page index within the letter, box), …)."""
+    return {anchor: tuple((p - pages.start, tuple(round(v, 2) for v in per_page[p]))
+                          for p in sorted(per_page) if p in pages)
+            for anchor, per_page in boxes.items()}
+
+
 def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
             identities: list[PdfIdentity], meta: dict[str, Any], record: bytes = b""
-            ) -> tuple[bytes, list[int], list[tuple[int, ...]]]:
+            ) -> tuple[bytes, list[int], list[tuple[int, ...]], list[dict[str, tuple]]]:
     """Compile the letters until every letter's QR codes name its real page count.
 
     Each letter gets the codes for its guessed page count and for one page more, so a letter
     that runs one page over the manifest's pages_hint needs no second compile of its batch.
-    Returns the PDF, each letter's page count and each letter's pages (1-based, within the
-    letter) that carry a tear-off 回执.
+    Returns the PDF, each letter's page count, each letter's pages (1-based, within the
+    letter) that carry a tear-off 回执 and each letter's signature-field anchors (letter_anchors).
     """
     counts = [max(1, template.pages_hint)] * len(contexts)
     files = {"meta.json": json.dumps(meta, ensure_ascii=False)}
@@ -350,7 +395,10 @@ def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
             tearoffs = [tuple(sorted({p - bounds[k] + 1 for p in summary["receipts"]
                                       if bounds[k] <= p < bounds[k + 1]}))
                         for k in range(len(contexts))]
-            return pdf, actual, tearoffs
+            boxes = anchor_boxes(summary["anchors"])
+            anchors = [letter_anchors(boxes, range(bounds[k] - 1, bounds[k + 1] - 1))
+                       for k in range(len(contexts))]
+            return pdf, actual, tearoffs, anchors
         counts = actual
     raise RenderError(f"template {template.id}: page counts do not settle after {MAX_LAYOUTS} layouts")
 
@@ -363,15 +411,17 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     The QR codes hold the page count, known only after layout: the first compile carries the
     codes for the manifest's pages_hint and one page more; a letter that came out longer still
     is compiled again with the codes for its real count (the codes are the same size, so the
-    layout does not change).
+    layout does not change). The anchors of its signature fields are reported as laid out;
+    issuing adds the empty fields there (signing.add_signature_fields), as for the HTML engine.
     """
     st = stage(template, fonts or context.get("fonts"))
     meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
             "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True,
             "stamp": False}
-    pdf, counts, tearoffs = _layout(st, template, [context], [identity], meta, identity.record_json)
+    pdf, counts, tearoffs, anchors = _layout(st, template, [context], [identity], meta,
+                                             identity.record_json)
     Path(out).write_bytes(pdf)
-    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0])
+    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0], anchors=anchors[0])
 
 
 def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
@@ -412,15 +462,16 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     # copied as bytes (render/splice.py).
     batch = BatchPdf.of(pdf, producer="formsmith (Typst)")
     reader = batch.reader
+    boxes = anchor_boxes(summary["anchors"])
     results = []
     for k, job in enumerate(jobs):
         first, end = bounds[k], bounds[k + 1]
-        # Typst reports no layout boxes: only fields with a fixed place (rect_mm) go on.
-        fields = fields_for_pages(template, None, [reader.pages[p] for p in range(first, end)])
+        anchors = letter_anchors(boxes, range(first, end))
+        fields = fields_for_pages(template, anchors, [reader.pages[p] for p in range(first, end)])
         digest = batch.write_letter(range(first, end), job.identity, Path(job.out),
                                     codes_at=[place] * (end - first), fields=fields)
-        results.append(RenderedPdf(pages=end - first, signature_fields=tuple(fields), sha256=digest,
-                                   tearoff_pages=tuple(sorted(
+        results.append(RenderedPdf(pages=end - first, anchors=anchors, signature_fields=tuple(fields),
+                                   sha256=digest, tearoff_pages=tuple(sorted(
                                        {p - first for p in summary["receipts"] if first < p <= end}))))
     if combined is not None:
         batch.write_stamped([(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)
