@@ -43,18 +43,18 @@ def verapdf_verdicts(paths: list[Path]) -> dict[Path, str]:
     """veraPDF -f 3b on all `paths` in one JVM: path → "" when compliant, else its failed rules."""
     out = subprocess.run([tool("verapdf"), "-f", "3b", "--format", "text", "-v", *map(str, paths)],
                          capture_output=True, text=True, timeout=900).stdout
-    verdicts: dict[Path, str] = {}
+    found: dict[Path, str] = {}
     current = None
     for line in out.splitlines():
         m = re.match(r"^(PASS|FAIL) (.+) 3b$", line)
         if m:
-            current = Path(m.group(2))
-            verdicts[current] = "" if m.group(1) == "PASS" else "FAIL"
-        elif current is not None and verdicts.get(current) and line.strip():
-            verdicts[current] += "\n" + line.strip()
-    missing = [p for p in paths if p not in verdicts]
+            current = Path(m.group(2)).resolve()
+            found[current] = "" if m.group(1) == "PASS" else "FAIL"
+        elif current is not None and found.get(current) and line.strip():
+            found[current] += "\n" + line.strip()
+    missing = [p for p in paths if Path(p).resolve() not in found]
     assert not missing, f"veraPDF gave no verdict for {missing}:\n{out[-2000:]}"
-    return verdicts
+    return {p: found[Path(p).resolve()] for p in paths}
 
 
 def qpdf_problems(path: Path) -> str:
