@@ -736,7 +736,9 @@ def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, pe
     # Stream data is copied as the sources hold it: qpdf would otherwise compress the
     # unfiltered ones, an empty one (the blank back's content, an empty field appearance of a
     # letter taken from its own file) into /FlateDecode over no bytes, which readers fail on.
-    args = ["qpdf", "--compress-streams=n", "--decode-level=none", "--empty", "--pages"]
+    # An EOL before each endstream, as ISO 19005 6.1.7.1 (and strict readers) want it.
+    args = ["qpdf", "--compress-streams=n", "--decode-level=none", "--newline-before-endstream",
+            "--empty", "--pages"]
     for src, run in _runs(sequence):
         args += [src, run]
     tmp = out.with_name(f".{out.name}.part")
