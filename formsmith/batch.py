@@ -19,6 +19,7 @@ import gc
 import json
 import math
 import os
+import re
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -720,7 +721,9 @@ def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, pe
         size = (float(box[2]) - float(box[0]), float(box[3]) - float(box[1]))
     with pikepdf.new() as pdf:
         pdf.add_blank_page(page_size=size)
-        pdf.save(blank)
+        # Its content stream is empty and stays unfiltered: qpdf compresses no bytes into no
+        # bytes and marks them /FlateDecode (Ghostscript: "Page drawing error occurred").
+        pdf.save(blank, compress_streams=False)
     with pikepdf.open(cover) as pdf:
         cover_pages = len(pdf.pages)
     sequence: list[tuple[str, int]] = [(str(cover), k) for k in range(1, cover_pages + 1)]
@@ -730,15 +733,24 @@ def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, pe
         src, first = chunk_pages.get(d["doc_no"], (ws.root / d["path"], 0))
         for k in print_sequence(d["pages"], d.get("tearoff_pages", ())):
             sequence.append((str(blank), 1) if k is None else (str(src), first + k))
-    args = ["qpdf", "--empty", "--pages"]
+    # Stream data is copied as the sources hold it: qpdf would otherwise compress the
+    # unfiltered ones, an empty one (the blank back's content, an empty field appearance of a
+    # letter taken from its own file) into /FlateDecode over no bytes, which readers fail on.
+    # An EOL before each endstream, as ISO 19005 6.1.7.1 (and strict readers) want it.
+    args = ["qpdf", "--compress-streams=n", "--decode-level=none", "--newline-before-endstream",
+            "--empty", "--pages"]
     for src, run in _runs(sequence):
         args += [src, run]
     tmp = out.with_name(f".{out.name}.part")
     args += ["--", str(tmp)]
     try:
-        pikepdf.Job(args).run()
+        job = pikepdf.Job(args)
+        pdf = job.create_pdf()
     except pikepdf.JobUsageError as exc:  # pragma: no cover - our own arguments
         raise FormsmithError(f"print file {out}: qpdf refused its page list: {exc}") from None
+    with pdf:
+        distinct_subset_tags(pdf)
+        job.write_pdf(pdf)
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, out)
@@ -747,6 +759,65 @@ def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, pe
     cover.unlink(missing_ok=True)
     blank.unlink(missing_ok=True)
     return out
+
+
+_SUBSET_TAG = re.compile(r"/([A-Z]{6})\+")
+
+
+def distinct_subset_tags(pdf) -> int:
+    """Give each subset tag (the ABCDEF+ of a font's name) of the pikepdf `pdf` one font
+    program (ISO 32000-1 9.6.4), as a file put together from several engine documents needs:
+    WeasyPrint tags a font's subsets alike whatever glyphs they hold, so the cover and every
+    chunk of a print file carry e.g. LWGGBP+Noto-Serif-CJK-SC over different programs.
+
+    The first program a tag names (in object order) keeps it; another one under the same tag
+    gets a fresh tag, derived from its bytes, in its descriptor's /FontName and the /BaseFont
+    of the fonts that use it (a Type0 font and its descendant alike). Identical programs
+    (Typst's subsets of the same glyphs) keep sharing their tag. Returns how many
+    descriptors were re-tagged."""
+    import hashlib
+    from collections import Counter
+
+    import pikepdf
+    groups: dict[tuple[int, int], tuple[Any, list]] = {}   # descriptor → (it, fonts naming it)
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
+            continue
+        parts = list(obj.get("/DescendantFonts", ())) if obj.get("/Subtype") == "/Type0" else [obj]
+        for part in parts:
+            fd = part.get("/FontDescriptor")
+            if isinstance(fd, pikepdf.Dictionary) and fd.is_indirect:
+                groups.setdefault(fd.objgen, (fd, []))[1].extend((obj, part))
+    tag_of = {key: m.group(1) for key, (fd, _) in groups.items()
+              if (m := _SUBSET_TAG.match(str(fd.get("/FontName", ""))))}
+    used = set(tag_of.values())
+    shared = {t for t, n in Counter(tag_of.values()).items() if n > 1}
+    named: dict[str, bytes] = {}                 # tag → digest of the program it names
+    fresh: dict[tuple[str, bytes], str] = {}     # (old tag, digest) → its new tag
+    changed = 0
+    for key in sorted(k for k, t in tag_of.items() if t in shared):   # the others name one program
+        fd, fonts = groups[key]
+        program = next((fd[k] for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in fd), None)
+        if program is None:
+            continue
+        tag = tag_of[key]
+        digest = hashlib.sha256(program.read_raw_bytes()).digest()
+        if named.setdefault(tag, digest) == digest:
+            continue
+        new = fresh.get((tag, digest))
+        if new is None:
+            seed = digest
+            while (new := "".join(chr(65 + b % 26) for b in seed[:6])) in used:
+                seed = hashlib.sha256(seed).digest()
+            used.add(new)
+            named[new] = digest
+            fresh[(tag, digest)] = new
+        for d, entry in ((fd, "/FontName"), *((f, "/BaseFont") for f in fonts)):
+            name = str(d.get(entry, ""))
+            if name.startswith(f"/{tag}+"):
+                d[entry] = pikepdf.Name(f"/{new}+{name[8:]}")
+        changed += 1
+    return changed
 
 
 def _runs(sequence: list[tuple[str, int]]) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ Files: the issued document `X.pdf` is kept exactly as issued (its SHA-256 is the
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -246,8 +247,9 @@ def write_fields(writer, placed: list[dict]) -> None:
 
 def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dict]:
     """Add the template's empty signature fields to the PDF at `path`, in place, as an
-    incremental update written with pypdf (for engines that do not write them as they write
-    the PDF, e.g. the single HTML render; the batch passes them to render/splice.py).
+    incremental update (pypdf builds the objects, _append_update appends them), for engines
+    that do not write them as they write the PDF, e.g. the single HTML render (the batch
+    passes them to render/splice.py).
 
     The bytes already written stay as they are (its /ID, XMP, fonts and record.json with
     them). Returns what was placed (recorded in the documents row). A template without
@@ -262,15 +264,65 @@ def add_signature_fields(path: Path, template, anchors: dict | None) -> list[dic
     placed = fields_for_pages(template, anchors, writer.pages)
     if placed:
         write_fields(writer, placed)
-        # pypdf's update trailer names /Info only when the Info dictionary changed, but every
-        # trailer must carry it (ISO 32000-1 7.5.6; pyHanko reads it from the last one when it
-        # seals): the dictionary is written again, unchanged, so that the trailer names it.
-        if writer._info is not None:
-            writer._original_hash[writer._info.indirect_reference.idnum - 1] = 0
-        with open(path, "r+b") as fh:  # pypdf writes the whole file, the original bytes first
-            writer.write(fh)
-            fh.truncate()
+        with open(path, "r+b") as fh:
+            _append_update(writer, fh)
     return placed
+
+
+def _append_update(writer, fh) -> None:
+    """Append the objects `writer` (a pypdf PdfWriter in incremental mode) added or changed to
+    the file `fh` it was opened on, as an incremental update with a cross-reference stream.
+
+    Written here rather than by pypdf's writer, whose stream does not list itself (qpdf:
+    "reported number of objects is not one plus the highest object number"): the stream is
+    the update's highest object, its /Size one more, and its own entry is in its /Index. Its
+    trailer names /Info (ISO 32000-1 7.5.6: every trailer does; pyHanko reads it from the last
+    one when it seals) and keeps the file's /ID.
+    """
+    import zlib
+
+    from pypdf.generic import ArrayObject, NumberObject
+
+    def serial(obj) -> bytes:
+        out = io.BytesIO()
+        obj.write_to_stream(out)
+        return out.getvalue()
+
+    end = fh.seek(0, io.SEEK_END)
+    if end:
+        fh.seek(end - 1)
+        if fh.read(1) not in (b"\r", b"\n"):
+            fh.write(b"\n")
+    entries: dict[int, tuple[int, int]] = {}       # number → (offset, generation)
+    for ref in writer.list_objects_in_increment():
+        entries[ref.idnum] = (fh.tell(), ref.generation)
+        fh.write(b"%d %d obj\n" % (ref.idnum, ref.generation) + serial(ref.get_object())
+                 + b"\nendobj\n")
+    xref_num = max([len(writer._objects), *entries]) + 1
+    at = fh.tell()
+    entries[xref_num] = (at, 0)
+    index: list[list[int]] = []                     # [first, count] runs of consecutive numbers
+    for n in sorted(entries):
+        if index and index[-1][0] + index[-1][1] == n:
+            index[-1][1] += 1
+        else:
+            index.append([n, 1])
+    width = max(4, (at.bit_length() + 7) // 8)
+    rows = zlib.compress(b"".join(b"\x01" + off.to_bytes(width, "big") + bytes([gen])
+                                  for off, gen in (entries[n] for n in sorted(entries))))
+    trailer = b"/Size %d/Root %d %d R" % (xref_num + 1, writer.root_object.indirect_reference.idnum,
+                                          writer.root_object.indirect_reference.generation)
+    if writer._info is not None:
+        info = writer._info.indirect_reference
+        trailer += b"/Info %d %d R" % (info.idnum, info.generation)
+    if writer._ID:
+        trailer += b"/ID" + serial(ArrayObject(writer._ID))
+    fh.write(b"%d 0 obj\n<</Type/XRef%s/Prev %d/Index%s/W[1 %d 1]/Filter/FlateDecode/Length %d>>\n"
+             b"stream\n" % (xref_num, trailer, writer._reader._startxref,
+                            serial(ArrayObject(NumberObject(v) for run in index for v in run)),
+                            width, len(rows))
+             + rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at)
+    fh.truncate()
 
 
 # ---------------------------------------------------------------- the company seal

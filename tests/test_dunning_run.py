@@ -305,3 +305,95 @@ def test_killed_run_resumes_without_duplicate_or_reused_number(demo_home, tmp_pa
         assert not view.meta("dunning:pending")
     print_pages = len(PdfReader(str(home / json.loads(result.stdout)["print_files"][0])).pages)
     assert print_pages == 2 + sum(d["pages"] + d["pages"] % 2 for d in notices)
+
+
+# ---------------------------------------------------------------- the print file as PDF readers see it
+
+def gs_complaints(path: Path) -> list[str]:
+    """The lines Ghostscript prints about errors or warnings while drawing every page."""
+    out = subprocess.run(["gs", "-q", "-o", "/dev/null", "-sDEVICE=nullpage", str(path)],
+                         capture_output=True, text=True)
+    return [line.strip() for line in (out.stdout + out.stderr).splitlines()
+            if "error" in line.lower() or "warning" in line.lower()]
+
+
+@pytest.fixture(scope="module")
+def month_end(demo_home, tmp_path_factory):
+    """Stage 1 as of 2025-12-01 on building 1 by each engine, laid out in chunks of 3 letters
+    (so the print file puts pages of several engine documents and the cover together):
+    {engine: print.pdf}."""
+    out = {}
+    for engine in ("html", "typst"):
+        home = tmp_path_factory.mktemp(f"month-end-{engine}") / "ws"
+        shutil.copytree(demo_home, home)
+        only_buildings_owe(home, {"1"})
+        cfg = (home / "formsmith.toml").read_text(encoding="utf-8")
+        (home / "formsmith.toml").write_text(cfg.replace("batch_chunk = 100", "batch_chunk = 3"),
+                                             encoding="utf-8")
+        result = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
+                               "--jobs", "1", "--engine", engine, "--json")
+        assert result.returncode == 0, result.stderr
+        done = json.loads(result.stdout)
+        assert len(done["documents"]) > 3, "more than one chunk"
+        out[engine] = home / done["print_files"][0]
+    return out
+
+
+@pytest.mark.parametrize("engine", ["html", "typst"])
+def test_print_file_blank_backs_are_valid_streams(month_end, engine):
+    """A blank back is drawn from a content stream that decodes: none of the file's streams
+    claims /FlateDecode over no bytes (Ghostscript: "Page drawing error", MuPDF: "premature
+    end of data in flate filter")."""
+    import pikepdf
+    path = month_end[engine]
+    with pikepdf.open(path) as pdf:
+        blanks = 0
+        for n, page in enumerate(pdf.pages, 1):
+            contents = page.obj.get("/Contents")
+            streams = [] if contents is None else list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            blanks += all(s.read_bytes().strip() == b"" for s in streams)
+            for s in streams:
+                filters = s.get("/Filter")
+                assert not (filters is not None and "/FlateDecode" in str(filters)
+                            and len(s.read_raw_bytes()) == 0), (engine, n, "empty FlateDecode stream")
+        assert blanks >= 2, "the run has blank backs"
+        empty_flate = [o.objgen for o in pdf.objects if isinstance(o, pikepdf.Stream)
+                       and "/FlateDecode" in str(o.get("/Filter", "")) and len(o.read_raw_bytes()) == 0]
+        assert empty_flate == [], (engine, empty_flate)
+
+
+@pytest.mark.parametrize("engine", ["html", "typst"])
+def test_print_file_gives_each_subset_tag_one_font_program(month_end, engine):
+    """ISO 32000-1 9.6.4: a subset tag (ABCDEF+) names one font program. The print file puts
+    together subsets of the same font from several engine documents (and the cover), which
+    may carry the same tag; the tags a font's dictionary, its descendant and its descriptor
+    carry still agree."""
+    import hashlib
+    import pikepdf
+    programs: dict[str, set[str]] = {}
+    with pikepdf.open(month_end[engine]) as pdf:
+        for font in (o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Font"):
+            parts = list(font.get("/DescendantFonts", ())) or [font]
+            for part in parts:
+                fd = part.get("/FontDescriptor")
+                if fd is None:
+                    continue
+                name = str(fd["/FontName"])
+                assert str(part["/BaseFont"]).startswith(name) and str(font["/BaseFont"]).startswith(name), \
+                    (engine, str(font["/BaseFont"]), str(part["/BaseFont"]), name)
+                program = next((fd[k] for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in fd), None)
+                if program is not None and re.match(r"/[A-Z]{6}\+", name):
+                    programs.setdefault(name[1:7], set()).add(hashlib.sha256(program.read_bytes()).hexdigest())
+    assert programs, "the print file has subset fonts"
+    shared = {tag: len(h) for tag, h in programs.items() if len(h) > 1}
+    assert shared == {}, (engine, shared)
+
+
+@pytest.mark.parametrize("engine", ["html", "typst"])
+def test_print_file_draws_cleanly_in_ghostscript_and_passes_qpdf(month_end, engine):
+    if not shutil.which("gs") or not shutil.which("qpdf"):
+        pytest.skip("Ghostscript (gs) or qpdf is not installed")
+    path = month_end[engine]
+    assert gs_complaints(path) == []
+    check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check.stdout + check.stderr

@@ -615,3 +615,22 @@ def test_typst_render_carries_its_fields_and_the_seal_is_visible_in_the_seal_are
     x0, y0, x1, y1 = (v * dpi / 72 for v in after["seal"]["rect"])
     inside = (round(x0), round(img.height - y1), round(x1), round(img.height - y0))
     assert red_pixels(img, inside) > 1500 and red_pixels(img) - red_pixels(img, inside) < 20
+
+
+def test_a_single_render_with_fields_is_a_clean_pdf_listing_its_record_once(demo_copy, run_json):
+    """The update that adds the empty fields lists its own cross-reference stream (qpdf
+    --check: no warning), and the catalog's /AF names record.json's file specification once."""
+    import subprocess
+    import pikepdf
+    issued = run_json(demo_copy, "render", "dunning-letter", "--unit", "1-2-301", "--as-of", "2025-12-01",
+                      "--again")
+    path = Path(issued["path"])
+    assert set(fields_of(path)) == {"seal", "receipt_signer"}
+    with pikepdf.open(path) as pdf:
+        af = [f.objgen for f in pdf.Root.AF]
+        assert len(af) == len(set(af)) == 1, af
+        assert str(pdf.Root.AF[0].AFRelationship) == "/Data"
+    if not shutil.which("qpdf"):
+        pytest.skip("qpdf is not installed")
+    check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check.stdout + check.stderr

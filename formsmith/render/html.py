@@ -199,7 +199,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
                             description=f"{identity.doc_no} 数据记录 (record)",
                             relationship="Data", url_fetcher=fetcher)
         document.write_pdf(str(out), pdf_variant=PDF_VARIANT, attachments=[record],
-                           pdf_identifier=identity.doc_id.encode("ascii"))
+                           pdf_identifier=identity.doc_id.encode("ascii"), finisher=_af_once)
     except FatalURLFetchingError as exc:
         raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
     except (TemplateError, RenderError):
@@ -207,6 +207,14 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     except Exception as exc:  # WeasyPrint internals: report, never a traceback for a clerk
         raise RenderError(f"template {template.id}: rendering failed: {type(exc).__name__}: {exc}") from exc
     return RenderedPdf(pages=guess, anchors=anchors, sign_areas=sign_areas(document))
+
+
+def _af_once(document, pdf) -> None:
+    """WeasyPrint's PDF/A-3 step puts each attachment into the catalog's /AF twice (once from
+    the EmbeddedFiles name tree, once from its file specification): keep each once, in order."""
+    af = pdf.catalog.get("AF")
+    if af is not None:
+        af[:] = list(dict.fromkeys(af))
 
 
 SIGN_CLASS = "sign-here"
