@@ -19,8 +19,8 @@ VERAPDF ?= ../shared/tools/verapdf/verapdf
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
 
-# Every test, on every core (one worker takes the conformance group, which shares its renders);
-# the 15 slowest are listed at the end (`-m "not slow"` skips the
+# Every test, on every core (each conformance group, the single renders and each month-end
+# case, stays on one worker and shares its renders); the 15 slowest are listed at the end (`-m "not slow"` skips the
 # month-end, crash and conformance scenarios when iterating locally; CI runs everything).
 test: setup validators
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
