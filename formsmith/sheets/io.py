@@ -17,6 +17,9 @@ HEADER_SCAN_ROWS = 20
 CSV_ENCODINGS = ("utf-8", "gb18030")     # GB18030 is a superset of GBK and GB2312
 ERROR_FILL = "FFC7CE"                    # Excel's own "bad" red
 ERROR_COLUMN = "错误说明"
+# A text cell beginning with one of these is run as a formula by Excel / LibreOffice / WPS
+# (OWASP "CSV injection"): =WEBSERVICE(...), =cmd|' /C calc'!A0, +1+..., @SUM(...), a tab or CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @dataclass
@@ -55,6 +58,19 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     raise InputError("CSV 文件编码无法识别（应为 UTF-8 或 GBK/GB18030）")
 
 
+def formula_like(value: Any) -> bool:
+    """True for text a spreadsheet would execute (leading spaces ignored): it must be written inert."""
+    return isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START)
+
+
+def csv_unescape(value: str) -> str:
+    """A CSV cell as read: the apostrophe formsmith (or OWASP guidance) put before formula-looking
+    text is taken off again, so "'=A1" exported by `records export` imports as "=A1"."""
+    if value.startswith("'") and formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
 def _header_score(values: Sequence[Any], recognise: Callable[[str], bool]) -> int:
     return sum(1 for v in values if isinstance(v, str) and v.strip() and recognise(v))
 
@@ -90,7 +106,7 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
             raise InputError(f"{path}: {exc}") from None
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            lines = [list(r) for r in reader]
+            lines = [[csv_unescape(c) for c in r] for r in reader]
         except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit, a stray NUL …
             raise InputError(f"{path}: 第{reader.line_num}行无法按 CSV 读取（{exc}）") from None
         idx, score = _pick_header(lines, recognise)
@@ -152,13 +168,16 @@ def _place(tmp: Path, path: Path) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """A value as CSV text: dates ISO, booleans 是/否, Decimals as written."""
+    """A value as CSV text: dates ISO, booleans 是/否, Decimals as written; text that a spreadsheet
+    would run as a formula gets a leading apostrophe (OWASP), numbers never do."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, date):
         return value.isoformat()
+    if formula_like(value):
+        return "'" + value
     return str(value)
 
 
@@ -193,6 +212,17 @@ def _xlsx_value(value: Any) -> Any:
     return value
 
 
+def inert(cell: Any) -> Any:
+    """`cell` (openpyxl, normal or write-only) with a text value kept as text: never a formula
+    (openpyxl makes any string starting with "=" one), and quote-prefixed when it looks like one,
+    so Excel does not turn it into a formula when the clerk edits the cell either."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if formula_like(cell.value):
+            cell.quotePrefix = True
+    return cell
+
+
 def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
     """An .xlsx with one worksheet per spec (streamed with openpyxl's write-only mode), atomically.
 
@@ -213,7 +243,7 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
         bold = Font(bold=True)
         head = []
         for h in spec.headers:
-            c = WriteOnlyCell(ws, value=h)
+            c = inert(WriteOnlyCell(ws, value=h))
             c.font = bold
             head.append(c)
         ws.append(head)
@@ -229,6 +259,8 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
                     c = WriteOnlyCell(ws, value=v)
                     c.number_format = "0.00"
                     out.append(c)
+                elif isinstance(v, str):
+                    out.append(inert(WriteOnlyCell(ws, value=v)))
                 else:
                     out.append(v)
             ws.append(out)
@@ -245,8 +277,9 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     """A copy of the sheet with every bad cell filled red and commented with its reason, and a
     last column 错误说明 on every bad row. `problems`: (row number, 0-based column or None, reason).
 
-    An .xlsx source is copied with its formatting; a .csv source becomes an .xlsx of its cells
-    (as text, so ID numbers keep every digit).
+    An .xlsx source is copied with its formatting and the values the import read (a formula
+    cell becomes its last computed value); a .csv source becomes an .xlsx of its cells (as text,
+    so ID numbers keep every digit). Either way no text cell of the copy is a live formula.
     """
     from openpyxl import Workbook, load_workbook
     from openpyxl.comments import Comment
@@ -254,8 +287,11 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     from openpyxl.utils import get_column_letter
 
     if sheet.fmt == "xlsx":
-        wb = load_workbook(sheet.path)
+        wb = load_workbook(sheet.path, data_only=True)
         ws = wb[sheet.sheet_name]
+        for each in wb.worksheets:    # the cells there are (iter_rows would fill the rectangle)
+            for cell in list(each._cells.values()):
+                inert(cell)
     else:
         wb = Workbook()
         ws = wb.active
@@ -266,7 +302,7 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
                 if v != "":
                     # a CSV may hold what a worksheet cannot (NUL, ESC): shown as \x1b in the copy
                     v = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
-                    cell = ws.cell(row=r, column=c, value=v)
+                    cell = inert(ws.cell(row=r, column=c, value=v))
                     cell.number_format = "@"
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     width = max(len(sheet.headers), max((len(v) for _, v in sheet.rows), default=0))
@@ -286,7 +322,7 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
         old = cell.comment.text + "\n" if cell.comment else ""
         cell.comment = Comment(old + reason, "formsmith")
     for row, reasons in by_row.items():
-        ws.cell(row=row, column=note_col, value="；".join(reasons)).fill = fill
+        inert(ws.cell(row=row, column=note_col, value="；".join(reasons))).fill = fill
     tmp = _atomic_target(out)
     try:
         wb.save(tmp)
