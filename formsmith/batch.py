@@ -869,29 +869,35 @@ TRACKING_HEADERS = {
 
 def read_sheet(path: Path) -> list[dict[str, str]]:
     """Rows of a .xlsx or .csv sheet as dicts by header (first row)."""
+    import io
+    from .inputs import MAX_SHEET_BYTES, read_input
+    from .sheets.io import bounded_rows, check_unpacked
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError(f"{path}: give a .xlsx or .csv file")
+    data = read_input(path, MAX_SHEET_BYTES)    # a regular file, not too large (not a FIFO)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
+        check_unpacked(path, data)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            wb.active.reset_dimensions()         # its declared <dimension> is not trusted
             rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date)
                                            else str(v))
-                     for v in row] for row in wb.active.iter_rows(values_only=True)]
+                     for v in row] for row in bounded_rows(wb.active.iter_rows(values_only=True),
+                                                           path, wb.active.title)]
             wb.close()
+        except InputError:
+            raise
         except Exception as exc:  # openpyxl reads lazily: a damaged file fails here too
             raise InputError(f"{path}: not a readable .xlsx file: {exc}") from None
     elif path.suffix.lower() == ".csv":
         try:
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                rows = list(csv.reader(fh))
+            rows = bounded_rows(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")), path)
         except UnicodeDecodeError:
             raise InputError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
         except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
-    else:
-        raise InputError(f"{path}: give a .xlsx or .csv file")
     if not rows:
         raise InputError(f"{path}: the sheet is empty")
     head = [h.strip() for h in rows[0]]

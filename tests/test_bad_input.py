@@ -210,6 +210,9 @@ SHEETS = [
     # formula-looking names are text (kept, exported inert): only the bad check digit is refused
     ("owners", "owners-formula.csv", "第2行【身份证号】身份证号校验位错误"),
     ("owners", "owners-formula.xlsx", "第2行【身份证号】身份证号校验位错误"),
+    # a cell in the sheet's last row or last column: absurdly large, refused before checking rows
+    ("owners", "owners-row-1048576.xlsx", "工作表“Sheet”超过 200000 行"),
+    ("owners", "owners-column-XFD.xlsx", "工作表“Sheet”第3行有 16384 列"),
 ]
 
 

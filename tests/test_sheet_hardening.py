@@ -164,3 +164,88 @@ def test_error_copy_of_a_csv_with_formula_names_is_inert(demo_copy, run, tmp_pat
     assert result.returncode == 2, result.stderr
     assert assert_inert_xlsx(copyx) >= 1
     assert store_bytes(demo_copy) == before
+
+
+# ---------------------------------------------------------------- 2. availability
+
+LIMIT_AS = 1536 * 2**20            # 1.5 GB of address space for the whole formsmith process
+
+
+def bounded(home: Path, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
+    """The real command as a process with 1.5 GB of memory and a minute: a bomb fails the test
+    with MemoryError / a kill / TimeoutExpired instead of taking the machine."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (LIMIT_AS, LIMIT_AS))
+    return formsmith_cmd(home, *args, preexec_fn=limit, timeout=timeout)
+
+
+def one_line_refusal(result: subprocess.CompletedProcess, name: str, *expected: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert name in lines[0], lines
+    for text in expected:
+        assert text in lines[0], lines
+    return lines[0]
+
+
+def test_a_sheet_declaring_every_cell_imports_in_bounded_memory(demo_copy, tmp_path):
+    """<dimension ref="A1:XFD1048576"> and 30,000 empty rows: read by its real cells, imported."""
+    from samples import make_bad
+    bomb = tmp_path / "owners-dimension-bomb.xlsx"
+    bomb.write_bytes(make_bad.corpus()["owners-dimension-bomb.xlsx"])
+    assert bomb.stat().st_size < 100_000          # 77 KB on disk
+    result = bounded(demo_copy, "records", "import", "owners", str(bomb))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 行全部通过检查" in result.stdout
+    unit = next(u for u in store_rows(demo_copy, "units") if u["id"] == "1-1-101")
+    owner = next(p for p in store_rows(demo_copy, "parties") if p["id"] == unit["owner"])
+    assert (owner["name"], owner["id_number"]) == ("张伟", make_bad.ID)
+
+
+@pytest.mark.parametrize("name", ["owners-row-1048576.xlsx", "owners-column-XFD.xlsx"])
+def test_an_absurdly_large_sheet_is_refused_in_bounded_memory(demo_copy, tmp_path, name):
+    from samples import make_bad
+    sheet = tmp_path / name
+    sheet.write_bytes(make_bad.corpus()[name])
+    before = store_bytes(demo_copy)
+    one_line_refusal(bounded(demo_copy, "records", "import", "owners", str(sheet)), str(sheet), "表格过大")
+    one_line_refusal(bounded(demo_copy, "docs", "import-tracking", str(sheet)), str(sheet), "表格过大")
+    assert store_bytes(demo_copy) == before
+
+
+def sparse(path: Path, size: int = 3 * 2**30) -> Path:
+    """A file of `size` bytes that takes no disk (and must take no memory either)."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    ("records", "import", "owners", "{}.xlsx"),
+    ("records", "import", "owners", "{}.csv"),
+    ("docs", "import-tracking", "{}.xlsx"),
+    ("docs", "import-tracking", "{}.csv"),
+    ("render", "dunning-letter", "--data", "{}.json"),
+], ids=lambda a: " ".join(a[:2]) + a[-1][2:])
+def test_a_3_gb_file_is_refused_by_its_size_before_reading(demo_copy, tmp_path, args):
+    before = store_bytes(demo_copy)
+    path = sparse(tmp_path / f"big{args[-1][2:]}")
+    args = [*args[:-1], str(path)]
+    line = one_line_refusal(bounded(demo_copy, *args, timeout=60), str(path), "文件过大", "3.0 GB", "上限")
+    assert store_bytes(demo_copy) == before, line
+
+
+@pytest.mark.parametrize("args", [
+    ("render", "dunning-letter", "--data", "data.json"),
+    ("records", "import", "owners", "owners.csv"),
+    ("docs", "import-tracking", "back.xlsx"),
+])
+def test_a_fifo_is_refused_not_waited_on(demo_copy, tmp_path, args):
+    """`--data` from a named pipe nobody writes to: a refusal, not a hang."""
+    fifo = tmp_path / args[-1]
+    os.mkfifo(fifo)
+    before = store_bytes(demo_copy)
+    one_line_refusal(bounded(demo_copy, *args[:-1], str(fifo), timeout=60), str(fifo), "不是普通文件")
+    assert store_bytes(demo_copy) == before

@@ -259,12 +259,10 @@ def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, 
 
 
 def _read_json(path: Path) -> Any:
+    from ..inputs import MAX_DATA_BYTES, read_input
+    data = read_input(path, MAX_DATA_BYTES)     # a regular file (not a FIFO), not too large
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        return json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid UTF-8 JSON: {exc}") from None
     except RecursionError:

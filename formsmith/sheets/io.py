@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import InputError
+from ..inputs import MAX_SHEET_BYTES, read_input, size_text
 
 HEADER_SCAN_ROWS = 20
+# what a sheet may hold: a real one (5,000 units × 20 columns) is far below; beyond is refused
+MAX_ROWS = 200_000
+MAX_COLUMNS = 200
+MAX_CELLS = 2_000_000                    # non-empty cells of the whole workbook
+MAX_UNPACKED = 200 * 2**20               # an .xlsx's parts, unzipped (as their headers declare)
 CSV_ENCODINGS = ("utf-8", "gb18030")     # GB18030 is a superset of GBK and GB2312
 ERROR_FILL = "FFC7CE"                    # Excel's own "bad" red
 ERROR_COLUMN = "错误说明"
@@ -82,6 +88,47 @@ def _trim(values: Sequence[Any]) -> list[Any]:
     return out
 
 
+def bounded_rows(rows: Iterable[Sequence[Any]], path: Path, title: str = "",
+                 budget: list[int] | None = None) -> list[list[Any]]:
+    """The rows of a sheet as lists without their trailing empty cells, read one at a time and
+    refused (InputError naming the file) as soon as the sheet is absurdly large: more than
+    MAX_ROWS rows, a row with a value beyond column MAX_COLUMNS, more than MAX_CELLS values.
+    `budget`: the cells left for the whole workbook, shared by its sheets."""
+    where = f"工作表“{title}”" if title else ""
+    budget = budget if budget is not None else [MAX_CELLS]
+    out = []
+    for n, values in enumerate(rows, start=1):
+        if n > MAX_ROWS:
+            raise InputError(f"{path}: {where}超过 {MAX_ROWS} 行，表格过大，未导入（请拆分后分批导入）")
+        values = _trim(values)
+        if len(values) > MAX_COLUMNS:
+            raise InputError(f"{path}: {where}第{n}行有 {len(values)} 列，超过上限 {MAX_COLUMNS} 列，"
+                             "表格过大，未导入（请删除多余的列）")
+        budget[0] -= len(values)
+        if budget[0] < 0:
+            raise InputError(f"{path}: 超过 {MAX_CELLS} 个单元格，表格过大，未导入（请拆分后分批导入）")
+        out.append(values)
+    return out
+
+
+def xlsx_unpacked_size(data: bytes) -> int:
+    """The size of an .xlsx's parts once unzipped, as its zip directory declares them (zipfile
+    never inflates a part beyond its declared size); 0 when it is not a zip (openpyxl says so)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return 0
+
+
+def check_unpacked(path: Path, data: bytes) -> None:
+    unpacked = xlsx_unpacked_size(data)
+    if unpacked > MAX_UNPACKED:
+        raise InputError(f"{path}: 解压后 {size_text(unpacked)}，超过上限 {size_text(MAX_UNPACKED)}，"
+                         "表格过大，未导入")
+
+
 def _pick_header(rows: list[list[Any]], recognise: Callable[[str], bool]) -> tuple[int, int]:
     """(index of the header row among the first rows, its score): the row naming most columns."""
     best, best_score = 0, 0
@@ -97,16 +144,16 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
     known columns, so a title line above the headers is fine. Empty rows are skipped."""
     path = Path(path)
     fmt = _suffix(path)
-    if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 (no such file)")
+    data = read_input(path, MAX_SHEET_BYTES)        # a regular file, not too large: else refused
     if fmt == "csv":
         try:
-            text, encoding = decode_csv(path.read_bytes())
+            text, encoding = decode_csv(data)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
+        del data
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            lines = [[csv_unescape(c) for c in r] for r in reader]
+            lines = bounded_rows(([csv_unescape(c) for c in r] for r in reader), path)
         except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit, a stray NUL …
             raise InputError(f"{path}: 第{reader.line_num}行无法按 CSV 读取（{exc}）") from None
         idx, score = _pick_header(lines, recognise)
@@ -118,15 +165,22 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
 
         # openpyxl parses zip + XML lazily; a damaged or hand-made file can fail in either step
         # with anything from BadZipFile to lxml's XMLSyntaxError: all of it means "not a sheet"
+        check_unpacked(path, data)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件 ({exc})") from None
+        budget = [MAX_CELLS]
         try:
             for ws in wb.worksheets:
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                # the <dimension> the file declares is not trusted: openpyxl would pad every row
+                # to its width (A1:XFD1048576: 16,384 cells a row); read the cells there are
+                ws.reset_dimensions()
+                rows = bounded_rows(ws.iter_rows(values_only=True), path, ws.title, budget)
                 idx, score = _pick_header(rows, recognise)
                 candidates.append((idx, score, rows, ws.title))
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件，读取表格时出错 ({exc})") from None
         finally:

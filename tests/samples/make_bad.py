@@ -112,9 +112,13 @@ def _formula_xlsx() -> bytes:
     return buf.getvalue()
 
 
-def _dimension_bomb(ref: str = "A1:XFD1048576") -> bytes:
-    """A 5 KB owners sheet whose <dimension> claims every cell of the worksheet (16,384 columns ×
-    1,048,576 rows): whoever trusts it pads 17 billion cells."""
+def _dimension_bomb(ref: str = "A1:XFD1048576", extra_row: str | None = None) -> bytes:
+    """A small owners sheet whose <dimension> claims every cell of the worksheet (16,384 columns
+    × 1,048,576 rows) and which has 30,000 empty <row/> elements after its one good row (as
+    Excel writes for formatted rows): whoever trusts the dimension pads each to 16,384 cells,
+    4 GB. `extra_row`: XML added at the end of the sheet data instead (a cell far down or right)."""
+    if extra_row is None:
+        extra_row = "".join(f'<row r="{n}"/>' for n in range(3, 30_003))
     import re
     import zipfile
     src = io.BytesIO(_xlsx([OWNER_HEADER, ["1-1-101", "张伟", "个人", ID, "13907181234"]]))
@@ -125,6 +129,7 @@ def _dimension_bomb(ref: str = "A1:XFD1048576") -> bytes:
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
                 assert ref.encode() in data
+                data = data.replace(b"</sheetData>", extra_row.encode() + b"</sheetData>")
             zout.writestr(item, data)
     return out.getvalue()
 
@@ -182,6 +187,10 @@ def corpus() -> dict[str, bytes]:
         for i, (unit, name) in enumerate(zip(("1-1-101", "1-1-102", "1-1-201"), FORMULA_CELLS))])
     files["owners-formula.xlsx"] = _formula_xlsx()
     files["owners-dimension-bomb.xlsx"] = _dimension_bomb()
+    files["owners-row-1048576.xlsx"] = _dimension_bomb(extra_row='<row r="1048576"><c r="A1048576" '
+                                                       't="inlineStr"><is><t>x</t></is></c></row>')
+    files["owners-column-XFD.xlsx"] = _dimension_bomb(extra_row='<row r="3"><c r="XFD3" '
+                                                      't="inlineStr"><is><t>x</t></is></c></row>')
     for key, name in CONTROL_NAMES.items():
         files[f"owners-control-{key}.csv"] = _csv([OWNER_HEADER, ["1-1-101", name, "个人", ID, "13907181234"]])
     # JSON data → `formsmith render dunning-letter --data`
