@@ -249,3 +249,60 @@ def test_a_fifo_is_refused_not_waited_on(demo_copy, tmp_path, args):
     before = store_bytes(demo_copy)
     one_line_refusal(bounded(demo_copy, *args[:-1], str(fifo), timeout=60), str(fifo), "不是普通文件")
     assert store_bytes(demo_copy) == before
+
+
+# ---------------------------------------------------------------- 3. bidi and control characters out
+
+RLO_NOTE = "已打印\u202e圈外"            # U+202E RIGHT-TO-LEFT OVERRIDE: reorders the rest of the line
+ODD_NAME = "孙\u202e嘉\x1b[2J怡\u2066"     # RLO, an ANSI clear-screen, LEFT-TO-RIGHT ISOLATE
+RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_stdout(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for line in result.stdout.splitlines() + result.stderr.splitlines():
+        assert not RAW.search(line), repr(line)
+    return result.stdout
+
+
+def test_stored_bidi_and_control_characters_are_shown_escaped(demo_copy):
+    """A note, a clerk's name, a period and an owner's name holding U+202E / ESC / U+2066 come out
+    as the escapes \\u202e, \\x1b, \\u2066 in docs show / docs list / records show / records list,
+    and in --json as JSON escapes (so the JSON still reads back as the stored value)."""
+    home = demo_copy
+    docs = json.loads(formsmith_cmd(home, "docs", "list", "--json").stdout)
+    doc = docs[0]
+    marked = formsmith_cmd(home, "docs", "mark", doc["doc_no"], "printed", "--note", RLO_NOTE,
+                           "--by", "王\u202e芳")
+    assert "\u202e" not in marked.stdout, marked.stdout
+    ws = load_workspace(home)
+    with ws.store.transaction() as tx:
+        tx.update("documents", doc["doc_id"], {"period": "2025-\u202e10"})
+        tx.update("parties", "P0001", {"name": ODD_NAME})
+
+    shown = clean_stdout(formsmith_cmd(home, "docs", "show", doc["doc_no"]))
+    assert "note=已打印\\u202e圈外" in shown and "王\\u202e芳" in shown and "period: 2025-\\u202e10" in shown
+    listed = clean_stdout(formsmith_cmd(home, "docs", "list"))
+    assert "2025-\\u202e10" in listed
+    person = clean_stdout(formsmith_cmd(home, "records", "show", "P0001"))
+    assert "name: 孙\\u202e嘉\\x1b[2J怡\\u2066" in person
+    owners = clean_stdout(formsmith_cmd(home, "records", "list", "owners"))
+    assert "孙\\u202e嘉\\x1b[2J怡\\u2066" in owners
+    # the columns still line up: the escaped name is padded by its printed width
+    import unicodedata
+    width = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)  # noqa: E731
+    head, *rows = owners.splitlines()
+    row = next(r for r in rows if "P0001" in r)
+    masked_id = row.split()[3]
+    assert width(row[:row.index(masked_id)]) == width(head[:head.index("id_number")])
+
+    for args in (("docs", "show", doc["doc_no"]), ("docs", "list"), ("records", "show", "P0001"),
+                 ("records", "list", "owners")):
+        out = clean_stdout(formsmith_cmd(home, *args, "--json"))
+        assert "\\u202e" in out
+        got = json.loads(out)
+        text = json.dumps(got, ensure_ascii=False)
+        assert "\u202e" in text            # the JSON escape reads back as the stored character
+    got = json.loads(formsmith_cmd(home, "records", "show", "P0001", "--json").stdout)
+    assert got["name"] == ODD_NAME
