@@ -254,8 +254,8 @@ def test_a_fifo_is_refused_not_waited_on(demo_copy, tmp_path, args):
 # ---------------------------------------------------------------- 3. bidi and control characters out
 
 RLO_NOTE = "已打印\u202e圈外"            # U+202E RIGHT-TO-LEFT OVERRIDE: reorders the rest of the line
-ODD_NAME = "孙\u202e嘉\x1b[2J怡\u2066"     # RLO, an ANSI clear-screen, LEFT-TO-RIGHT ISOLATE
-RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+ODD_NAME = "孙\u202e嘉\x1b[2J怡\u2066\u2028"   # RLO, ANSI clear-screen, LRI, LINE SEPARATOR
+RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean_stdout(result: subprocess.CompletedProcess) -> str:
@@ -286,7 +286,7 @@ def test_stored_bidi_and_control_characters_are_shown_escaped(demo_copy):
     listed = clean_stdout(formsmith_cmd(home, "docs", "list"))
     assert "2025-\\u202e10" in listed
     person = clean_stdout(formsmith_cmd(home, "records", "show", "P0001"))
-    assert "name: 孙\\u202e嘉\\x1b[2J怡\\u2066" in person
+    assert "name: 孙\\u202e嘉\\x1b[2J怡\\u2066\\u2028" in person
     owners = clean_stdout(formsmith_cmd(home, "records", "list", "owners"))
     assert "孙\\u202e嘉\\x1b[2J怡\\u2066" in owners
     # the columns still line up: the escaped name is padded by its printed width

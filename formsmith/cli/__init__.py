@@ -31,6 +31,9 @@ RECORD_KINDS = {
 MASKED_FIELDS = ("id_number", "credit_code")
 
 
+_UNSHOWN = ("Cc", "Cf", "Zl", "Zp")     # controls, formatting (bidi), U+2028/U+2029 line breaks
+
+
 def printable(text: str) -> str:
     """`text` with control and invisible formatting characters (ESC, NUL, U+202E, newlines)
     written as escapes: a file name or id from outside cannot drive the clerk's terminal.
@@ -39,7 +42,7 @@ def printable(text: str) -> str:
     a name or a path from the store holding a bidi override (U+202E, U+2066 …) or an ANSI
     sequence shows as "\\u202e" / "\\x1b[2J" instead of reordering or clearing the line.
     Escaped, not removed: the clerk sees that the stored value holds such a character."""
-    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") or c == "\t" else
+    return "".join(c if unicodedata.category(c) not in _UNSHOWN or c == "\t" else
                    (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
 
 
@@ -54,7 +57,7 @@ _NOT_PLAIN = re.compile(r"[^\x20-\x7e\n]")
 
 def _json_escape(m: re.Match) -> str:
     c = m.group()
-    if unicodedata.category(c) not in ("Cc", "Cf"):
+    if unicodedata.category(c) not in _UNSHOWN:
         return c
     n = ord(c)
     if n > 0xFFFF:                       # a JSON escape is UTF-16: a surrogate pair
