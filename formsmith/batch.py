@@ -876,37 +876,28 @@ td.n {{ text-align: right; }}
 COURIER_COLUMNS = ("序号", "收件人", "收件地址", "收件电话", "内件品名", "欠费金额（元）", "房屋编号")
 
 
+def _amount(total: Any) -> Decimal | str:
+    """A letter's total as a number cell (the record keeps it as text "433.66")."""
+    return Decimal(total) if total not in (None, "") else ""
+
+
 def courier_rows(docs: list[dict]) -> list[list[Any]]:
     rows = []
     for n, d in enumerate(docs, 1):
         r = d["record"]
         rows.append([n, r.get("owner_name", ""), r.get("mailing_address") or r.get("unit_address", ""),
-                     r.get("phone") or "", d["doc_no"], r.get("total", ""), d["unit"]])
+                     r.get("phone") or "", d["doc_no"], _amount(r.get("total")), d["unit"]])
     return rows
 
 
 def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str) -> list[Path]:
     """The same rows as .xlsx (for the courier's batch import) and .csv (UTF-8 with BOM, so
-    Excel shows the Chinese), each written whole then renamed into place."""
-    from openpyxl import Workbook
+    Excel shows the Chinese), each written whole then renamed into place by the sheets writer:
+    names and addresses stay inert text (never a formula), amounts are numbers."""
+    from .sheets.io import SheetSpec, write_csv, write_xlsx
     xlsx, csv_path = path_stem.with_suffix(".xlsx"), path_stem.with_suffix(".csv")
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = title
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([str(v) if not isinstance(v, int) else v for v in row])
-    for col, width in zip("ABCDEFGH", (6, 18, 40, 16, 22, 14, 12, 60)):
-        sheet.column_dimensions[col].width = width
-    tmp = xlsx.with_name(f".{xlsx.name}.part")
-    wb.save(tmp)
-    os.replace(tmp, xlsx)
-    tmp = csv_path.with_name(f".{csv_path.name}.part")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(columns)
-        w.writerows(rows)
-    os.replace(tmp, csv_path)
+    write_xlsx(xlsx, [SheetSpec(title, columns, rows, (6, 18, 40, 16, 22, 14, 12, 60)[:len(columns)])])
+    write_csv(csv_path, columns, rows)
     return [xlsx, csv_path]
 
 
@@ -933,7 +924,7 @@ def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
         text = (f"【{ws.company.name}】尊敬的业主，您的房屋{r['unit_address']}截至{cn_date(r['as_of'])}"
                 f"尚欠物业服务费等共计{money(r['total'])}元，请于{cn_date(r['deadline'])}前缴纳"
                 f"（通知单{d['doc_no']}）。如已缴纳请忽略。咨询电话{ws.company.phone}。")
-        rows.append([n, phone, r.get("owner_name", ""), d["unit"], r.get("total", ""),
+        rows.append([n, phone, r.get("owner_name", ""), d["unit"], _amount(r.get("total")),
                      "短信" if mobile else ("电话" if phone else "上门"), text])
     return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒")
 
@@ -949,29 +940,35 @@ TRACKING_HEADERS = {
 
 def read_sheet(path: Path) -> list[dict[str, str]]:
     """Rows of a .xlsx or .csv sheet as dicts by header (first row)."""
+    import io
+    from .inputs import MAX_SHEET_BYTES, read_input
+    from .sheets.io import bounded_rows, check_unpacked
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError(f"{path}: give a .xlsx or .csv file")
+    data = read_input(path, MAX_SHEET_BYTES)    # a regular file, not too large (not a FIFO)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
+        check_unpacked(path, data)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            wb.active.reset_dimensions()         # its declared <dimension> is not trusted
             rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date)
                                            else str(v))
-                     for v in row] for row in wb.active.iter_rows(values_only=True)]
+                     for v in row] for row in bounded_rows(wb.active.iter_rows(values_only=True),
+                                                           path, wb.active.title)]
             wb.close()
+        except InputError:
+            raise
         except Exception as exc:  # openpyxl reads lazily: a damaged file fails here too
             raise InputError(f"{path}: not a readable .xlsx file: {exc}") from None
     elif path.suffix.lower() == ".csv":
         try:
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                rows = list(csv.reader(fh))
+            rows = bounded_rows(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")), path)
         except UnicodeDecodeError:
             raise InputError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
         except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
-    else:
-        raise InputError(f"{path}: give a .xlsx or .csv file")
     if not rows:
         raise InputError(f"{path}: the sheet is empty")
     head = [h.strip() for h in rows[0]]

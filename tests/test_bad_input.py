@@ -207,6 +207,12 @@ SHEETS = [
     ("units", "units-slash-dotdot.csv", "第2行【房号】房号“1-1-101/../../x”含有不允许的字符"),
     ("units", "units-slash.csv", "第2行【房号】房号“1/1/101”含有不允许的字符"),
     ("owners", "owners-unit-dotdot.csv", "第2行【房号】房屋“../../etc/passwd”不存在"),
+    # formula-looking names are text (kept, exported inert): only the bad check digit is refused
+    ("owners", "owners-formula.csv", "第2行【身份证号】身份证号校验位错误"),
+    ("owners", "owners-formula.xlsx", "第2行【身份证号】身份证号校验位错误"),
+    # a cell in the sheet's last row or last column: absurdly large, refused before checking rows
+    ("owners", "owners-row-1048576.xlsx", "工作表“Sheet”超过 200000 行"),
+    ("owners", "owners-column-XFD.xlsx", "工作表“Sheet”第3行有 16384 列"),
 ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from datetime import date
@@ -30,11 +31,39 @@ RECORD_KINDS = {
 MASKED_FIELDS = ("id_number", "credit_code")
 
 
+_UNSHOWN = ("Cc", "Cf", "Zl", "Zp")     # controls, formatting (bidi), U+2028/U+2029 line breaks
+
+
 def printable(text: str) -> str:
     """`text` with control and invisible formatting characters (ESC, NUL, U+202E, newlines)
-    written as escapes: a file name or id from outside cannot drive the clerk's terminal."""
-    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf") or c == "\t" else
+    written as escapes: a file name or id from outside cannot drive the clerk's terminal.
+
+    Every text line the CLI prints goes through it (echo, emit_table, the error lines): a note,
+    a name or a path from the store holding a bidi override (U+202E, U+2066 …) or an ANSI
+    sequence shows as "\\u202e" / "\\x1b[2J" instead of reordering or clearing the line.
+    Escaped, not removed: the clerk sees that the stored value holds such a character."""
+    return "".join(c if unicodedata.category(c) not in _UNSHOWN or c == "\t" else
                    (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+
+
+def echo(text: Any = "", err: bool = False) -> None:
+    """Print one line (stdout, or stderr with `err`) with printable(): for every line that can
+    hold a stored value, a path or anything else from outside."""
+    click.echo(printable(str(text)), err=err)
+
+
+_NOT_PLAIN = re.compile(r"[^\x20-\x7e\n]")
+
+
+def _json_escape(m: re.Match) -> str:
+    c = m.group()
+    if unicodedata.category(c) not in _UNSHOWN:
+        return c
+    n = ord(c)
+    if n > 0xFFFF:                       # a JSON escape is UTF-16: a surrogate pair
+        n -= 0x10000
+        return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+    return f"\\u{n:04x}"
 
 
 class FormsmithGroup(click.Group):
@@ -49,7 +78,7 @@ class FormsmithGroup(click.Group):
                     click.echo(f"formsmith: {printable(part)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("formsmith: interrupted", err=True)
+            echo("formsmith: interrupted", err=True)
             ctx.exit(130)
 
 
@@ -62,7 +91,10 @@ def json_option(fn: Callable) -> Callable:
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    """`obj` as JSON, Chinese as is; control and formatting characters (U+202E …) as JSON escapes
+    (\\u202e), so the output reads back as the stored value but cannot drive the terminal. They
+    only occur inside strings (json.dumps escapes U+0000-U+001F itself), so this stays valid JSON."""
+    click.echo(_NOT_PLAIN.sub(_json_escape, json.dumps(obj, ensure_ascii=False, indent=2, default=str)))
 
 
 def _width(text: str) -> int:
@@ -72,12 +104,12 @@ def _width(text: str) -> int:
 def emit_table(rows: list[dict], columns: Iterable[str]) -> None:
     """Rows as aligned columns; CJK characters count double so the columns line up."""
     cols = list(columns)
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in cols] for r in rows]
+    cells = [[("" if r.get(c) is None else printable(str(r.get(c)))) for c in cols] for r in rows]
     widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(cols)]
     pad = lambda s, w: s + " " * (w - _width(s))  # noqa: E731
-    click.echo("  ".join(pad(c, w) for c, w in zip(cols, widths)).rstrip())
+    echo("  ".join(pad(c, w) for c, w in zip(cols, widths)).rstrip())
     for row in cells:
-        click.echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
+        echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
 
 
 def _masked_key(key: Any) -> bool:
@@ -132,11 +164,11 @@ def init(directory, with_demo, as_json):
     if as_json:
         emit_json(result)
         return
-    click.echo(f"workspace {ws.root} ({'created' if created else 'already there, kept'})")
+    echo(f"workspace {ws.root} ({'created' if created else 'already there, kept'})")
     if result["seeded"]:
-        click.echo("demo community seeded: " + ", ".join(f"{k} {v}" for k, v in result["seeded"].items()))
+        echo("demo community seeded: " + ", ".join(f"{k} {v}" for k, v in result["seeded"].items()))
     for doc in result["issued"]:
-        click.echo(f"{doc['doc_no']}  {doc['unit']}  {doc['pages']} 页  {doc['path']}")
+        echo(f"{doc['doc_no']}  {doc['unit']}  {doc['pages']} 页  {doc['path']}")
 
 
 def _demo(ws: Workspace) -> dict[str, Any]:
@@ -195,12 +227,12 @@ def templates_show(ctx, template_id, as_json):
     for key in ("id", "title", "doc_type", "engine", "engines", "version", "series", "source",
                 "retention_years", "copies", "folder", "description"):
         value = info[key]
-        click.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
-    click.echo("fields:")
+        echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+    echo("fields:")
     for f in t.fields:
-        click.echo(f"  {f.name:<16} {f.type:<9} {'required' if f.required else 'optional':<9} {f.label}")
+        echo(f"  {f.name:<16} {f.type:<9} {'required' if f.required else 'optional':<9} {f.label}")
         for i in f.items:
-            click.echo(f"    .{i.name:<14} {i.type:<9} {'required' if i.required else 'optional':<9} {i.label}")
+            echo(f"    .{i.name:<14} {i.type:<9} {'required' if i.required else 'optional':<9} {i.label}")
 
 
 @templates.command("example")
@@ -253,18 +285,16 @@ def render(ctx, template_id, unit, record_id, data_file, out, as_of, again, by, 
                       if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")},
                    **({"sealed": {"path": sealed.path, "sha256": sealed.sha256}} if sealed else {})})
     else:
-        click.echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
+        echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
         if sealed:
-            click.echo(f"{doc.doc_no}  已盖电子公章  {sealed.path}")
+            echo(f"{doc.doc_no}  已盖电子公章  {sealed.path}")
 
 
 def _read_json(path: Path) -> Any:
+    from ..inputs import MAX_DATA_BYTES, read_input
+    data = read_input(path, MAX_DATA_BYTES)     # a regular file (not a FIFO), not too large
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        return json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid UTF-8 JSON: {exc}") from None
     except RecursionError:
@@ -331,7 +361,7 @@ def records_show(ctx, record_id, reveal, by, as_json):
         emit_json(row)
     else:
         for k, v in row.items():
-            click.echo(f"{k}: {v}")
+            echo(f"{k}: {v}")
 
 
 # ---------------------------------------------------------------- docs
@@ -384,19 +414,19 @@ def docs_show(ctx, doc_no, reveal, by, as_json):
                 "state", "pages", "path", "sha256", "docx_path", "issued_on", "tracking",
                 "replaces", "superseded_by"):
         if doc.get(key) is not None:
-            click.echo(f"{key}: {doc[key]}")
+            echo(f"{key}: {doc[key]}")
     for v in doc.get("versions", []):
-        click.echo(f"version: {v.get('kind')}  {v.get('path')}  sha256 {v.get('sha256')}  "
+        echo(f"version: {v.get('kind')}  {v.get('path')}  sha256 {v.get('sha256')}  "
                    f"{v.get('at', '')}  {v.get('by', '')}".rstrip())
-    click.echo("events:")
+    echo("events:")
     for ev in doc.get("events", []):
         extra = "  ".join(f"{k}={v}" for k, v in ev.items() if k not in ("at", "state", "by"))
-        click.echo(f"  {ev['at']}  {ev['state']:<10} {ev['by']}  {extra}".rstrip())
+        echo(f"  {ev['at']}  {ev['state']:<10} {ev['by']}  {extra}".rstrip())
     if doc.get("versions"):
-        click.echo("scans:")
+        echo("scans:")
         for v in doc["versions"]:
             signed = {True: "signed", False: "UNSIGNED"}.get(v.get("signed"), "signature unknown")
-            click.echo(f"  {v['filed_at']}  {v['kind']:<10} {signed:<8} {v['path']}  "
+            echo(f"  {v['filed_at']}  {v['kind']:<10} {signed:<8} {v['path']}  "
                        f"(from {v['source']} p.{','.join(map(str, v['source_pages']))})")
 
 
@@ -414,7 +444,7 @@ def docs_mark(ctx, doc_no, state, tracking, note, by, as_json):
     if as_json:
         emit_json({k: doc.get(k) for k in documents.LIST_FIELDS + ("tracking",)})
     else:
-        click.echo(f"{doc['doc_no']}: {doc['state']}（{lifecycle.LABELS[doc['state']]}）")
+        echo(f"{doc['doc_no']}: {doc['state']}（{lifecycle.LABELS[doc['state']]}）")
 
 
 # ---------------------------------------------------------------- verify
@@ -435,9 +465,9 @@ def verify(ctx, file, as_json):
     elif v.verified:
         what = "as issued" if v.version == "issued" else f"({v.version} version)"
         said = f"is {v.doc_no} {what}" if v.identical else v.reason
-        click.echo(f"OK: {file} {said} (state {v.state}); sha256 {v.sha256}")
+        echo(f"OK: {file} {said} (state {v.state}); sha256 {v.sha256}")
         for s in v.signatures:
-            click.echo(f"  {seals.SignatureCheck(**s).summary()}")
+            echo(f"  {seals.SignatureCheck(**s).summary()}")
     else:
         click.echo(printable(f"NOT VERIFIED: {file}: {v.reason}; sha256 {v.sha256}"), err=True)
     if not v.verified:

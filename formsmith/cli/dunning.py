@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import batch
-from . import cli, docs, emit_json, emit_table, json_option, parse_date_option, workspace
+from . import cli, docs, echo, emit_json, emit_table, json_option, parse_date_option, workspace
 
 
 @cli.group()
@@ -60,21 +60,21 @@ def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, seal, by, a
         if bar:
             bar.stop()
     for unit, problem in result.skipped:
-        click.echo(f"formsmith: skipped {problem}", err=True)
+        echo(f"formsmith: skipped {problem}", err=True)
     if as_json:
         emit_json(result.as_json())
         return
     if dry_run:
         for n, units in result.planned.items():
-            click.echo(f"stage {n}: {len(units)} units" + (f": {' '.join(units)}" if units else ""))
+            echo(f"stage {n}: {len(units)} units" + (f": {' '.join(units)}" if units else ""))
         return
     for s in result.stages:
-        click.echo(f"stage {s.stage} {s.template}: {len(s.issued)} issued now, "
+        echo(f"stage {s.stage} {s.template}: {len(s.issued)} issued now, "
                    f"{len(s.documents)} for {result.period}"
                    + (f", {len(s.sealed)} sealed now" if seal else ""))
         for f in [s.print_file, *s.courier_files, *s.sms_files]:
             if f:
-                click.echo(f"  {Path(f).relative_to(ws.root) if Path(f).is_relative_to(ws.root) else f}")
+                echo(f"  {Path(f).relative_to(ws.root) if Path(f).is_relative_to(ws.root) else f}")
 
 
 @dunning.command("status")
@@ -104,4 +104,4 @@ def docs_import_tracking(ctx, file, by, as_json):
     if as_json:
         emit_json({"sent": r.sent, "delivered": r.delivered, "unchanged": r.unchanged})
     else:
-        click.echo(f"{len(r.sent)} sent, {len(r.delivered)} delivered, {len(r.unchanged)} unchanged")
+        echo(f"{len(r.sent)} sent, {len(r.delivered)} delivered, {len(r.unchanged)} unchanged")

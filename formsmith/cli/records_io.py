@@ -9,7 +9,7 @@ import click
 from .. import arrears as arrears_mod
 from .. import audit, formats, sheets
 from ..errors import InputError
-from . import emit_json, emit_table, json_option, parse_date_option, records, workspace
+from . import echo, emit_json, emit_table, json_option, parse_date_option, records, workspace
 
 SHEET_KINDS = click.Choice(list(sheets.KINDS))
 
@@ -51,11 +51,11 @@ def records_import(ctx, kind, file, dry_run, errors_file, as_json):
     if not report.ok:
         raise sheets.ImportRejected(report)
     where = f"{Path(file).name}" + (f"（{report.encoding}）" if report.encoding else "")
-    click.echo(f"{where}: {report.rows} 行全部通过检查" + ("（试运行，未写入）" if dry_run else ""))
+    echo(f"{where}: {report.rows} 行全部通过检查" + ("（试运行，未写入）" if dry_run else ""))
     for table, c in report.counts.items():
-        click.echo(f"  {table}: 新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}")
+        echo(f"  {table}: 新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}")
     if report.ignored_columns:
-        click.echo(f"  未识别、已忽略的列：{'、'.join(report.ignored_columns)}")
+        echo(f"  未识别、已忽略的列：{'、'.join(report.ignored_columns)}")
 
 
 @records.command("export")
@@ -76,7 +76,7 @@ def records_export(ctx, kind, file, reveal, by, as_json):
     if as_json:
         emit_json({"kind": kind, "file": str(file), "rows": n, "revealed": reveal})
     else:
-        click.echo(f"{file}: {n} 行（{kind}）" + ("" if reveal else "，身份证号已打码"))
+        echo(f"{file}: {n} 行（{kind}）" + ("" if reveal else "，身份证号已打码"))
 
 
 @records.command("template")
@@ -93,7 +93,7 @@ def records_template(kind, xlsx_file, as_json):
         emit_json({"kind": kind, "file": xlsx_file, "columns": notes})
         return
     if xlsx_file:
-        click.echo(f"{xlsx_file}: {kind} 模板（表头、示例一行、说明页）")
+        echo(f"{xlsx_file}: {kind} 模板（表头、示例一行、说明页）")
         return
     emit_table([{**n, "required": "必填" if n["required"] else ""} for n in notes],
                ("column", "required", "type", "note", "aliases"))
@@ -126,4 +126,4 @@ def records_arrears(ctx, as_of, min_months, reveal, by, as_json):
     emit_table(table, ("unit", "owner_name", "owner_id_number", "months", "amount", "oldest_due",
                        "oldest_age_days", "last_reminder"))
     total = sum((formats.parse_money(r["amount"]) for r in rows), formats.parse_money("0"))
-    click.echo(f"{len(rows)} 户欠费，合计 {formats.money(total)} 元（截至 {as_of.isoformat()}）")
+    echo(f"{len(rows)} 户欠费，合计 {formats.money(total)} 元（截至 {as_of.isoformat()}）")

