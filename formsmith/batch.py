@@ -393,7 +393,8 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
             lt.pages, lt.sha256, lt.tearoff_pages = out["pages"], out["sha256"], tuple(out["tearoff_pages"])
             lt.signature_fields, lt.sign_areas = out["signature_fields"], out["sign_areas"]
             final = ws.root / lt.path
-            os.replace(_part_path(final, lt.doc_id), final)
+            issuing.place_new(_part_path(final, lt.doc_id), final,   # never over an issued letter
+                              leftover=lambda p: _unrecorded(ws, p))
         waiting.extend(group)
         done += len(group)
         if progress:
@@ -436,6 +437,12 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     for f in commits:
         f.result()
     timings["render"] += time.perf_counter() - t_render
+
+
+def _unrecorded(ws: Workspace, path: Path) -> bool:
+    """A file already at a letter's path may be replaced only if it is a killed run's unrecorded one."""
+    with ws.store.snapshot() as view:
+        return issuing.unrecorded_leftover(view, path)
 
 
 def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:

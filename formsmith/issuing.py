@@ -57,23 +57,35 @@ def relative_to_workspace(ws: Workspace, path: Path) -> str:
     return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)
 
 
-def _place(tmp: Path, final: Path, overwrite: bool) -> None:
-    """Move the finished PDF into place.
+def place_new(tmp: Path, final: Path, leftover=None) -> None:
+    """Move the finished file into place, never over an existing file (os.link fails if
+    `final` exists: an issued PDF is never replaced, whatever its name came out as).
 
-    In the output tree a file at a fresh number can only be one left by a process killed after
-    placing its PDF and before recording it: that number was never issued, so it is replaced.
-    A user-chosen path (--out) is never overwritten, even if it appeared meanwhile.
+    `leftover(view_path)`, if given, may declare an existing file the unrecorded leftover of
+    a process killed after placing it and before recording it (the number was never issued);
+    only such a file is removed to make room.
     """
-    if overwrite:
-        os.replace(tmp, final)
-    else:
-        try:
-            os.link(tmp, final)
-        except FileExistsError:
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        if leftover is None or not leftover(final):
             raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件 "
                              "(exists already; formsmith does not overwrite files)") from None
-        tmp.unlink()
+        final.unlink()
+        os.link(tmp, final)
+    tmp.unlink()
     fsync_dir(final.parent)
+
+
+def unrecorded_leftover(view, path: Path) -> bool:
+    """Whether `path` is a file of a killed render or run: its PDF claims a document id the
+    store does not hold (a side file, e.g. the .docx, goes with its PDF)."""
+    from .verify import claimed_doc_id   # verify imports this module
+    pdf = path.with_suffix(".pdf")
+    if pdf != path and not pdf.exists():
+        return True
+    claimed = claimed_doc_id(pdf)
+    return claimed is not None and view.get("documents", claimed) is None
 
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
@@ -191,6 +203,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             doc_id = codes.new_doc_id()
             final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
             final.parent.mkdir(parents=True, exist_ok=True)
+            keep_out = None if out is not None else (lambda p: unrecorded_leftover(tx, p))
             tmp = final.parent / f".{final.name}.{doc_id}.part"
             identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
                                                   issued_on=issued_on, record=record, unit=unit_id)
@@ -211,11 +224,11 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     os.fsync(fh.fileno())
                 os.chmod(side_tmp, 0o644)
                 side_final = final.with_suffix(f".{kind}")
-                _place(side_tmp, side_final, overwrite=out is None)
+                place_new(side_tmp, side_final, leftover=keep_out)
                 leftovers.append(side_final)
                 side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
                 side_rows[f"{kind}_sha256"] = sha256_file(side_final)
-            _place(tmp, final, overwrite=out is None)
+            place_new(tmp, final, leftover=keep_out)
             placed = final
             by = by or ws.clerk
             if replaced:
