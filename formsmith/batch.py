@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from . import catalog, codes, dunning, issuing, lifecycle, numbering, signing
+from . import catalog, codes, dates, dunning, issuing, lifecycle, numbering, signing
 from .errors import FormsmithError, InputError
 from .render import BATCH_STATS, RenderJob, engine_for, render_many
 from .store import sync_filesystem
@@ -137,6 +137,7 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
     company certificate (X.sealed.pdf beside X.pdf, for electronic delivery; the print file
     keeps the issued pages, which are sealed in ink). Letters sealed already are left as they
     are, so a repeated or resumed run seals only what is missing."""
+    dates.check_as_of(as_of, plan=dry_run)   # the same date check as a single render's
     pol = dunning.policy(ws)
     stages = [pol.stage(stage)] if stage else list(pol.stages)
     period = f"{as_of.year:04d}-{as_of.month:02d}"
@@ -999,6 +1000,7 @@ def import_tracking(ws: Workspace, path: Path, by: str | None = None) -> Trackin
 
 def status_rows(ws: Workspace, as_of: date, community: str | None = None) -> list[dict[str, Any]]:
     """Per unit that owes money: months, amount, stage reached with its documents, what is next."""
+    dates.check_as_of(as_of, plan=True)
     pol = dunning.policy(ws)
     with ws.store.snapshot() as view:
         found = dunning.statuses(view, pol, as_of, community=community)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
 from .errors import InputError, ValidationError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -155,14 +155,14 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     `replaces` (a doc_no) issues a correction: the old document becomes superseded and points
     to the new one, in the same transaction.
     """
+    dates.check_as_of(as_of)   # before the data is built from it (9999-12-25 + 15 days overflows)
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
                                        source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
-    if not 2000 <= issued_on.year <= date.today().year + 1:  # 物催字〔1〕1号 is a typo, not a letter
+    if dates.date_problem(issued_on):   # the same check as the month-end run's
         where = f"字段 {tpl.period_field}" if isinstance(dated, date) else "--as-of"
-        raise ValidationError([f"{where}：文书日期 {issued_on.isoformat()} 不在合理范围内"
-                               f"（2000 年至 {date.today().year + 1} 年）"], record_name)
+        raise ValidationError([f"{where}：{dates.date_problem(issued_on)}"], record_name)
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
     record = catalog.to_record(values)

@@ -132,3 +132,84 @@ def test_a_killed_renders_unrecorded_file_gives_way(demo_copy):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["doc_no"] == "物催字〔2025〕4号"
     assert formsmith_cmd(demo_copy, "verify", str(stray)).returncode == 0
+
+
+# ---------------------------------------------------------------- 2. settings and dates
+
+def _top_level(home: Path, key: str, value: str) -> None:
+    """`key = value` at the top of formsmith.toml, in place of the section of that name."""
+    path = home / "formsmith.toml"
+    text = path.read_text(encoding="utf-8").replace(f"[{key}]\n", f"[{key}_was]\n")
+    path.write_text(f"{key} = {value}\n" + text, encoding="utf-8")
+
+
+BAD_SETTINGS = [
+    ("dunning", "deadline_days = 1e400", "[dunning] deadline_days"),
+    ("dunning", "deadline_days = 15.5", "[dunning] deadline_days"),
+    ("dunning", "legal_deadline_days = 99999999999999999", "[dunning] legal_deadline_days"),
+    ("dunning", "notice_after_months = -1", "[dunning] notice_after_months"),
+    ("dunning", "batch_chunk = 0", "[dunning] batch_chunk"),
+    ("dunning", "commit_every = true", "[dunning] commit_every"),
+    ("clerk", "name = 5", "[clerk] name"),
+    ("fonts", 'serif = ["Noto Serif CJK SC"]', "[fonts] serif"),
+    ("seal", 'trust_roots = "root.pem"', "[seal] trust_roots"),
+    ("survey", "return_days = inf", "[survey] return_days"),
+    ("renovation", "debris_rate = nan", "[renovation] debris_rate"),
+    ("company", "phone = 27876543", "[company] phone"),
+]
+
+
+@pytest.mark.parametrize("section,line,named", BAD_SETTINGS, ids=[b[1] for b in BAD_SETTINGS])
+def test_a_bad_setting_gives_one_line_naming_it(demo_copy, section, line, named):
+    set_setting(demo_copy, section, line)
+    before = tree(demo_copy)
+    for args in (("render", "dunning-letter", "--unit", "1-1-802", "--as-of", AS_OF),
+                 ("dunning", "run", "--as-of", AS_OF, "--dry-run"), ("docs", "list")):
+        refused(formsmith_cmd(demo_copy, *args), 2, f"formsmith.toml {named}:")
+    assert tree(demo_copy) == before
+
+
+@pytest.mark.parametrize("key,value", [("company", '"阳光物业"'), ("numbering", '"物催字"'),
+                                       ("dunning", "15")])
+def test_a_value_where_a_section_belongs_gives_one_line(demo_copy, key, value):
+    _top_level(demo_copy, key, value)
+    before = tree(demo_copy)
+    refused(render_letter(demo_copy), 2, f"formsmith.toml [{key}]:")
+    assert tree(demo_copy) == before
+
+
+def test_every_bad_setting_has_its_own_line(demo_copy):
+    set_setting(demo_copy, "dunning", "deadline_days = 1e400")
+    set_setting(demo_copy, "numbering", 'dunning-letter = "阳物催字"')
+    proc = formsmith_cmd(demo_copy, "docs", "list")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert "[dunning] deadline_days" in lines[0] and "[numbering] dunning-letter" in lines[1]
+
+
+def _days_from_today(n: int) -> str:
+    from datetime import date, timedelta
+    return (date.today() + timedelta(days=n)).isoformat()
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-25", "2099-01-01", "tomorrow", "1999-12-31"])
+@pytest.mark.parametrize("command", ["render", "dunning run"])
+def test_render_and_the_dunning_run_share_one_date_check(demo_copy, command, as_of):
+    """`dunning run --as-of 2099-01-01` issued notices dated 2099 that `render` refuses."""
+    as_of = _days_from_today(1) if as_of == "tomorrow" else as_of
+    args = (["render", "dunning-letter", "--unit", "1-1-802", "--again"] if command == "render"
+            else ["dunning", "run", "--jobs", "1"])
+    before = tree(demo_copy)
+    refused(formsmith_cmd(demo_copy, *args, "--as-of", as_of), 2, f"--as-of {as_of}", "不在合理范围内")
+    assert tree(demo_copy) == before
+
+
+def test_a_dry_run_and_the_status_may_look_ahead_but_not_to_9999(demo_copy):
+    before = tree(demo_copy)
+    assert formsmith_cmd(demo_copy, "dunning", "run", "--as-of", "2030-01-01", "--dry-run").returncode == 0
+    assert formsmith_cmd(demo_copy, "dunning", "status", "--as-of", "2030-01-01").returncode == 0
+    for args in (("dunning", "run", "--dry-run"), ("dunning", "status")):
+        refused(formsmith_cmd(demo_copy, *args, "--as-of", "9999-12-25"), 2, "--as-of 9999-12-25")
+    assert {k: v for k, v in tree(demo_copy).items() if not k.startswith("output/.dunning")} == \
+        {k: v for k, v in before.items() if not k.startswith("output/.dunning")}
