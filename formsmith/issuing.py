@@ -191,6 +191,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     try:
         with ws.store.transaction() as tx:
             replaced = documents.find(tx, replaces) if replaces else None
+            if replaced:   # before a number is taken: same template, same unit
+                documents.check_replacement(replaced, tpl.id, unit_id)
             if not again and unit_id and period:
                 dup = tx.find("documents", template=tpl.id, unit=unit_id, period=period,
                               where=lambda d: d["state"] not in ACTIVE_EXCLUDED
@@ -233,7 +235,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             by = by or ws.clerk
             if replaced:
                 documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
-                                                             "template": tpl.id}, by)
+                                                             "template": tpl.id, "unit": unit_id}, by)
             tx.insert("documents", {**side_rows,
                 "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                 "year": issued_on.year, "seq": seq, "template": tpl.id,

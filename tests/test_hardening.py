@@ -213,3 +213,34 @@ def test_a_dry_run_and_the_status_may_look_ahead_but_not_to_9999(demo_copy):
         refused(formsmith_cmd(demo_copy, *args, "--as-of", "9999-12-25"), 2, "--as-of 9999-12-25")
     assert {k: v for k, v in tree(demo_copy).items() if not k.startswith("output/.dunning")} == \
         {k: v for k, v in before.items() if not k.startswith("output/.dunning")}
+
+
+# ---------------------------------------------------------------- 3. --replaces: same unit, same kind
+
+def test_a_correction_for_another_unit_is_refused_naming_both(demo_copy):
+    """Letter 1 is for unit 1-1-802: a letter for 1-2-402 must not cancel it."""
+    before = tree(demo_copy)
+    line = refused(formsmith_cmd(demo_copy, "render", "dunning-letter", "--unit", "1-2-402",
+                                 "--as-of", AS_OF, "--again", "--replaces", LETTER_1),
+                   2, LETTER_1, "1-1-802", "1-2-402")
+    assert "--replaces" in line
+    assert tree(demo_copy) == before
+    assert {d["doc_no"]: d["state"] for d in store_rows(demo_copy, "documents")}[LETTER_1] == "generated"
+
+
+def test_a_correction_of_another_kind_is_refused_naming_both(demo_copy):
+    before = tree(demo_copy)
+    refused(formsmith_cmd(demo_copy, "render", "payment-notice", "--unit", "1-1-802",
+                          "--as-of", AS_OF, "--again", "--replaces", LETTER_1),
+            2, LETTER_1, "dunning-letter", "payment-notice")
+    assert tree(demo_copy) == before
+
+
+def test_a_correction_from_data_for_another_unit_is_refused(demo_copy, tmp_path):
+    data = json.loads(formsmith_cmd(demo_copy, "templates", "example", "dunning-letter").stdout)
+    data.update(unit="1-2-402", as_of=AS_OF)
+    (tmp_path / "d.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    before = tree(demo_copy)
+    refused(formsmith_cmd(demo_copy, "render", "dunning-letter", "--data", str(tmp_path / "d.json"),
+                          "--again", "--replaces", LETTER_1), 2, "1-1-802", "1-2-402")
+    assert tree(demo_copy) == before
