@@ -244,3 +244,93 @@ def test_a_correction_from_data_for_another_unit_is_refused(demo_copy, tmp_path)
     refused(formsmith_cmd(demo_copy, "render", "dunning-letter", "--data", str(tmp_path / "d.json"),
                           "--again", "--replaces", LETTER_1), 2, "1-1-802", "1-2-402")
     assert tree(demo_copy) == before
+
+
+# ---------------------------------------------------------------- 4. damage is seen
+
+def _root(home: Path) -> dict:
+    return json.loads((home / "records" / STORE_FILE).read_bytes())
+
+
+def _part(home: Path, table: str, key: str) -> Path:
+    """The partition file of `table` holding row `key` (or, for "_index/<t>.<f>", value `key`)."""
+    from formsmith.store import INDEX_BUCKETS, bucket_of, layout
+    root = _root(home)
+    if table.startswith("_index/"):
+        files = root["indexes"][table[7:]]["files"]
+        name = files[str(bucket_of(key, INDEX_BUCKETS))]
+    else:
+        name = root["tables"][table]["files"][str(bucket_of(key, layout(table)[0]))]
+    return home / "records" / "data" / name
+
+
+def _flip_a_digit(path: Path, after: bytes) -> None:
+    """Change one digit following `after`: the file stays valid JSON."""
+    data = path.read_bytes()
+    i = data.index(after) + len(after)
+    while not data[i:i + 1].isdigit():
+        i += 1
+    path.write_bytes(data[:i] + bytes([48 + (data[i] - 48 + 1) % 10]) + data[i + 1:])
+    json.loads(path.read_bytes())
+
+
+def _drop_checksums(home: Path) -> None:
+    """Make the store look like one written before partitions had checksums."""
+    root = _root(home)
+    root.pop("sums", None)
+    (home / "records" / STORE_FILE).write_bytes(json.dumps(root, ensure_ascii=False).encode())
+
+
+def test_backup_of_a_store_with_an_unreadable_partition_fails(demo_copy, tmp_path):
+    part = _part(demo_copy, "charges", store_rows(demo_copy, "charges")[0]["id"])
+    part.write_bytes(part.read_bytes()[:40])
+    refused(formsmith_cmd(demo_copy, "backup", str(tmp_path / "bk")), 1, "backup", part.name)
+    assert not (tmp_path / "bk").exists() and not list(tmp_path.glob(".bk*"))
+
+
+def test_a_digit_flipped_inside_a_partition_is_found(demo_copy, tmp_path):
+    part = _part(demo_copy, "charges", store_rows(demo_copy, "charges")[0]["id"])
+    _flip_a_digit(part, b'"amount":"')
+    fsck = formsmith_cmd(demo_copy, "fsck")
+    assert fsck.returncode == 3 and "PROBLEM" in fsck.stdout and part.name in fsck.stdout, fsck.stdout
+    refused(formsmith_cmd(demo_copy, "backup", str(tmp_path / "bk")), 1, part.name, "damaged")
+    assert not (tmp_path / "bk").exists()
+    refused(formsmith_cmd(demo_copy, "records", "list", "charges"), 1, part.name)
+
+
+def test_a_damaged_index_never_answers_no_overdue_charges(demo_copy):
+    """The index of charges by unit loses unit 1-1-802 (8 months owed): a render must not
+    answer "no overdue charges", it must say the store is damaged."""
+    index = _part(demo_copy, "_index/charges.unit", "1-1-802")
+    entries = json.loads(index.read_bytes())
+    del entries["1-1-802"]
+    index.write_bytes(json.dumps(entries, ensure_ascii=False).encode())
+    before = tree(demo_copy)
+    line = refused(render_letter(demo_copy), 1, index.name)
+    assert "无逾期欠费" not in line and "no overdue" not in line
+    assert formsmith_cmd(demo_copy, "fsck").returncode == 3
+    assert tree(demo_copy) == before
+
+
+def test_an_index_listing_a_row_that_is_not_there_is_refused_in_an_old_store(demo_copy):
+    """Without checksums (an older store) a read through an index still checks each row the
+    index names: an id that is not in the table is a damaged index, not a missing row."""
+    _drop_checksums(demo_copy)
+    index = _part(demo_copy, "_index/charges.unit", "1-1-802")
+    entries = json.loads(index.read_bytes())
+    entries["1-1-802"] = [i + "9" for i in entries["1-1-802"]]
+    index.write_bytes(json.dumps(entries, ensure_ascii=False).encode())
+    line = refused(render_letter(demo_copy), 1, "charges.unit")
+    assert "无逾期欠费" not in line
+
+
+def test_a_store_without_checksums_stays_readable_and_gets_them_when_written(demo_copy):
+    _drop_checksums(demo_copy)
+    fsck = formsmith_cmd(demo_copy, "fsck")
+    assert fsck.returncode == 0 and "no checksum yet" in fsck.stdout, fsck.stdout + fsck.stderr
+    assert formsmith_cmd(demo_copy, "docs", "mark", LETTER_1, "printed").returncode == 0
+    root = _root(demo_copy)
+    doc = store_rows(demo_copy, "documents")[0]
+    assert _part(demo_copy, "documents", doc["id"]).relative_to(demo_copy / "records" / "data").as_posix() \
+        in root["sums"]
+    assert formsmith_cmd(demo_copy, "fsck").returncode == 0
