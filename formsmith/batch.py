@@ -330,7 +330,8 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
         tx.set_meta(PENDING, rest + [
             {"doc_no": lt.doc_no, "seq": lt.seq, "year": lt.year, "series": lt.series,
              "doc_id": lt.doc_id, "template": tpl.id, "unit": lt.unit, "period": lt.period,
-             "path": lt.path} for lt in letters])
+             "path": lt.path, "issued_on": lt.values[tpl.period_field].isoformat()}  # fsck: how to resume
+            for lt in letters])
 
 
 def _assign(ws, lt: Letter, tpl, doc_no: str, seq: int, doc_id: str, series: str, year: int) -> None:

@@ -621,11 +621,17 @@ class Store:
     @contextmanager
     def _locked(self):
         try:
-            with self._lock:
-                yield
+            self._lock.acquire()
         except Timeout:
             raise StoreError(f"store {self.directory} is busy (another formsmith holds the lock "
                              f"for more than {LOCK_TIMEOUT_S} s)") from None
+        except OSError as exc:   # a read-only workspace: nothing can be written, say so once
+            raise StoreError(f"store {self.directory}: 无法写入 (cannot write: "
+                             f"{exc.strerror or exc}); nothing was changed") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _empty(self) -> dict:
         return {"formsmith_store": SCHEMA_VERSION, "generation": 0, "tables": {},

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import SettingsError, WorkspaceError
+from .errors import SettingsError, StoreError, WorkspaceError
 from .store import Store
 
 CONFIG_NAME = "formsmith.toml"
@@ -262,17 +262,31 @@ def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[
     Returns the workspace and whether formsmith.toml was newly written.
     """
     root = Path(root).resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / CONFIG_NAME
-    created = not path.exists()
-    if created:
-        values = {**DEMO_SETTINGS, **(settings or {})}
-        path.write_text(DEFAULT_CONFIG.format(**values), encoding="utf-8")
-    for sub in ("output",):
-        (root / sub).mkdir(exist_ok=True)
-    for private in ("records", "archive"):
-        (root / private).mkdir(exist_ok=True)
-        os.chmod(root / private, 0o700)
+    try:
+        # Explicit modes whatever the umask (000 left formsmith.toml 0666): settings and
+        # issued documents readable (0644/0755), the store and the archive owner-only.
+        if not root.exists():
+            root.mkdir(parents=True, mode=0o755)
+            os.chmod(root, 0o755)
+        path = root / CONFIG_NAME
+        created = not path.exists()
+        if created:
+            values = {**DEMO_SETTINGS, **(settings or {})}
+            tmp = root / f".{CONFIG_NAME}.part"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(DEFAULT_CONFIG.format(**values))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        for sub, mode in (("output", 0o755), ("records", 0o700), ("archive", 0o700)):
+            if not (root / sub).is_dir():
+                (root / sub).mkdir(mode=mode)
+                os.chmod(root / sub, mode)
+            elif mode == 0o700:
+                os.chmod(root / sub, mode)
+    except OSError as exc:
+        raise StoreError(f"{exc.filename or root}: 无法创建工作区 (cannot create the workspace): "
+                         f"{exc.strerror or exc}") from None
     ws = load_workspace(root)
     ws.store.create()
     return ws, created

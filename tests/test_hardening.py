@@ -334,3 +334,124 @@ def test_a_store_without_checksums_stays_readable_and_gets_them_when_written(dem
     assert _part(demo_copy, "documents", doc["id"]).relative_to(demo_copy / "records" / "data").as_posix() \
         in root["sums"]
     assert formsmith_cmd(demo_copy, "fsck").returncode == 0
+
+
+# ---------------------------------------------------------------- 5. killed runs, modes, read-only
+
+def _reserve_like_a_killed_run(home: Path) -> list[str]:
+    """The store as a `dunning run` killed after reserving its numbers leaves it (batch._reserve):
+    the counter moved on, the reservations in meta `dunning:pending`, no document yet."""
+    from formsmith import numbering
+    from formsmith.store import Store
+    series, pending = "物通字〔{year}〕{seq}号", []
+    with Store(home / "records").transaction() as tx:
+        for unit in ("6-1-702", "6-1-901"):
+            doc_no, seq = numbering.allocate(tx, series, 2025)
+            pending.append({"doc_no": doc_no, "seq": seq, "year": 2025, "series": series,
+                            "doc_id": f"D{seq}", "template": "payment-notice", "unit": unit,
+                            "period": "2025-12", "issued_on": AS_OF,
+                            "path": f"output/payment-notice/2025/{doc_no}.pdf"})
+        tx.set_meta("dunning:pending", pending)
+    return [p["doc_no"] for p in pending]
+
+
+def test_fsck_right_after_a_killed_run_says_re_run_to_complete(demo_copy):
+    numbers = _reserve_like_a_killed_run(demo_copy)
+    folder = demo_copy / "output" / "payment-notice" / "2025"
+    folder.mkdir(parents=True)
+    (folder / f".{numbers[0]}.pdf.D1.part").write_bytes(b"%PDF-1.7 half")
+    proc = formsmith_cmd(demo_copy, "fsck")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PROBLEM" not in proc.stdout
+    notice = next(line for line in proc.stdout.splitlines() if "re-run" in line)
+    assert f"formsmith dunning run --as-of {AS_OF}" in notice and numbers[0] in notice
+    assert json.loads(formsmith_cmd(demo_copy, "fsck", "--json").stdout)["clean"] is True
+
+
+def test_fsck_still_names_a_gap_beside_a_killed_runs_reservations(demo_copy):
+    from formsmith import numbering
+    from formsmith.store import Store
+    _reserve_like_a_killed_run(demo_copy)
+    with Store(demo_copy / "records").transaction() as tx:   # a number taken, never used
+        numbering.allocate(tx, "物通字〔{year}〕{seq}号", 2025)
+    proc = formsmith_cmd(demo_copy, "fsck")
+    assert proc.returncode == 3 and "no document for [3]" in proc.stdout, proc.stdout
+
+
+def test_init_with_umask_000_leaves_nothing_writable_by_others(tmp_path):
+    home = tmp_path / "ws"
+    proc = subprocess.run(["sh", "-c", f'umask 000 && exec "{FORMSMITH}" init "{home}"'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (home / "formsmith.toml").stat().st_mode & 0o777 == 0o644
+    assert (home / "records").stat().st_mode & 0o777 == 0o700
+    for path in [home, *home.rglob("*")]:
+        assert path.stat().st_mode & 0o022 == 0, (path, oct(path.stat().st_mode))
+
+
+def test_render_with_umask_000_leaves_nothing_writable_by_others(demo_copy):
+    shutil.rmtree(demo_copy / "output" / "dunning-letter")
+    proc = subprocess.run(["sh", "-c", f'umask 000 && exec "{FORMSMITH}" --home "{demo_copy}" render '
+                           f'dunning-letter --unit 1-1-802 --as-of {AS_OF} --again'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for path in (demo_copy / "output").rglob("*"):
+        assert path.stat().st_mode & 0o022 == 0, (path, oct(path.stat().st_mode))
+
+
+def read_only(folders: list[Path], *argv: str) -> subprocess.CompletedProcess:
+    """Run `formsmith argv` with `folders` mounted read-only (a private mount namespace: root
+    ignores file modes, a read-only mount it cannot)."""
+    mounts = " && ".join(f'mount --bind "{f}" "{f}" && mount -o remount,bind,ro "{f}" "{f}"'
+                         for f in folders)
+    return subprocess.run(["unshare", "-rm", "sh", "-c", f'{mounts} && exec "$0" "$@"', FORMSMITH, *argv],
+                          capture_output=True, text=True)
+
+
+def _can_mount_read_only(tmp: Path) -> bool:
+    tmp.mkdir(exist_ok=True)
+    try:
+        return subprocess.run(["unshare", "-rm", "sh", "-c", f'mount --bind "{tmp}" "{tmp}"'],
+                              capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("args", [
+    ("render", "dunning-letter", "--unit", "1-1-802", "--as-of", AS_OF, "--again"),
+    ("docs", "mark", LETTER_1, "printed"),
+    ("dunning", "run", "--as-of", AS_OF, "--jobs", "1"),
+    ("init", "{home}"),
+    ("init", "--demo", "{home}"),
+], ids=lambda a: " ".join(a[:2]))
+def test_a_read_only_workspace_gives_one_line(demo_copy, tmp_path, args):
+    if not _can_mount_read_only(tmp_path / "probe"):
+        pytest.skip("no mount namespace here")
+    before = tree(demo_copy)
+    proc = read_only([demo_copy], "--home", str(demo_copy), *(a.replace("{home}", str(demo_copy)) for a in args))
+    refused(proc, 1)
+    assert tree(demo_copy) == before
+
+
+def test_init_in_a_read_only_folder_gives_one_line(tmp_path):
+    if not _can_mount_read_only(tmp_path / "probe"):
+        pytest.skip("no mount namespace here")
+    (tmp_path / "ro").mkdir()
+    refused(read_only([tmp_path / "ro"], "init", str(tmp_path / "ro" / "ws")), 1, str(tmp_path / "ro" / "ws"))
+    assert list((tmp_path / "ro").iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["backup", "render --out"])
+def test_an_unwritable_target_gives_one_line(demo_copy, tmp_path, command):
+    if not _can_mount_read_only(tmp_path / "probe"):
+        pytest.skip("no mount namespace here")
+    (tmp_path / "ro").mkdir()
+    before = tree(demo_copy)
+    if command == "backup":
+        args = ["backup", str(tmp_path / "ro" / "bk")]
+    else:
+        args = ["render", "dunning-letter", "--unit", "1-1-802", "--as-of", AS_OF, "--again",
+                "--out", str(tmp_path / "ro" / "x.pdf")]
+    refused(read_only([tmp_path / "ro"], "--home", str(demo_copy), *args), 1, str(tmp_path / "ro"))
+    assert list((tmp_path / "ro").iterdir()) == []
+    assert tree(demo_copy) == before
