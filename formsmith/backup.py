@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import InputError, VerificationFailed
+from .errors import InputError, StoreError, VerificationFailed
 from .store import STORE_FILE, Store, fsync_dir
 from .workspace import CONFIG_NAME, Workspace
 
@@ -94,6 +94,15 @@ def backup(ws: Workspace, dest: Path) -> BackupReport:
                 rel = Path("records") / src.relative_to(ws.records_dir)
                 digest, size = _copy(src, partial / rel)
                 entries[rel.as_posix()] = {"sha256": digest, "size": size}
+            # What was copied is what restore will check: a damaged store is refused now,
+            # not found out on the day the backup is needed.
+            damage = Store(partial / "records").check()
+            if damage:
+                where = str(partial / "records")
+                raise StoreError(f"backup refused, nothing written to {dest}: the store is damaged: "
+                                 f"{damage[0].replace(where, str(ws.records_dir))}"
+                                 + (f" (and {len(damage) - 1} more problem(s))" if len(damage) > 1 else "")
+                                 + "; run `formsmith fsck`")
             if ws.config_path.exists():
                 digest, size = _copy(ws.config_path, partial / CONFIG_NAME)
                 entries[CONFIG_NAME] = {"sha256": digest, "size": size}

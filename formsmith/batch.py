@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from . import catalog, codes, dunning, issuing, lifecycle, numbering, signing
+from . import catalog, codes, dates, dunning, issuing, lifecycle, numbering, signing
 from .errors import FormsmithError, InputError
 from .render import BATCH_STATS, RenderJob, engine_for, render_many
 from .store import sync_filesystem
@@ -138,6 +138,7 @@ def run(ws: Workspace, as_of: date, *, stage: int | None = None, community: str 
     company certificate (X.sealed.pdf beside X.pdf, for electronic delivery; the print file
     keeps the issued pages, which are sealed in ink). Letters sealed already are left as they
     are, so a repeated or resumed run seals only what is missing."""
+    dates.check_as_of(as_of, plan=dry_run)   # the same date check as a single render's
     pol = dunning.policy(ws)
     stages = [pol.stage(stage)] if stage else list(pol.stages)
     period = f"{as_of.year:04d}-{as_of.month:02d}"
@@ -330,7 +331,8 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
         tx.set_meta(PENDING, rest + [
             {"doc_no": lt.doc_no, "seq": lt.seq, "year": lt.year, "series": lt.series,
              "doc_id": lt.doc_id, "template": tpl.id, "unit": lt.unit, "period": lt.period,
-             "path": lt.path} for lt in letters])
+             "path": lt.path, "issued_on": lt.values[tpl.period_field].isoformat()}  # fsck: how to resume
+            for lt in letters])
 
 
 def _assign(ws, lt: Letter, tpl, doc_no: str, seq: int, doc_id: str, series: str, year: int) -> None:
@@ -394,7 +396,8 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
             lt.pages, lt.sha256, lt.tearoff_pages = out["pages"], out["sha256"], tuple(out["tearoff_pages"])
             lt.signature_fields, lt.sign_areas = out["signature_fields"], out["sign_areas"]
             final = ws.root / lt.path
-            os.replace(_part_path(final, lt.doc_id), final)
+            issuing.place_new(_part_path(final, lt.doc_id), final,   # never over an issued letter
+                              leftover=lambda p: _unrecorded(ws, p))
         waiting.extend(group)
         done += len(group)
         if progress:
@@ -437,6 +440,12 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
     for f in commits:
         f.result()
     timings["render"] += time.perf_counter() - t_render
+
+
+def _unrecorded(ws: Workspace, path: Path) -> bool:
+    """A file already at a letter's path may be replaced only if it is a killed run's unrecorded one."""
+    with ws.store.snapshot() as view:
+        return issuing.unrecorded_leftover(view, path)
 
 
 def _job_spec(ws: Workspace, tpl: catalog.Template, lt: Letter) -> tuple:
@@ -1060,6 +1069,7 @@ def import_tracking(ws: Workspace, path: Path, by: str | None = None) -> Trackin
 
 def status_rows(ws: Workspace, as_of: date, community: str | None = None) -> list[dict[str, Any]]:
     """Per unit that owes money: months, amount, stage reached with its documents, what is next."""
+    dates.check_as_of(as_of, plan=True)
     pol = dunning.policy(ws)
     with ws.store.snapshot() as view:
         found = dunning.statuses(view, pol, as_of, community=community)

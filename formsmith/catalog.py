@@ -162,8 +162,9 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
             raise TemplateError(f"{where}: manifest lacks {key!r}")
     if m["engine"] not in ENGINES:
         raise TemplateError(f"{where}: engine {m['engine']!r} is not one of {', '.join(ENGINES)}")
-    if not re.search(r"\{seq(:\d+d)?\}", m["series"]):   # {seq}, or zero-padded {seq:06d}
-        raise TemplateError(f"{where}: series {m['series']!r} has no {{seq}}")
+    from .numbering import series_problem   # {seq} once, {year}; nothing else
+    if series_problem(m["series"]):
+        raise TemplateError(f"{where}: series: {series_problem(m['series'])}")
     fields = tuple(_parse_field(name, spec, where) for name, spec in m["fields"].items())
     example = m.get("example", {})
     ex_file = folder / "example.json"

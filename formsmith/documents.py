@@ -82,13 +82,27 @@ def transition(doc: dict[str, Any], state: str, by: str, note: str = "", **extra
     return changes
 
 
+def check_replacement(old: dict[str, Any], template: str, unit: str | None) -> None:
+    """A correction replaces a document of the same kind for the same unit, nothing else:
+    one owner's letter must never cancel another's."""
+    def unit_name(u: str | None) -> str:
+        return f"房屋 {u}" if u else "无房屋"
+    if old.get("template") != template:
+        raise InputError(f"--replaces {old['doc_no']}：原文书是 {old.get('title') or old.get('template')}"
+                         f"（{old.get('template')}），新文书是 {template}，只能替代同类文书 "
+                         f"(it is a {old.get('template')}, not a {template})")
+    if old.get("unit") != unit:
+        raise InputError(f"--replaces {old['doc_no']}：原文书属{unit_name(old.get('unit'))}，新文书属"
+                         f"{unit_name(unit)}，不能替代其他房屋的文书 (the replaced document is for "
+                         f"unit {old.get('unit')}, this one for unit {unit})")
+
+
 def supersede(tx: Any, old_no: str, new_doc: dict[str, Any], by: str, note: str = "") -> dict[str, Any]:
     """Within the issuing transaction: mark `old_no` superseded by `new_doc` (doc_no, doc_id)."""
     old = find(tx, old_no)
     if old["doc_id"] == new_doc["doc_id"]:
         raise InputError(f"{old['doc_no']}: a document cannot replace itself")
-    if old["template"] != new_doc["template"]:
-        raise InputError(f"--replaces {old['doc_no']}: it is a {old['template']}, not a {new_doc['template']}")
+    check_replacement(old, new_doc["template"], new_doc.get("unit", old.get("unit")))
     changes = transition(old, "superseded", by, note or f"由{new_doc['doc_no']}替代",
                          superseded_by=new_doc["doc_no"])
     changes["superseded_by"] = new_doc["doc_no"]

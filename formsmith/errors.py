@@ -26,6 +26,17 @@ class WorkspaceError(InputError):
     """No workspace found, or its formsmith.toml is malformed."""
 
 
+class SettingsError(WorkspaceError):
+    """formsmith.toml holds a value formsmith cannot use; one line per bad setting."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+    def lines(self) -> list[str]:
+        return list(self.problems)
+
+
 class TemplateError(InputError):
     """A template's manifest or body is malformed."""
 

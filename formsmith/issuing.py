@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
 from .errors import InputError, ValidationError
 from .render import PdfIdentity, engine_for
 from .store import fsync_dir
@@ -57,23 +57,35 @@ def relative_to_workspace(ws: Workspace, path: Path) -> str:
     return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)
 
 
-def _place(tmp: Path, final: Path, overwrite: bool) -> None:
-    """Move the finished PDF into place.
+def place_new(tmp: Path, final: Path, leftover=None) -> None:
+    """Move the finished file into place, never over an existing file (os.link fails if
+    `final` exists: an issued PDF is never replaced, whatever its name came out as).
 
-    In the output tree a file at a fresh number can only be one left by a process killed after
-    placing its PDF and before recording it: that number was never issued, so it is replaced.
-    A user-chosen path (--out) is never overwritten, even if it appeared meanwhile.
+    `leftover(view_path)`, if given, may declare an existing file the unrecorded leftover of
+    a process killed after placing it and before recording it (the number was never issued);
+    only such a file is removed to make room.
     """
-    if overwrite:
-        os.replace(tmp, final)
-    else:
-        try:
-            os.link(tmp, final)
-        except FileExistsError:
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        if leftover is None or not leftover(final):
             raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件 "
                              "(exists already; formsmith does not overwrite files)") from None
-        tmp.unlink()
+        final.unlink()
+        os.link(tmp, final)
+    tmp.unlink()
     fsync_dir(final.parent)
+
+
+def unrecorded_leftover(view, path: Path) -> bool:
+    """Whether `path` is a file of a killed render or run: its PDF claims a document id the
+    store does not hold (a side file, e.g. the .docx, goes with its PDF)."""
+    from .verify import claimed_doc_id   # verify imports this module
+    pdf = path.with_suffix(".pdf")
+    if pdf != path and not pdf.exists():
+        return True
+    claimed = claimed_doc_id(pdf)
+    return claimed is not None and view.get("documents", claimed) is None
 
 
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
@@ -143,14 +155,14 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     `replaces` (a doc_no) issues a correction: the old document becomes superseded and points
     to the new one, in the same transaction.
     """
+    dates.check_as_of(as_of)   # before the data is built from it (9999-12-25 + 15 days overflows)
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
                                        source_name=source_name, record=record)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
-    if not 2000 <= issued_on.year <= date.today().year + 1:  # 物催字〔1〕1号 is a typo, not a letter
+    if dates.date_problem(issued_on):   # the same check as the month-end run's
         where = f"字段 {tpl.period_field}" if isinstance(dated, date) else "--as-of"
-        raise ValidationError([f"{where}：文书日期 {issued_on.isoformat()} 不在合理范围内"
-                               f"（2000 年至 {date.today().year + 1} 年）"], record_name)
+        raise ValidationError([f"{where}：{dates.date_problem(issued_on)}"], record_name)
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
     record = catalog.to_record(values)
@@ -179,6 +191,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     try:
         with ws.store.transaction() as tx:
             replaced = documents.find(tx, replaces) if replaces else None
+            if replaced:   # before a number is taken: same template, same unit
+                documents.check_replacement(replaced, tpl.id, unit_id)
             if not again and unit_id and period:
                 dup = tx.find("documents", template=tpl.id, unit=unit_id, period=period,
                               where=lambda d: d["state"] not in ACTIVE_EXCLUDED
@@ -191,6 +205,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
             doc_id = codes.new_doc_id()
             final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
             final.parent.mkdir(parents=True, exist_ok=True)
+            keep_out = None if out is not None else (lambda p: unrecorded_leftover(tx, p))
             tmp = final.parent / f".{final.name}.{doc_id}.part"
             identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
                                                   issued_on=issued_on, record=record, unit=unit_id)
@@ -211,16 +226,16 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     os.fsync(fh.fileno())
                 os.chmod(side_tmp, 0o644)
                 side_final = final.with_suffix(f".{kind}")
-                _place(side_tmp, side_final, overwrite=out is None)
+                place_new(side_tmp, side_final, leftover=keep_out)
                 leftovers.append(side_final)
                 side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
                 side_rows[f"{kind}_sha256"] = sha256_file(side_final)
-            _place(tmp, final, overwrite=out is None)
+            place_new(tmp, final, leftover=keep_out)
             placed = final
             by = by or ws.clerk
             if replaced:
                 documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
-                                                             "template": tpl.id}, by)
+                                                             "template": tpl.id, "unit": unit_id}, by)
             tx.insert("documents", {**side_rows,
                 "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                 "year": issued_on.year, "seq": seq, "template": tpl.id,

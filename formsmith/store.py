@@ -11,6 +11,12 @@ Layout of `records/`:
                               a secondary index: value → ids of the rows that have it
     .lock                     the writers' lock
 
+The root also holds the SHA-256 of every partition and index file it refers to (`sums`),
+written by the same atomic rename that commits them: a partition changed on disk afterwards
+(a flipped digit is still valid JSON) is refused when read, and named by `check()`. A store
+written before checksums existed stays readable; its files get one when they are next
+rewritten (`unchecked()` counts those still without).
+
 A row lives in bucket crc32(id) mod B, so finding one row reads one small file whatever the size
 of the table; `find(table, unit=…)` on an indexed field reads one index bucket and the rows'
 buckets. A transaction writes the buckets it changed as NEW files (never overwriting a file a
@@ -22,6 +28,7 @@ RETIRE_GRACE_S so that readers still working on the older root can finish, then 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -205,8 +212,14 @@ class View:
             for row_id in self._index_lookup(table, key, equals[key]):
                 bucket = self._bucket(table, bucket_of(row_id, self._layout(table)[0]))
                 doc_id = bucket.ids.get(row_id)
-                if doc_id is not None:
-                    candidates.append((doc_id, bucket.table.get(doc_id=doc_id)))
+                row = bucket.table.get(doc_id=doc_id) if doc_id is not None else None
+                if row is None or str(row.get(key)) != str(equals[key]):
+                    # An index that disagrees with the rows would answer wrong without a word
+                    # (a unit owing 8 months "has no overdue charges"): refuse instead.
+                    raise StoreError(f"store {self._store.directory}: index {table}.{key} is "
+                                     f"inconsistent (it lists {table} {row_id!r} under "
+                                     f"{equals[key]!r}); run `formsmith fsck` and restore from a backup")
+                candidates.append((doc_id, row))
             candidates.sort(key=lambda c: c[0])
             rows: Iterable = candidates
         else:
@@ -249,7 +262,7 @@ class View:
         loaded = self._buckets.get((table, b))
         if loaded is None:
             name = self._table_root(table)["files"].get(str(b))
-            data = self._store._read_part(name) if name else {}
+            data = self._store._read_part(name, self._root) if name else {}
             data.setdefault(table, {})
             loaded = self._buckets[(table, b)] = _Bucket(table, data, self._writable)
         return loaded
@@ -272,7 +285,7 @@ class View:
         if loaded is None:
             index_root = self._root["indexes"].get(name, {})
             fname = index_root.get("files", {}).get(str(b))
-            loaded = self._indexes[(name, b)] = self._store._read_part(fname) if fname else {}
+            loaded = self._indexes[(name, b)] = self._store._read_part(fname, self._root) if fname else {}
         return loaded
 
     def _index_lookup(self, table: str, field: str, value: Any) -> list[str]:
@@ -464,6 +477,13 @@ class Store:
                                  f"command that writes (e.g. `formsmith docs mark`) to upgrade it first")
             yield self._open(View, root), [self.path] + [self.data_dir / n for n in _referenced(root)]
 
+    def unchecked(self) -> int:
+        """How many files of the committed state have no checksum yet (written by an older
+        formsmith; each gets one when a transaction next rewrites it)."""
+        with self.snapshot() as view:
+            sums = view._root.get("sums", {})
+            return sum(1 for name in _referenced(view._root) if name not in sums)
+
     def check(self) -> list[str]:
         """Integrity problems of the committed state, one line each (empty: all is well):
         unreadable or missing partitions, rows in the wrong partition, indexes that disagree
@@ -473,7 +493,7 @@ class Store:
             root = view._root
             for name in _referenced(root):
                 try:
-                    self._read_part(name)
+                    self._read_part(name, root)
                 except StoreError as exc:
                     problems.append(str(exc))
             if problems:
@@ -518,13 +538,14 @@ class Store:
         # fsync is a journal commit; hundreds of them were most of a month-end run's store time).
         parts = sum(1 for bucket in tx._buckets.values() if bucket.dirty) + len(tx._dirty_indexes)
         each = parts <= BULK_COMMIT_FILES
+        sums = root.setdefault("sums", {})
         try:
             for (table, b), bucket in tx._buckets.items():
                 if not bucket.dirty:
                     continue
                 files = root["tables"][table]["files"]
                 name = f"{table}/{b:03d}-g{generation:08d}.json"
-                self._write_part(name, bucket.data, durable=each)
+                sums[name] = self._write_part(name, bucket.data, durable=each)
                 written.append(self.data_dir / name)
                 if str(b) in files:
                     root["retired"].append([files[str(b)], now])
@@ -532,7 +553,7 @@ class Store:
             for (index_name, b) in tx._dirty_indexes:
                 iroot = root["indexes"].setdefault(index_name, {"buckets": INDEX_BUCKETS, "files": {}})
                 name = f"_index/{index_name}/{b:03d}-g{generation:08d}.json"
-                self._write_part(name, tx._indexes[(index_name, b)], durable=each)
+                sums[name] = self._write_part(name, tx._indexes[(index_name, b)], durable=each)
                 written.append(self.data_dir / name)
                 if str(b) in iroot["files"]:
                     root["retired"].append([iroot["files"][str(b)], now])
@@ -542,19 +563,24 @@ class Store:
             for folder in {p.parent for p in written}:
                 fsync_dir(folder)
             root["generation"] = generation
+            live = set(_referenced(root))
+            root["sums"] = {n: h for n, h in sums.items() if n in live}
             self._write_root(root)
         except OSError as exc:
             raise StoreError(f"could not write store {self.directory}: {exc}") from None
 
-    def _write_part(self, name: str, data: dict, durable: bool = True) -> None:
+    def _write_part(self, name: str, data: dict, durable: bool = True) -> str:
+        """Write a new partition file; returns its SHA-256 (the root records it)."""
         path = self.data_dir / name
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        raw = _dumps(data)
         with open(path, "wb") as fh:   # a new name: no reader can have it open yet
             os.chmod(path, 0o600)
-            fh.write(_dumps(data))
+            fh.write(raw)
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
+        return hashlib.sha256(raw).hexdigest()
 
     def _write_root(self, root: dict) -> None:
         try:
@@ -595,15 +621,21 @@ class Store:
     @contextmanager
     def _locked(self):
         try:
-            with self._lock:
-                yield
+            self._lock.acquire()
         except Timeout:
             raise StoreError(f"store {self.directory} is busy (another formsmith holds the lock "
                              f"for more than {LOCK_TIMEOUT_S} s)") from None
+        except OSError as exc:   # a read-only workspace: nothing can be written, say so once
+            raise StoreError(f"store {self.directory}: 无法写入 (cannot write: "
+                             f"{exc.strerror or exc}); nothing was changed") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _empty(self) -> dict:
         return {"formsmith_store": SCHEMA_VERSION, "generation": 0, "tables": {},
-                "indexes": {}, "meta": {}, "retired": []}
+                "indexes": {}, "meta": {}, "retired": [], "sums": {}}
 
     def _read_root(self) -> dict:
         if not self.path.exists():
@@ -622,14 +654,20 @@ class Store:
         if version != SCHEMA_VERSION:
             raise StoreError(f"store {self.path} has schema version {version!r}; "
                              f"this formsmith reads version {SCHEMA_VERSION}")
-        for key, default in (("indexes", {}), ("meta", {}), ("retired", [])):
+        for key, default in (("indexes", {}), ("meta", {}), ("retired", []), ("sums", {})):
             root.setdefault(key, default)
         return root
 
-    def _read_part(self, name: str) -> dict:
+    def _read_part(self, name: str, root: dict | None = None) -> dict:
         path = self.data_dir / name
         try:
-            data = json.loads(path.read_bytes())
+            raw = path.read_bytes()
+            expected = (root or {}).get("sums", {}).get(name)
+            if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+                raise StoreError(f"store {self.directory}: partition {name} is damaged (its "
+                                 f"SHA-256 differs from the one recorded when it was written); "
+                                 f"restore from a backup")
+            data = json.loads(raw)
         except FileNotFoundError:
             raise StoreError(f"store {self.directory}: partition {name} is missing (if another "
                              f"formsmith was writing for minutes meanwhile, run the command "

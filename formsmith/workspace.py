@@ -1,6 +1,7 @@
 """Find, create and open a workspace: formsmith.toml, records/, output/, archive/, templates/."""
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkspaceError
+from .errors import SettingsError, StoreError, WorkspaceError
 from .store import Store
 
 CONFIG_NAME = "formsmith.toml"
@@ -57,6 +58,78 @@ DEMO_SETTINGS = dict(
     phone="027-8765 4321",
     clerk="王敏",
 )
+
+
+# What formsmith.toml may hold: section → key → kind. A key of a known section is checked
+# before any command uses it; unknown sections and keys are left alone (newer settings).
+TEXT, TEXTS, NUMBER_TEXT = "text", "texts", "number-text"
+SETTINGS: dict[str, dict[str, Any]] = {
+    "company": {k: TEXT for k in ("name", "service_centre", "community", "address", "phone",
+                                  "seal_text", "contract")},
+    "clerk": {"name": TEXT},
+    "fonts": {"serif": TEXT, "sans": TEXT},
+    # integers: (lowest, highest) allowed
+    "dunning": {"deadline_days": (0, 3650), "notice_after_months": (0, 1200),
+                "letter_after_notice_months": (0, 1200), "legal_after_delivery_months": (0, 1200),
+                "legal_deadline_days": (0, 3650), "batch_chunk": (1, 100_000),
+                "commit_every": (1, 10_000_000)},
+    "seal": {"pkcs12": TEXT, "password_env": TEXT, "image": TEXT, "tsa_url": TEXT,
+             "trust_roots": TEXTS},
+    "survey": {"items": TEXTS, "return_days": (0, 3650)},
+    "renovation": {"debris_rate": NUMBER_TEXT, "work_hours": TEXT},
+    "movein": {"repair_by": TEXT},
+}
+_KIND_NAMES = {str: "文字", int: "整数", float: "小数", bool: "真假值", list: "列表", dict: "表"}
+
+
+def _kind_name(value: Any) -> str:
+    return next((n for t, n in _KIND_NAMES.items() if type(value) is t), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def settings_problems(config: dict[str, Any]) -> list[str]:
+    """Every problem of a parsed formsmith.toml, one line each: `formsmith.toml [section] key: …`."""
+    problems: list[str] = []
+    for section, keys in SETTINGS.items():
+        if section not in config:
+            continue
+        table = config[section]
+        if not isinstance(table, dict):
+            problems.append(f"{CONFIG_NAME} [{section}]: 应为一节设置（[{section}] 下写 键 = 值），"
+                            f"实际为{_kind_name(table)} {_shown(table)}")
+            continue
+        for key, kind in keys.items():
+            if key not in table:
+                continue
+            value, where = table[key], f"{CONFIG_NAME} [{section}] {key}"
+            if isinstance(kind, tuple):
+                low, high = kind
+                if isinstance(value, bool) or not isinstance(value, int):
+                    problems.append(f"{where}: 应为整数（{low}–{high}），实际为{_kind_name(value)} {_shown(value)}")
+                elif not low <= value <= high:
+                    problems.append(f"{where}: 应在 {low} 至 {high} 之间，实际为 {value}")
+            elif kind == TEXT and not isinstance(value, str):
+                problems.append(f"{where}: 应为文字（用引号括起），实际为{_kind_name(value)} {_shown(value)}")
+            elif kind == TEXTS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                problems.append(f"{where}: 应为文字列表，如 [\"…\", \"…\"]，实际为 {_shown(value)}")
+            elif kind == NUMBER_TEXT and (isinstance(value, bool) or not isinstance(value, (str, int, float))
+                                          or (isinstance(value, float) and not math.isfinite(value))):
+                problems.append(f"{where}: 应为金额，如 \"8.00\"，实际为 {_shown(value)}")
+    numbering_table = config.get("numbering")
+    if isinstance(numbering_table, dict):
+        from .numbering import series_problem
+        for key, value in numbering_table.items():
+            problem = series_problem(value)
+            if problem:
+                problems.append(f"{CONFIG_NAME} [numbering] {key}: 编号格式{problem}")
+    elif numbering_table is not None:
+        problems.append(f"{CONFIG_NAME} [numbering]: 应为一节设置，实际为{_kind_name(numbering_table)} "
+                        f"{_shown(numbering_table)}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -161,6 +234,11 @@ def load_workspace(root: Path) -> Workspace:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{path}: malformed settings: {exc}") from None
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: 无法读取设置 (cannot be read): {exc.strerror or exc}") from None
+    problems = settings_problems(config)
+    if problems:
+        raise SettingsError(problems)
     return Workspace(root=root, config=config)
 
 
@@ -184,17 +262,31 @@ def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[
     Returns the workspace and whether formsmith.toml was newly written.
     """
     root = Path(root).resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / CONFIG_NAME
-    created = not path.exists()
-    if created:
-        values = {**DEMO_SETTINGS, **(settings or {})}
-        path.write_text(DEFAULT_CONFIG.format(**values), encoding="utf-8")
-    for sub in ("output",):
-        (root / sub).mkdir(exist_ok=True)
-    for private in ("records", "archive"):
-        (root / private).mkdir(exist_ok=True)
-        os.chmod(root / private, 0o700)
+    try:
+        # Explicit modes whatever the umask (000 left formsmith.toml 0666): settings and
+        # issued documents readable (0644/0755), the store and the archive owner-only.
+        if not root.exists():
+            root.mkdir(parents=True, mode=0o755)
+            os.chmod(root, 0o755)
+        path = root / CONFIG_NAME
+        created = not path.exists()
+        if created:
+            values = {**DEMO_SETTINGS, **(settings or {})}
+            tmp = root / f".{CONFIG_NAME}.part"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(DEFAULT_CONFIG.format(**values))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        for sub, mode in (("output", 0o755), ("records", 0o700), ("archive", 0o700)):
+            if not (root / sub).is_dir():
+                (root / sub).mkdir(mode=mode)
+                os.chmod(root / sub, mode)
+            elif mode == 0o700:
+                os.chmod(root / sub, mode)
+    except OSError as exc:
+        raise StoreError(f"{exc.filename or root}: 无法创建工作区 (cannot create the workspace): "
+                         f"{exc.strerror or exc}") from None
     ws = load_workspace(root)
     ws.store.create()
     return ws, created

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -80,6 +81,11 @@ class FormsmithGroup(click.Group):
         except KeyboardInterrupt:
             echo("formsmith: interrupted", err=True)
             ctx.exit(130)
+        except OSError as exc:   # a read-only workspace, a full disk, an unwritable --out folder
+            where = exc.filename or "formsmith"
+            click.echo(printable(f"formsmith: {where}: 文件操作失败 ({exc.strerror or exc}); "
+                                 "未写入任何记录 (nothing was recorded)"), err=True)
+            ctx.exit(1)
 
 
 def workspace(ctx: click.Context) -> Workspace:
@@ -146,6 +152,8 @@ def parse_date_option(ctx, param, value):
 @click.version_option(__version__, prog_name="formsmith")
 def cli(home):
     """formsmith: signed-ready documents for a property-management service centre."""
+    # Nothing formsmith creates is group- or world-writable, whatever the umask.
+    os.umask(os.umask(0) | 0o022)
 
 
 # ---------------------------------------------------------------- init
