@@ -283,6 +283,7 @@ def _recover(ws: Workspace) -> None:
     Pending reservations stay; recorded ones (if any slipped through) are dropped."""
     shutil.rmtree(ws.output_dir / STAGING, ignore_errors=True)
     with ws.store.transaction() as tx:
+        issuing.complete_placements(ws, tx)   # a killed `render`'s recorded, unplaced file
         pending = tx.meta(PENDING, []) or []
         if not pending:
             return

@@ -151,3 +151,60 @@ def test_killed_run_then_payment_and_counter_notice_then_resume(owing):
     listed = {d["doc_no"] for d in json.loads(result.stdout)["documents"]}
     assert reserved[paid]["doc_no"] not in listed
 
+
+KILL_AFTER_PLACE = Path(__file__).resolve().parent / "helpers" / "kill_after_place.py"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["out", "output", "commit"])
+def test_kill_right_after_the_pdf_is_placed_never_gives_its_number_twice(demo_copy, tmp_path, where):
+    """kill -9 the instant `render` has put the finished PDF in its place (--out F, or the
+    output tree), or has committed its record (--out F): the next command finds it and either
+    completes its record or removes it and voids the number; the number is never taken again
+    by another PDF."""
+    import sys
+    from pdftools import attachment_json
+    from formsmith.verify import verify_file
+    units = sorted({d["unit"] for d in store_rows(demo_copy, "documents")})
+    args = ["render", "payment-notice", "--unit", units[0], "--as-of", AS_OF]
+    if where in ("out", "commit"):
+        target = tmp_path / "柜台" / "notice.pdf"
+        target.parent.mkdir()
+        args += ["--out", str(target)]
+        pattern = str(target) if where == "out" else str(demo_copy / "records" / "formsmith.json")
+    else:
+        pattern = str(demo_copy / "output" / "payment-notice" / "2025" / "*.pdf")
+    killed = subprocess.run([sys.executable, str(KILL_AFTER_PLACE), pattern, "--home", str(demo_copy), *args],
+                            capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    if where == "output":
+        placed = list((demo_copy / "output" / "payment-notice" / "2025").glob("*.pdf"))
+        assert len(placed) == 1
+        target = placed[0]
+    if where == "commit":   # recorded, the PDF still waiting beside its place
+        assert not target.exists()
+        waiting = list(target.parent.glob(".notice.pdf.*.part"))
+        assert len(waiting) == 1
+        assert fsck(demo_copy)["problems"] == []
+        number = attachment_json(waiting[0])["doc_no"]
+        bytes_before = waiting[0].read_bytes()
+    else:
+        number = attachment_json(target)["doc_no"]
+        bytes_before = target.read_bytes()
+    again = formsmith_cmd(demo_copy, "render", "payment-notice", "--unit", units[1], "--as-of", AS_OF, "--json")
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout)
+    assert second["doc_no"] != number, "the killed render's number was taken again"
+    docs = {d["doc_no"]: d for d in store_rows(demo_copy, "documents")}
+    assert number in docs, "the number is in the register"
+    if docs[number]["state"] == "void":
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == bytes_before
+        assert verify_file(load_workspace(demo_copy), target).identical
+    with_number = [p for p in demo_copy.rglob("*.pdf") if p.name.startswith(number)]
+    assert len(with_number) <= (1 if where == "output" else 0)
+    assert not list(target.parent.glob("*.part"))
+    report = fsck(demo_copy)
+    assert report["problems"] == [], report["problems"]
+    assert not [n for n in report["notices"] if "payment-notice" in n]
