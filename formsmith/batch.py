@@ -503,18 +503,16 @@ class _batch_gc:
             gc.unfreeze()   # the run's long-lived objects go back to the collector's care
 
 
-def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None:
-    """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
-    orphan goes on writing letters of a run that no longer exists. It collects cycles at the
+def _worker_init(root: str | None = None, engines: tuple[str, ...] = (),
+                 parent: int | None = None) -> None:
+    """A worker is killed with the run (Linux PR_SET_PDEATHSIG), and exits at once if the run
+    died while it was starting: after a kill -9 of the run no orphan goes on writing letters
+    of a run that no longer exists, nor waits for chunks for ever. It collects cycles at the
     batch threshold. It loads the workspace and the engines at once, while the parent is
     still preparing the letters."""
+    from .lifeline import die_with_parent
+    die_with_parent(parent)
     gc.set_threshold(*BATCH_GC_THRESHOLD)
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
     if root is not None:
         _WORKER_WS.setdefault(root, load_workspace(Path(root)))
     for name in engines:
@@ -534,7 +532,7 @@ class WorkerPool:
         # reference counts); a spawned one holds only the engine and its chunk.
         self.jobs = jobs
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(str(ws.root), engines))
+                                            initializer=_worker_init, initargs=(str(ws.root), engines, os.getpid()))
         # Start them now (the pool would otherwise start a worker per task submitted).
         self.executor.submit(int, 0)
 
