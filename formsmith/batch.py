@@ -10,6 +10,9 @@ The run never holds the store lock for long. Its steps, and what a kill -9 at an
 4. record: as chunks finish their files are moved into place and, every few hundred letters,
    recorded in one transaction which also drops their reservations. A letter placed but not
    recorded keeps its reservation: the re-run renders it again at the same number and path;
+   a reservation no letter will carry (the owner paid meanwhile, the unit got its notice at
+   the counter) is recorded as void with the reason and its placed file removed, so the
+   register has every number once and output/ holds no letter that does not count;
 5. print file, courier list, SMS list from what the store records for the period.
 """
 from __future__ import annotations
@@ -210,10 +213,12 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
             workers.close()
     # The workers are gone (and the memory their engines held) before the print files are
     # assembled: a run's peak memory is its rendering or its print file, not both.
+    t2 = time.perf_counter()
+    _void_unused(ws, {st.template for st in stages}, community, as_of, pol, dict(result.skipped), by)
+    result.timings["void-unused"] = time.perf_counter() - t2
     for st, res in zip(stages, result.stages):
         tpl = todo[st.number][0]
         t2 = time.perf_counter()
-        _release_unused(ws)
         if signer is not None:
             res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
             result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
@@ -280,6 +285,7 @@ def _recover(ws: Workspace) -> None:
     Pending reservations stay; recorded ones (if any slipped through) are dropped."""
     shutil.rmtree(ws.output_dir / STAGING, ignore_errors=True)
     with ws.store.transaction() as tx:
+        issuing.complete_placements(ws, tx)   # a killed `render`'s recorded, unplaced file
         pending = tx.meta(PENDING, []) or []
         if not pending:
             return
@@ -296,14 +302,14 @@ def _recover(ws: Workspace) -> None:
 def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> None:
     """Give every letter its number and doc id in one short transaction.
 
-    Numbers reserved by a killed run and never recorded are used first: the same unit gets its
-    old number back (its unrecorded file is simply replaced), others are handed to new letters
-    in order; only then are fresh numbers taken.
+    A number reserved by a killed run and never recorded goes back to its own unit's letter
+    (its unrecorded file is simply replaced); it is never handed to another unit's letter (a
+    number whose PDF was once placed for one owner must not come to mean another letter).
+    Reservations left over at the end of the run are recorded as void (`_void_unused`).
     """
     series = ws.series_for(tpl.id, tpl.series)
     with ws.store.transaction() as tx:
         pending = tx.meta(PENDING, []) or []
-        taken: set[str] = set()
         by_unit = {(p["template"], p["unit"], p["period"]): p for p in pending}
         for lt in letters:
             old = by_unit.get((tpl.id, lt.unit, lt.period))
@@ -312,27 +318,50 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
                 # Same number, fresh id: a straggler of the killed run can never write this
                 # letter's .part file, and its old file at the number's path is replaced.
                 _assign(ws, lt, tpl, old["doc_no"], old["seq"], codes.new_doc_id(), series, issued_on.year)
-                taken.add(old["doc_no"])
-        free = sorted((p for p in pending if p["doc_no"] not in taken and p["series"] == series),
-                      key=lambda p: (p["year"], p["seq"]))
-        for lt in letters:
-            if lt.doc_no:
-                continue
-            year = lt.values[tpl.period_field].year
-            reuse = next((p for p in free if p["year"] == year and p["doc_no"] not in taken), None)
-            if reuse:
-                taken.add(reuse["doc_no"])
-                _assign(ws, lt, tpl, reuse["doc_no"], reuse["seq"], codes.new_doc_id(), series, year)
             else:
-                doc_no, seq = numbering.allocate(tx, series, year)
-                _assign(ws, lt, tpl, doc_no, seq, codes.new_doc_id(), series, year)
+                doc_no, seq = numbering.allocate(tx, series, issued_on.year)
+                _assign(ws, lt, tpl, doc_no, seq, codes.new_doc_id(), series, issued_on.year)
         mine = {lt.doc_no for lt in letters}
         rest = [p for p in pending if p["doc_no"] not in mine]
-        tx.set_meta(PENDING, rest + [
-            {"doc_no": lt.doc_no, "seq": lt.seq, "year": lt.year, "series": lt.series,
-             "doc_id": lt.doc_id, "template": tpl.id, "unit": lt.unit, "period": lt.period,
-             "path": lt.path, "issued_on": lt.values[tpl.period_field].isoformat()}  # fsck: how to resume
-            for lt in letters])
+        tx.set_meta(PENDING, rest + [_pending_entry(tpl, lt) for lt in letters])
+
+
+def _pending_entry(tpl: catalog.Template, lt: Letter) -> dict:
+    """What the store keeps of a reserved, not yet recorded letter (meta `dunning:pending`)."""
+    return {"doc_no": lt.doc_no, "seq": lt.seq, "year": lt.year, "series": lt.series,
+            "doc_id": lt.doc_id, "template": tpl.id, "unit": lt.unit, "period": lt.period,
+            "path": lt.path, "issued_on": lt.values[tpl.period_field].isoformat(),
+            "stage": lt.stage}
+
+
+def _void_row(ws: Workspace, p: dict, reason: str, by: str) -> dict:
+    """The register's row for a reserved number that no letter will carry: void, with why.
+
+    It records no file (no path, no SHA-256): the number was never issued on a PDF that counts.
+    """
+    try:
+        tpl = ws.catalog.get(p["template"])
+        title, version = tpl.title, tpl.version
+    except FormsmithError:   # a template removed since: the number is still accounted for
+        title, version = p["template"], None
+    return {"id": p["doc_id"], "doc_no": p["doc_no"], "doc_id": p["doc_id"], "series": p["series"],
+            "year": p["year"], "seq": p["seq"], "template": p["template"], "template_version": version,
+            "title": title, "unit": p["unit"], "period": p["period"], "state": "void",
+            "sha256": None, "path": None, "pages": 0,
+            "issued_on": p.get("issued_on") or f"{p['period']}-01", "created_at": lifecycle.now_iso(),
+            "record": {}, "versions": [], "dunning_stage": p.get("stage"), "void_reason": reason,
+            "signature_fields": [], "sign_areas": [],
+            "events": [lifecycle.event("void", by, note=f"预留编号未使用：{reason}",
+                                       reserved_by="dunning run")]}
+
+
+def _drop_files(ws: Workspace, p: dict) -> None:
+    """Remove what a reservation may have left in output/: its placed letter, its .part files."""
+    final = ws.root / p["path"]
+    final.unlink(missing_ok=True)
+    if final.parent.is_dir():
+        for leftover in final.parent.glob(f".{final.name}.*.part"):
+            leftover.unlink(missing_ok=True)
 
 
 def _assign(ws, lt: Letter, tpl, doc_no: str, seq: int, doc_id: str, series: str, year: int) -> None:
@@ -483,18 +512,16 @@ class _batch_gc:
             gc.unfreeze()   # the run's long-lived objects go back to the collector's care
 
 
-def _worker_init(root: str | None = None, engines: tuple[str, ...] = ()) -> None:
-    """A worker is killed with the run (Linux PR_SET_PDEATHSIG): after a kill -9 of the run no
-    orphan goes on writing letters of a run that no longer exists. It collects cycles at the
+def _worker_init(root: str | None = None, engines: tuple[str, ...] = (),
+                 parent: int | None = None) -> None:
+    """A worker is killed with the run (Linux PR_SET_PDEATHSIG), and exits at once if the run
+    died while it was starting: after a kill -9 of the run no orphan goes on writing letters
+    of a run that no longer exists, nor waits for chunks for ever. It collects cycles at the
     batch threshold. It loads the workspace and the engines at once, while the parent is
     still preparing the letters."""
+    from .lifeline import die_with_parent
+    die_with_parent(parent)
     gc.set_threshold(*BATCH_GC_THRESHOLD)
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
     if root is not None:
         _WORKER_WS.setdefault(root, load_workspace(Path(root)))
     for name in engines:
@@ -514,7 +541,7 @@ class WorkerPool:
         # reference counts); a spawned one holds only the engine and its chunk.
         self.jobs = jobs
         self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_init, initargs=(str(ws.root), engines))
+                                            initializer=_worker_init, initargs=(str(ws.root), engines, os.getpid()))
         # Start them now (the pool would otherwise start a worker per task submitted).
         self.executor.submit(int, 0)
 
@@ -576,15 +603,24 @@ def render_chunk(root: str, template_id: str, engine: str, specs: list[tuple], c
 def _record(ws: Workspace, tpl: catalog.Template, letters: list[Letter], by: str) -> None:
     """Record placed letters and drop their reservations, in one transaction. A letter whose
     unit got the same document meanwhile (a clerk at the counter) is not recorded: its file is
-    removed and its number stays reserved for the next letter."""
+    removed and its reserved number is recorded as void, naming the document the unit got."""
     with ws.store.transaction() as tx:
         recorded = set()
+        pending = tx.meta(PENDING, []) or []
+        reserved = {p["doc_no"] for p in pending}
         for lt in letters:
+            if lt.doc_no not in reserved:   # its reservation was settled meanwhile: not ours to use
+                (ws.root / lt.path).unlink(missing_ok=True)
+                continue
             # Through the index on unit: reading every document of the store at each commit
             # made a month-end run's recording grow with the square of its size.
-            if any(d["template"] == tpl.id and d.get("period") == lt.period
-                   and d["state"] not in issuing.ACTIVE_EXCLUDED for d in tx.find("documents", unit=lt.unit)):
+            dup = [d for d in tx.find("documents", unit=lt.unit) if d["template"] == tpl.id
+                   and d.get("period") == lt.period and d["state"] not in issuing.ACTIVE_EXCLUDED]
+            if dup:
                 (ws.root / lt.path).unlink(missing_ok=True)
+                tx.insert("documents", _void_row(ws, _pending_entry(tpl, lt),
+                                                 f"该户本期已另行开具{dup[0]['doc_no']}", by))
+                recorded.add(lt.doc_no)
                 continue
             issued_on = lt.values[tpl.period_field]
             tx.insert("documents", {
@@ -600,30 +636,41 @@ def _record(ws: Workspace, tpl: catalog.Template, letters: list[Letter], by: str
                                            sha256=lt.sha256, pages=lt.pages)],
             })
             recorded.add(lt.doc_no)
-        pending = tx.meta(PENDING, []) or []
         tx.set_meta(PENDING, [p for p in pending if p["doc_no"] not in recorded])
 
 
-def _release_unused(ws: Workspace) -> None:
-    """Numbers still reserved after a run (their units paid meanwhile) are given back when
-    nothing was numbered after them; otherwise they wait for the next run's letters."""
+def _void_unused(ws: Workspace, templates: set[str], community: str | None, as_of: date,
+                 pol: dunning.Policy, skipped: dict[str, str], by: str) -> None:
+    """Reservations still pending once the run has issued its letters (of this run's templates
+    and community) will carry no letter: each is recorded as void with the reason (the owner
+    paid meanwhile: 已缴清; the unit got its document at the counter; its records were wrong),
+    so the register keeps every number, and the letter a killed run had placed for it is
+    removed from output/. One transaction for all of them."""
     with ws.store.transaction() as tx:
         pending = tx.meta(PENDING, []) or []
-        if not pending:
+        mine = [p for p in pending if p["template"] in templates and (
+            not community or (tx.get("units", p["unit"]) or {}).get("community") == community)]
+        if not mine:
             return
-        keep = list(pending)
-        for series, year in {(p["series"], p["year"]) for p in pending}:
-            mine = sorted((p for p in keep if p["series"] == series and p["year"] == year),
-                          key=lambda p: p["seq"], reverse=True)
-            top = numbering.peek(tx, series, year) - 1
-            for p in mine:
-                if p["seq"] != top:
-                    break
-                (ws.root / p["path"]).unlink(missing_ok=True)
-                keep.remove(p)
-                top -= 1
-            tx.set_meta(f"counter:{series}:{year}", top)
-        tx.set_meta(PENDING, keep)
+        owing = {s.unit for s in dunning.statuses(tx, pol, as_of, units=sorted(
+            {p["unit"] for p in mine if tx.get("units", p["unit"]) is not None}))}
+        for p in mine:
+            if tx.find("documents", doc_no=p["doc_no"]):
+                continue   # recorded already (cannot happen: _recover drops these); never twice
+            other = [d for d in tx.find("documents", unit=p["unit"]) if d["template"] == p["template"]
+                     and d.get("period") == p["period"] and d["state"] not in issuing.ACTIVE_EXCLUDED]
+            if other:
+                reason = f"该户本期已另行开具{other[0]['doc_no']}"
+            elif p["unit"] not in owing:
+                reason = "已缴清"
+            elif p["unit"] in skipped:
+                reason = f"资料有误，未发出：{skipped[p['unit']]}"
+            else:
+                reason = "本次催缴未发出该函（催缴进度已变化）"
+            _drop_files(ws, p)
+            tx.insert("documents", _void_row(ws, p, reason, by))
+        voided = {p["doc_no"] for p in mine}
+        tx.set_meta(PENDING, [p for p in pending if p["doc_no"] not in voided])
 
 
 # ---------------------------------------------------------------- outputs

@@ -59,6 +59,9 @@ def fsck(ws: Workspace) -> FsckReport:
     unfinished: set[Path] = set()
     with ws.store.snapshot() as view:
         docs = view.all("documents")
+        # Files of a document recorded by a command killed before it moved them into place:
+        # the next command does (they wait beside their place as .part files).
+        placing = {f["final"]: f["tmp"] for e in view.meta("issuing:placing", []) or [] for f in e["files"]}
         seqs: dict[tuple[str, int], list[int]] = {}
         for doc in docs:
             seqs.setdefault((doc.get("series"), doc.get("year")), []).append(doc.get("seq"))
@@ -87,7 +90,11 @@ def fsck(ws: Workspace) -> FsckReport:
                 path = (ws.root / rel).resolve()
                 referenced.add(path)
                 report.files_checked += 1
-                if not path.is_file():
+                if not path.is_file() and rel in placing and (ws.root / placing[rel]).is_file():
+                    referenced.add((ws.root / placing[rel]).resolve())
+                    report.notices.append(f"{doc['doc_no']}: {rel} is still {placing[rel]} (an "
+                                          "interrupted render; the next command puts it in place)")
+                elif not path.is_file():
                     report.problems.append(f"{doc['doc_no']}: {rel} is missing")
                 elif sha256_file(path) != sha:
                     report.problems.append(f"{doc['doc_no']}: {rel} does not match its recorded "

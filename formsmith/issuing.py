@@ -77,6 +77,66 @@ def place_new(tmp: Path, final: Path, leftover=None) -> None:
     fsync_dir(final.parent)
 
 
+PLACING = "issuing:placing"   # store meta: recorded documents whose files are being put in place
+
+
+def _place(tmp: Path, final: Path, sha256: str, overwrite: bool) -> bool:
+    """Move a recorded document's finished file from `tmp` into place; True if `final` then
+    holds the file recorded (by `sha256`), whoever moved it (another formsmith completing an
+    interrupted placement may have done it meanwhile).
+
+    In the output tree a file at the number's path can only be one left by an older formsmith
+    killed after placing its PDF and before recording it: that number was never issued, so it
+    is replaced. A user-chosen path (--out) is never overwritten, even if it appeared meanwhile.
+    """
+    try:
+        if overwrite:
+            os.replace(tmp, final)
+        else:
+            try:
+                os.link(tmp, final)
+            except FileExistsError:
+                pass    # judged below by its content
+    except FileNotFoundError:
+        pass        # `tmp` was moved meanwhile (by the command completing this placement)
+    try:
+        ok = final.is_file() and sha256_file(final) == sha256
+    except OSError:
+        return False
+    if ok:
+        tmp.unlink(missing_ok=True)     # the link's other name (or a copy of the same bytes)
+        fsync_dir(final.parent)
+    return ok
+
+
+def complete_placements(ws: Workspace, tx, by: str | None = None) -> list[str]:
+    """Inside a transaction: finish what a command killed between recording a document and
+    putting its files in place left (meta PLACING). A file still waiting as `.part` is moved
+    into place, so the document is complete as recorded; a document whose file is lost or
+    whose --out path another file took meanwhile is voided with the reason, so its number is
+    never taken again nor silently missing. Returns the numbers voided."""
+    entries = tx.meta(PLACING, []) or []
+    if not entries:
+        return []
+    voided = []
+    for entry in entries:
+        files = [(ws.root / f["tmp"], ws.root / f["final"], f["sha256"]) for f in entry["files"]]
+        ok = all(_place(t, f, sha, entry["overwrite"]) for t, f, sha in files)
+        if ok:
+            continue
+        for t, f, sha in files:
+            t.unlink(missing_ok=True)
+        doc = tx.get("documents", entry["doc_id"])
+        if doc is not None and doc["state"] not in ACTIVE_EXCLUDED:
+            tx.update("documents", doc["id"], documents.transition(
+                doc, "void", by or ws.clerk,
+                note="文件未能写到指定位置（写出时中断，或 --out 的文件已被占用）：编号作废",
+                void_reason="file not placed"))
+            voided.append(doc["doc_no"])
+    tx.set_meta(PLACING, [])
+    return voided
+
+
 def unrecorded_leftover(view, path: Path) -> bool:
     """Whether `path` is a file of a killed render or run: its PDF claims a document id the
     store does not hold (a side file, e.g. the .docx, goes with its PDF)."""
@@ -185,11 +245,12 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                  "archive's own folder); choose another folder")
     tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
     engine = engine_for(engine or tpl.engine)
-    placed: Path | None = None
     tmp: Path | None = None
     leftovers: list[Path] = []
+    placing: list[tuple[Path, Path, str]] = []   # (tmp, final, sha256), moved after the commit
     try:
         with ws.store.transaction() as tx:
+            complete_placements(ws, tx, by)
             replaced = documents.find(tx, replaces) if replaces else None
             if replaced:   # before a number is taken: same template, same unit
                 documents.check_replacement(replaced, tpl.id, unit_id)
@@ -226,12 +287,24 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     os.fsync(fh.fileno())
                 os.chmod(side_tmp, 0o644)
                 side_final = final.with_suffix(f".{kind}")
-                place_new(side_tmp, side_final, leftover=keep_out)
-                leftovers.append(side_final)
                 side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
-                side_rows[f"{kind}_sha256"] = sha256_file(side_final)
-            place_new(tmp, final, leftover=keep_out)
-            placed = final
+                side_rows[f"{kind}_sha256"] = sha256_file(side_tmp)
+                placing.append((side_tmp, side_final, side_rows[f"{kind}_sha256"]))
+            placing.append((tmp, final, digest))
+            for _, taken, _ in placing:   # before the commit: an issued file is never replaced
+                if taken.exists() and (keep_out is None or not keep_out(taken)):
+                    raise InputError(f"{taken}: 文件已存在，formsmith 不覆盖已有文件 "
+                                     "(exists already; formsmith does not overwrite files)")
+            # The document is recorded, with the files still to be moved into place noted in
+            # the same commit, BEFORE any file is in place: a kill -9 after the commit leaves
+            # a recorded number whose `.part` files the next command moves into place (or
+            # voids); a kill before it leaves no file in place and takes no number. So a
+            # finished PDF never lies in its place unrecorded for the next render to number
+            # again.
+            tx.set_meta(PLACING, (tx.meta(PLACING, []) or []) + [{
+                "doc_no": doc_no, "doc_id": doc_id, "overwrite": out is None,
+                "files": [{"tmp": relative_to_workspace(ws, t), "final": relative_to_workspace(ws, f),
+                           "sha256": sha} for t, f, sha in placing]}])
             by = by or ws.clerk
             if replaced:
                 documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
@@ -251,12 +324,19 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                            replaces=replaced["doc_no"] if replaced else None)],
             })
     except BaseException:
-        for leftover in (tmp, placed, *leftovers):
+        for leftover in (tmp, *leftovers):
             if leftover is not None:
                 try:
                     leftover.unlink()
                 except FileNotFoundError:
                     pass
         raise
+    # Committed: the number is this document's. Put its files in place, then clear the note.
+    placed = all(_place(t, f, sha, overwrite=out is None) for t, f, sha in placing)
+    with ws.store.transaction() as tx:
+        voided = complete_placements(ws, tx, by)
+    if not placed or doc_no in voided:
+        raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件；{doc_no} 已登记为作废 "
+                         "(the file appeared meanwhile; the number is recorded as void)")
     return IssuedDocument(doc_no=doc_no, doc_id=doc_id, path=str(final), sha256=digest,
                           pages=rendered.pages, template=tpl.id, unit=unit_id, period=period)

@@ -33,8 +33,13 @@ _ROOT: Path | None = None
 _REFS: dict = {}
 
 
-def _init_worker(root: Path, sign: dict[str, tuple]) -> None:
+def _init_worker(root: Path, sign: dict[str, tuple], parent: int | None = None) -> None:
+    """A pool worker: dies with the ingest (a kill -9 or SIGTERM of `formsmith ingest` leaves
+    no reader behind), then holds the documents' signature info."""
     global _ROOT, _SIGN
+    if parent is not None:
+        from ..lifeline import die_with_parent
+        die_with_parent(parent)
     _ROOT, _SIGN = root, sign
     _REFS.clear()
 
@@ -87,7 +92,7 @@ def read_all(job: IngestJob, workers: int | None = None,
         # bar's refresh thread may hold a lock at the moment of the fork).
         method = "fork" if threading.active_count() == 1 else "forkserver"
         with ProcessPoolExecutor(workers, mp_context=get_context(method), initializer=_init_worker,
-                                 initargs=(job.ws.root, sign)) as pool:
+                                 initargs=(job.ws.root, sign, os.getpid())) as pool:
             futures = [pool.submit(read_pages, src, numbers) for src, numbers in tasks]
             for fut in futures:
                 results.append(fut.result())

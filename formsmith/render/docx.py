@@ -518,7 +518,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     process-wide LibreOffice, so a batch of documents uses one soffice process.
     """
     docx_out = side_file(out)
-    work = Path(tempfile.mkdtemp(prefix="formsmith-docx-"))
+    work = Path(tempfile.mkdtemp(prefix=libreoffice.scratch_prefix()))   # removed by LibreOffice's worker if we die
     try:
         filled = work / "document.docx"
         fill_docx(template, context, identity, filled, fonts)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,6 +63,43 @@ def fontconfig_file(folder: Path) -> Path:
     return path
 
 
+PROFILE_PREFIX = "formsmith-lo-"      # + pid of the formsmith process + "-" + random
+SCRATCH_PREFIX = "formsmith-docx-"    # the Word engine's per-document folders (render/docx.py)
+
+
+def scratch_prefix() -> str:
+    """Prefix of this process's temporary folders of the Word engine: `mkdtemp(prefix=...)`."""
+    return f"{SCRATCH_PREFIX}{os.getpid()}-"
+
+
+def _remove_stale() -> None:
+    """Remove profiles and Word scratch folders of formsmith processes that no longer run
+    (a worker killed together with its formsmith could not clean up after them)."""
+    for old in Path(tempfile.gettempdir()).glob("formsmith-*-*-*"):
+        for prefix in (PROFILE_PREFIX, SCRATCH_PREFIX):
+            pid = old.name[len(prefix):].split("-", 1)[0] if old.name.startswith(prefix) else ""
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(old, ignore_errors=True)
+            except PermissionError:
+                pass   # another user's live process
+
+
+def _wait_group(group: int | None, timeout: float = 10.0) -> None:
+    """Wait until no process of `group` is left (soffice.bin outlives oosplash for a moment:
+    its profile is removed only once it cannot write there any more)."""
+    deadline = time.monotonic() + timeout
+    while group and time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
+
+
 class LibreOffice:
     """One headless LibreOffice with a private profile; `convert()` as often as needed, then `close()`.
 
@@ -72,6 +110,7 @@ class LibreOffice:
 
     def __init__(self):
         self._proc: subprocess.Popen | None = None
+        self._soffice_pid: int | None = None
         self._profile: Path | None = None
         self._lock = threading.Lock()
         self.conversions = 0
@@ -88,7 +127,8 @@ class LibreOffice:
     def _start(self) -> None:
         soffice = find_soffice()
         python = _uno_python(soffice)
-        self._profile = Path(tempfile.mkdtemp(prefix="formsmith-lo-"))
+        _remove_stale()
+        self._profile = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-"))
         # LibreOffice's own temporary files go inside the private folder too, so removing that
         # folder after stopping soffice (even by SIGKILL) leaves nothing behind in /tmp.
         (self._profile / "tmp").mkdir()
@@ -98,8 +138,11 @@ class LibreOffice:
         env.pop("PYTHONPATH", None)
         env.pop("PYTHONHOME", None)
         pipe = f"formsmith-{os.getpid()}-{id(self):x}"
+        # The worker watches this process: if formsmith dies (kill -9, SIGTERM) it kills
+        # soffice and removes the profile and this process's Word scratch folders.
         self._proc = subprocess.Popen(
-            [python, str(WORKER), soffice, (self._profile / "profile").as_uri(), pipe],
+            [python, str(WORKER), soffice, (self._profile / "profile").as_uri(), pipe,
+             str(os.getpid()), str(self._profile), str(Path(tempfile.gettempdir()) / scratch_prefix())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True, text=True, encoding="utf-8")
         self.starts += 1
@@ -107,6 +150,7 @@ class LibreOffice:
         if not ready.get("ok"):
             self._kill()
             raise RenderError(f"LibreOffice did not start: {ready.get('error')}")
+        self._soffice_pid = ready.get("soffice_pid")   # soffice runs in a process group of its own
 
     def _read(self, timeout: float, what: str) -> dict:
         assert self._proc is not None and self._proc.stdout is not None
@@ -126,12 +170,16 @@ class LibreOffice:
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
+        soffice, self._soffice_pid = self._soffice_pid, None
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            for group in (proc.pid, soffice):
+                if group:
+                    try:
+                        os.killpg(group, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
             proc.wait()
+            _wait_group(soffice)
             for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
                     try:

@@ -10,10 +10,21 @@ then serves requests, one JSON object per line on stdin, one JSON reply per line
 
 Before exporting it updates every index (so a Word table of contents gets the page numbers of
 LibreOffice's own layout) and every field. End of stdin (or {"quit": true}) closes soffice.
+
+It does not outlive formsmith: soffice runs in a process group of its own, and a watchdog
+thread notices when formsmith is gone (kill -9, SIGTERM, a crash: this process is then
+re-parented) or when this worker is told to stop (SIGTERM); it then kills soffice's group,
+removes the private folder (profile, temporary files) and formsmith's Word scratch folders,
+and exits. A thread, not a signal handler: while soffice converts, the main thread waits
+inside a UNO call where Python runs no signal handler.
 """
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import uno
@@ -35,12 +46,56 @@ def reply(obj):
     sys.stdout.flush()
 
 
+SOFFICE = []          # the soffice process, once started
+STOP = threading.Event()
+CLEANING = threading.Lock()   # held by the watchdog while it cleans up: the main thread waits
+
+
+def cleanup(private, scratch):
+    """Kill soffice and everything it started, remove what this worker's run left in /tmp."""
+    for proc in SOFFICE:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        deadline = time.monotonic() + 10   # soffice.bin is oosplash's child: wait for the group
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.05)
+    if private:
+        shutil.rmtree(private, ignore_errors=True)
+    if scratch:
+        folder, prefix = os.path.split(scratch)
+        for name in os.listdir(folder) if os.path.isdir(folder) else ():
+            if name.startswith(prefix):
+                shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def watchdog(parent, private, scratch):
+    """Clean up and exit as soon as formsmith (`parent`) is gone or SIGTERM came."""
+    while not STOP.wait(0.2):
+        if os.getppid() != parent:
+            break
+    with CLEANING:
+        cleanup(private, scratch)
+        os._exit(0)
+
+
 def connect(soffice, profile_url, pipe):
     proc = subprocess.Popen(
         [soffice, "-env:UserInstallation=" + profile_url, "--headless", "--invisible",
          "--nologo", "--norestore", "--nodefault", "--nolockcheck", "--nofirststartwizard",
          "--accept=pipe,name=%s;urp;StarOffice.ComponentContext" % pipe],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    SOFFICE.append(proc)
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
         "com.sun.star.bridge.UnoUrlResolver", local)
@@ -53,7 +108,7 @@ def connect(soffice, profile_url, pipe):
             if proc.poll() is not None:
                 raise RuntimeError("soffice exited with status %s while starting" % proc.returncode)
             if time.monotonic() > deadline:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 raise RuntimeError("soffice did not start within %d s" % START_TIMEOUT)
             time.sleep(0.05)
     desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
@@ -85,6 +140,11 @@ def convert(desktop, src, dst, filter_options):
 
 def main():
     soffice, profile_url, pipe = sys.argv[1:4]
+    parent = int(sys.argv[4]) if len(sys.argv) > 4 else os.getppid()
+    private = sys.argv[5] if len(sys.argv) > 5 else ""
+    scratch = sys.argv[6] if len(sys.argv) > 6 else ""
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
+    threading.Thread(target=watchdog, args=(parent, private, scratch), daemon=True).start()
     try:
         proc, desktop = connect(soffice, profile_url, pipe)
     except Exception as exc:
@@ -102,16 +162,24 @@ def main():
             except Exception as exc:
                 reply({"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
     finally:
-        try:
-            desktop.terminate()
-        except Exception:
-            pass
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        # End of stdin: formsmith closed it (it then kills this worker and removes the profile
+        # itself) or died: its pipe closes before this process is re-parented, so the watchdog
+        # may not have noticed yet. Wait a moment for that; soffice holds nothing worth a
+        # graceful shutdown (every conversion is complete, the profile is thrown away).
+        deadline = time.monotonic() + 2
+        while os.getppid() == parent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gone = os.getppid() != parent
+        cleanup(private if gone else "", scratch if gone else "")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:   # formsmith is gone: the watchdog is cleaning up
+        code = 1
+    finally:
+        with CLEANING:        # a cleanup under way finishes (and exits) before this process may
+            pass
+    sys.exit(code)
