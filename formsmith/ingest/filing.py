@@ -174,6 +174,7 @@ def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> N
                        "missing_pages": scan.missing_pages, "signed": scan.signed, "ink": scan.ink,
                        "source": str(src.path), "source_sha256": src.sha256,
                        "source_pages": scan.source_pages, "turned": [p.turn for p in scan.pages],
+                       "likeness": [(p.likeness or {}).get("present") for p in scan.pages],
                        "filed_at": lifecycle.now_iso(), "by": job.by}
             scan.doc = tx.update("documents", doc["id"], _changes(doc, scan, kind, version, job.by))
             scan.outcome, scan.path, scan.sha256 = KIND_OUTCOME[kind], rel, digest
@@ -185,7 +186,8 @@ def move_done(job: IngestJob, src: SourceFile) -> None:
     if job.move_to is None:
         return
     entries = [s for s in job.scans if s.source is src]
-    if any(p.source is src for p, _ in job.unmatched) or not entries or any(
+    held = job.unmatched + job.review
+    if any(p.source is src for p, _ in held) or not entries or any(
             s.outcome not in ("archived", "duplicates") for s in entries):
         return
     job.move_to.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,121 @@
+"""Forged and doubtful returns: what does not match the issued page is held for review, never archived.
+
+GIVEN the demo letters A, B, C issued, printed and scanned with the usual damage;
+WHEN these come back: a blank sheet with A's QR glued on and a scribble in the box, B's signed
+page with A's QR pasted over B's own, C's signed page carrying A's QR as well, B with a coffee
+ring in the signature box, C with a coffee blot there, and A genuinely signed;
+THEN the forgeries go to `review` with a reason (nothing filed, no state change, `verify`
+refuses them), the coffee marks are no signature, and the genuine return is archived.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+import scansim
+from formsmith.verify import verify_file
+from formsmith.workspace import find_workspace
+
+
+@pytest.fixture(scope="module")
+def forged(demo_home, tmp_path_factory):
+    from click.testing import CliRunner
+    from formsmith.cli import cli
+    runner = CliRunner()
+
+    def run(home, *args):
+        return runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+
+    tmp = tmp_path_factory.mktemp("forged")
+    home = tmp / "ws"
+    shutil.copytree(demo_home, home)
+    with find_workspace(home).store.snapshot() as view:
+        a, b, c = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+    paper = {d["doc_no"]: scansim.printed(home / d["path"])[0] for d in (a, b, c)}
+    pa, pb, pc = (paper[d["doc_no"]] for d in (a, b, c))
+    area = {d["doc_no"]: d["sign_areas"][0] for d in (a, b, c)}
+
+    def scan(page, angle=1.5, name=""):
+        return scansim.save_pdf([scansim.scanned(page, angle, 0.8, 60)], tmp / name)
+
+    s = {
+        "blank": scan(scansim.scribble(scansim.paste_code(scansim.blank(), pa), area[a["doc_no"]]),
+                      -1.0, "blank-sheet-with-A-code-and-scribble.pdf"),
+        "other": scan(scansim.paste_code(scansim.sign(pb, area[b["doc_no"]], seed=4), pa),
+                      2.0, "B-signed-with-A-code-pasted-over.pdf"),
+        "two": scan(scansim.paste_code(scansim.sign(pc, area[c["doc_no"]], seed=5), pa, (120, 1560)),
+                    0.5, "C-signed-carrying-A-code-too.pdf"),
+        "ring": scan(scansim.coffee(pb, area[b["doc_no"]], ring=True), -2.0, "B-coffee-ring-in-box.pdf"),
+        "blot": scan(scansim.coffee(pc, area[c["doc_no"]], ring=False), 1.0, "C-coffee-blot-in-box.pdf"),
+        "genuine": scan(scansim.sign(pa, area[a["doc_no"]], seed=2), 2.5, "A-signed-genuine.pdf"),
+    }
+    order = ["blank", "other", "two", "ring", "blot", "genuine"]
+    result = run(home, "ingest", *[str(s[k]) for k in order], "--json")
+    assert result.exit_code == 0, result.output + result.stderr
+    return dict(home=home, s=s, a=a, b=b, c=c, report=json.loads(result.stdout), run=run)
+
+
+def outcome_of(report, sample):
+    got = [(o, e) for o, es in report.items() if isinstance(es, list) for e in es
+           if isinstance(e, dict) and e.get("source") == str(sample)]
+    assert len(got) == 1, got
+    return got[0]
+
+
+def state(home, doc):
+    with find_workspace(home).store.snapshot() as view:
+        return view.get("documents", doc["doc_id"])
+
+
+@pytest.mark.parametrize("key", ["blank", "other", "two"])
+def test_forged_page_goes_to_review_not_the_archive(forged, key):
+    outcome, entry = outcome_of(forged["report"], forged["s"][key])
+    assert outcome == "review", (outcome, entry)
+    assert entry["reason"] and "path" not in entry
+    assert entry["source_pages"] == [1]
+
+
+def test_forged_pages_change_nothing_and_verify_refuses_them(forged):
+    home, a = forged["home"], forged["a"]
+    row = state(home, a)
+    forged_inputs = {str(forged["s"][k]) for k in ("blank", "other", "two")}
+    assert not [v for d in (forged["a"], forged["b"], forged["c"]) for v in state(home, d).get("versions", [])
+                if v["source"] in forged_inputs]
+    # A is archived by its genuine return only, in one move
+    assert row["state"] == "archived" and [v["source"] for v in row["versions"]] == [str(forged["s"]["genuine"])]
+    ws = find_workspace(home)
+    for k in ("blank", "other", "two"):
+        assert not verify_file(ws, forged["s"][k]).verified
+    for pdf in (home / "archive").rglob("*.pdf"):
+        v = verify_file(ws, pdf)
+        assert v.verified
+        sources = [x["source"] for d in (forged["a"], forged["b"], forged["c"])
+                   for x in state(home, d).get("versions", []) if x["sha256"] == v.sha256]
+        assert sources and not set(sources) & forged_inputs
+
+
+def test_two_of_our_codes_on_one_page_is_named(forged):
+    _, entry = outcome_of(forged["report"], forged["s"]["two"])
+    assert "二维码" in entry["reason"]
+    assert state(forged["home"], forged["c"])["state"] == "generated"
+
+
+@pytest.mark.parametrize("key, doc", [("ring", "b"), ("blot", "c")])
+def test_coffee_mark_in_the_box_is_not_a_signature(forged, key, doc):
+    outcome, entry = outcome_of(forged["report"], forged["s"][key])
+    assert outcome == "archived" and entry["signed"] is False, entry
+    assert state(forged["home"], forged[doc])["state"] == "generated"
+
+
+def test_genuine_signed_return_is_still_archived(forged):
+    outcome, entry = outcome_of(forged["report"], forged["s"]["genuine"])
+    assert outcome == "archived" and entry["signed"] is True and entry["doc_no"] == forged["a"]["doc_no"]
+
+
+def test_review_is_one_line_per_page_in_the_human_report(forged):
+    result = forged["run"](forged["home"], "ingest", str(forged["s"]["blank"]))
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("复核")]
+    assert len(lines) == 1 and forged["s"]["blank"].name in lines[0]
