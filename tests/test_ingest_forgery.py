@@ -119,3 +119,75 @@ def test_review_is_one_line_per_page_in_the_human_report(forged):
     assert result.exit_code == 0 and "Traceback" not in result.output
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("复核")]
     assert len(lines) == 1 and forged["s"]["blank"].name in lines[0]
+
+
+ACTIVE = ("/OpenAction", "/AA", "/JavaScript", "/JS", "/Launch", "/EmbeddedFiles", "/EmbeddedFile",
+          "/Annots", "/RichMedia")
+
+
+def active_content(path) -> list[str]:
+    """Every active-content key or action type reachable in the PDF at `path`."""
+    import pikepdf
+    found = []
+    with pikepdf.open(path) as pdf:
+        seen = set()
+
+        def walk(obj, where):
+            if isinstance(obj, pikepdf.Dictionary) or isinstance(obj, pikepdf.Stream):
+                if obj.is_indirect:
+                    if obj.objgen in seen:
+                        return
+                    seen.add(obj.objgen)
+                for key in obj.keys():
+                    if key in ACTIVE:
+                        found.append(f"{where}{key}")
+                    if key in ("/Parent", "/P"):
+                        continue
+                    walk(obj[key], f"{where}{key}")
+                if obj.get("/S") in (pikepdf.Name.Launch, pikepdf.Name.JavaScript):
+                    found.append(f"{where} action {obj.get('/S')}")
+            elif isinstance(obj, pikepdf.Array):
+                for i, item in enumerate(obj):
+                    walk(item, f"{where}[{i}]")
+        walk(pdf.trailer, "")
+    return found
+
+
+def test_active_content_of_a_scan_is_not_archived(demo_home, tmp_path):
+    """A 'scan' PDF with a Launch action, open-action JavaScript, page actions and an embedded
+    file: the signed copy is still filed, but the archived PDF carries none of it."""
+    import pikepdf
+    from click.testing import CliRunner
+    from formsmith.cli import cli
+    home = tmp_path / "ws"
+    shutil.copytree(demo_home, home)
+    with find_workspace(home).store.snapshot() as view:
+        doc = sorted(view.all("documents"), key=lambda d: d["seq"])[1]
+    page = scansim.printed(home / doc["path"])[0]
+    plain = scansim.save_pdf([scansim.scanned(scansim.sign(page, doc["sign_areas"][0]), 1.0, 0.8, 60)],
+                             tmp_path / "plain.pdf")
+    hostile = tmp_path / "scan-with-active-content.pdf"
+    with pikepdf.open(plain) as pdf:
+        js = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")))
+        launch = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe")))
+        pdf.Root.OpenAction = js
+        pdf.Root.AA = pikepdf.Dictionary(WC=js)
+        pdf.Root.Names = pikepdf.Dictionary(
+            JavaScript=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("x"), js])),
+            EmbeddedFiles=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("a.exe"), pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("a.exe"),
+                                   EF=pikepdf.Dictionary(F=pdf.make_stream(b"MZ payload"))))])))
+        p = pdf.pages[0]
+        p.obj.AA = pikepdf.Dictionary(O=js)
+        p.obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 595, 842], A=launch))]))
+        pdf.save(hostile)
+    planted = " ".join(active_content(hostile))
+    assert all(k in planted for k in ("/OpenAction", "Launch", "/EmbeddedFiles", "/Annots", "/AA"))
+    result = CliRunner().invoke(cli, ["--home", str(home), "ingest", str(hostile), "--json"],
+                                catch_exceptions=False)
+    report = json.loads(result.stdout)
+    assert [e["signed"] for e in report["archived"]] == [True], report
+    filed = home / report["archived"][0]["path"]
+    assert active_content(filed) == []
+    assert verify_file(find_workspace(home), filed).verified

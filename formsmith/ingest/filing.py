@@ -46,8 +46,23 @@ def _image_page_pdf(page: ScanPage) -> bytes:
     return buf.getvalue()
 
 
+# Page entries that make a PDF do things: annotations (links with /Launch or /JavaScript
+# actions, file attachments, rich media, form widgets) and page open/close actions. A scan is
+# pixels; it needs none of them. The archive's PDF gets a fresh catalog (no /OpenAction, /AA,
+# /Names with /JavaScript or /EmbeddedFiles, /AcroForm), so the pages are all that is copied.
+ACTIVE_PAGE_KEYS = ("/Annots", "/AA", "/B")
+
+
+def strip_active(page) -> None:
+    """Remove active content from a page about to be archived (in place)."""
+    for key in ACTIVE_PAGE_KEYS:
+        if key in page:
+            del page[key]
+
+
 def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
-    """The scan's pages in the document's order, each turned to read upright, as one PDF."""
+    """The scan's pages in the document's order, each turned to read upright, as one PDF,
+    without active content (strip_active)."""
     writer = PdfWriter()
     for page in scan.pages:
         src = page.source
@@ -55,6 +70,7 @@ def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
             if src.path not in readers:
                 readers[src.path] = PdfReader(str(src.path))
             added = writer.add_page(readers[src.path].pages[page.number - 1])
+            strip_active(added)
             if page.turn:
                 added.rotate((360 - page.turn) % 360)
         else:
