@@ -9,6 +9,7 @@ refuses them), the coffee marks are no signature, and the genuine return is arch
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -191,3 +192,46 @@ def test_active_content_of_a_scan_is_not_archived(demo_home, tmp_path):
     filed = home / report["archived"][0]["path"]
     assert active_content(filed) == []
     assert verify_file(find_workspace(home), filed).verified
+
+
+@pytest.fixture
+def full_archive(demo_home, tmp_path):
+    """A workspace whose archive/ is a 200 KB tmpfs: the disk fills while scans are filed."""
+    import subprocess
+    home = tmp_path / "ws"
+    shutil.copytree(demo_home, home)
+    archive = home / "archive"
+    archive.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(archive)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield home
+    finally:
+        subprocess.run(["umount", str(archive)], check=False)
+
+
+def test_disk_full_while_filing_loses_nothing(full_archive, tmp_path):
+    """Three signed letters (≈ 3 × 150 KB of JPEG) into 200 KB: one line, exit 1, no .part
+    file left, nothing recorded, the input still where it was (not moved to --move-to)."""
+    home = full_archive
+    with find_workspace(home).store.snapshot() as view:
+        docs = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+        before = {d["doc_id"]: (d["state"], len(d.get("versions", []))) for d in docs}
+    pages = [scansim.scanned(scansim.sign(scansim.printed(home / d["path"])[0], d["sign_areas"][0], seed=i),
+                             1.0, 0.5, 95) for i, d in enumerate(docs)]
+    stack = scansim.save_pdf(pages, tmp_path / "three-signed.pdf")
+    assert stack.stat().st_size > 250_000
+    digest = hashlib.sha256(stack.read_bytes()).hexdigest()
+    from conftest import formsmith_cmd
+    result = formsmith_cmd(home, "ingest", str(stack), "--move-to", str(tmp_path / "done"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "磁盘" in result.stderr or "空间" in result.stderr
+    assert [p.name for p in (home / "archive").rglob("*") if p.is_file()] == []
+    assert stack.is_file() and hashlib.sha256(stack.read_bytes()).hexdigest() == digest
+    assert not (tmp_path / "done").exists() or not list((tmp_path / "done").iterdir())
+    with find_workspace(home).store.snapshot() as view:
+        assert {d["doc_id"]: (view.get("documents", d["doc_id"])["state"],
+                              len(view.get("documents", d["doc_id"]).get("versions", []))) for d in docs} == before

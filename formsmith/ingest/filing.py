@@ -10,6 +10,7 @@ recorded (same input hash, same input pages) is recognised and not filed again.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -21,6 +22,7 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from .. import lifecycle, numbering
+from ..errors import FormsmithError
 from ..store import fsync_dir
 from . import rasterize
 from .model import DocumentScan, IngestJob, ScanPage, SourceFile
@@ -90,13 +92,14 @@ class Placement:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []
+        self.placed: list[Path] = []
 
     def write(self, path: Path, data: bytes) -> None:
         tmp = path.parent / f".{path.name}.{os.getpid()}.part"
+        self.pending.append((tmp, path))     # first: a failed write is cleaned up by abandon()
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
-        self.pending.append((tmp, path))
 
     def commit(self) -> None:
         def sync(path: Path) -> None:
@@ -109,9 +112,21 @@ class Placement:
             list(pool.map(sync, [tmp for tmp, _ in self.pending]))
         for tmp, final in self.pending:
             os.replace(tmp, final)
+            self.placed.append(final)
         for directory in {final.parent for _, final in self.pending}:
             fsync_dir(directory)
         self.pending.clear()
+        self.placed.clear()
+
+    def abandon(self) -> None:
+        """After a failed write or commit: remove every temp file, and the files this placement
+        already renamed into place (the store transaction they belong to will not commit)."""
+        for tmp, _ in self.pending:
+            tmp.unlink(missing_ok=True)
+        for final in self.placed:
+            final.unlink(missing_ok=True)
+        self.pending.clear()
+        self.placed.clear()
 
 
 def _clear_parts(directory: Path) -> None:
@@ -156,10 +171,28 @@ def _changes(doc: dict, scan: DocumentScan, kind: str, version: dict, by: str) -
 
 
 def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> None:
-    """File every matched scan of one input in one store transaction."""
+    """File every matched scan of one input in one store transaction.
+
+    A write that fails (disk full, quota, permissions) leaves no partial file and records
+    nothing: the transaction does not commit, the input stays where it is, and the run stops
+    with one line (a FormsmithError) saying so.
+    """
+    placement = Placement()
+    try:
+        _file_source(job, src, scans, placement)
+    except OSError as exc:
+        placement.abandon()
+        why = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额"}.get(
+            exc.errno, exc.strerror or type(exc).__name__)
+        where = Path(exc.filename).parent if exc.filename else job.ws.archive_dir
+        raise FormsmithError(
+            f"{src.path}: 归档失败：写入 {where} 时出错（{why}）；此文件的扫描件未存档、未记录，"
+            "原文件未移动，腾出空间后重新导入即可") from None
+
+
+def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], placement: Placement) -> None:
     ws = job.ws
     readers: dict[Path, PdfReader] = {}
-    placement = Placement()
     cleared: set[Path] = set()
     with ws.store.transaction() as tx:
         for scan in scans:
