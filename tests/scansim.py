@@ -76,8 +76,15 @@ def courier_slip(text: str = "SF1402038791234") -> Image.Image:
 
 
 def save_pdf(pages: list[Image.Image], path: Path, dpi: int = DPI) -> Path:
-    """A scanner's PDF stack: one JPEG image per page."""
-    pages[0].save(path, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=80)
+    """A scanner's PDF stack: one JPEG image per page, in the order given.
+
+    Pillow (13.0 here) writes its save options into `encoderinfo` of every appended image and
+    reads them back on the next save of the same objects, so a second stack of the same pages
+    in another order came out wrong ([p2, p3, p1] as [p2, p2, p3]). Fresh copies carry no such
+    state, and the same page may appear twice.
+    """
+    fresh = [page.copy() for page in pages]
+    fresh[0].save(path, format="PDF", save_all=True, append_images=fresh[1:], resolution=dpi, quality=80)
     return path
 
 

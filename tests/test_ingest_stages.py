@@ -287,3 +287,17 @@ def test_a_code_on_another_sheet_does_not_match(letter, reference, other_letter)
     for image in (blank, other):
         got = _likeness(scansim.scanned(image, 1.5, 1.0, 50), reference, row["sign_areas"])
         assert not got.matches and got.lost >= 3 * compare.LOST_MAX, got
+
+
+def test_scansim_stacks_hold_the_pages_given_in_their_order(tmp_path, demo_home):
+    """Pillow ≥ 13 keeps state on images saved with append_images: a second stack of the same
+    page objects came out [p2, p2, p3] for [p2, p3, p1]. The helper must write what it is given."""
+    with find_workspace(demo_home).store.snapshot() as view:
+        rows = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+    pages = [scansim.scanned(scansim.printed(demo_home / r["path"])[0], 0.5, 0.5, 60) for r in rows]
+    for k in range(3):
+        order = pages[k:] + pages[:k]
+        path = scansim.save_pdf(order, tmp_path / f"stack-{k}.pdf")
+        src = preflight.inspect(path)
+        got = [readcodes.read(rasterize.page(src, n)).code.doc_id for n in range(1, 4)]
+        assert got == [r["doc_id"] for r in rows[k:] + rows[:k]], k
