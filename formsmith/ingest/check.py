@@ -12,7 +12,20 @@ from .model import DocumentScan, IngestJob, ScanPage
 def doc_info(doc: dict) -> dict:
     """What the page readers need of a documents row: the issued file, its hash, its sign areas."""
     return {"path": doc["path"], "sha256": doc.get("sha256"), "pages": doc.get("pages"),
-            "sign_areas": doc.get("sign_areas") or []}
+            "sign_areas": doc.get("sign_areas") or [], "fields": doc.get("signature_fields") or []}
+
+
+def field_areas(fields: list[dict], page: int, page_h_mm: float) -> list[dict]:
+    """The signature fields (PDF points from the bottom-left, 0-based pages) of `page` (1-based)
+    as areas in mm from the top-left: where a seal or a signature may cover the print."""
+    mm = 72 / 25.4
+    out = []
+    for f in fields:
+        if f.get("page") == page - 1 and f.get("rect"):
+            x0, y0, x1, y1 = f["rect"]
+            out.append({"page": page, "x": min(x0, x1) / mm, "y": page_h_mm - max(y0, y1) / mm,
+                        "w": abs(x1 - x0) / mm, "h": abs(y1 - y0) / mm})
+    return out
 
 
 def sign_info(doc: dict) -> tuple[str, int, list[dict]] | None:
@@ -50,7 +63,10 @@ def page_likeness(page: ScanPage, info: dict | None, root: Path, cache: dict) ->
     ref = reference(root, info["path"], info.get("sha256"), page.code.page, cache)
     if isinstance(ref, str):
         return {"error": ref}
+    # Left out: the signature areas, and the signature fields (the company seal is stamped over
+    # the issuer's name and date; a seal's red may hide the print under it).
     areas = [a for a in info["sign_areas"] if a["page"] == page.code.page]
+    areas += field_areas(info.get("fields") or [], page.code.page, ref.image.height * 25.4 / signature.DPI)
     return compare.likeness(page.image, page.corners, ref, areas, _scale(page)).as_dict()
 
 
