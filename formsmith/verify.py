@@ -129,6 +129,30 @@ def _revision_ends(data: bytes) -> list[int]:
     return ends
 
 
+PDF_WHITESPACE = b"\x00\t\n\x0c\r "
+
+
+def _uncovered_tail(data: bytes) -> int:
+    """How many bytes after the last signed byte there are, unless they are only whitespace.
+
+    A signature's /ByteRange [a b c d] covers up to c + d, its revision's end (%%EOF and EOL).
+    Read from the signatures the PDF's own cross-reference finds: a /ByteRange written into the
+    appended bytes themselves counts for nothing. Unreadable signatures: everything is tail.
+    """
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    try:
+        sigs = PdfFileReader(BytesIO(data), strict=False).embedded_signatures
+        ends = [int(r[2]) + int(r[3]) for r in (sig.sig_object["/ByteRange"] for sig in sigs)]
+    except Exception:
+        return len(data)
+    if not ends:
+        return 0
+    rest = data[min(max(ends), len(data)):]
+    return len(rest) if rest.strip(PDF_WHITESPACE) else 0
+
+
 def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
     """A Verdict if `path` is a recorded file of `doc` followed only by signatures in its own fields.
 
@@ -152,6 +176,14 @@ def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
             base = (kind, end)
     if base is None:
         return None
+    tail = _uncovered_tail(data)
+    if tail:
+        # A polyglot: a signed letter with something else glued on (a ZIP, a script, another
+        # revision nobody signed). Whatever follows the signed bytes is not the signed letter.
+        return Verdict(str(path), sha256_hex(data), False, doc["doc_no"], doc["doc_id"], doc["state"],
+                       doc["template"], signatures=checks,
+                       reason=f"claims to be {doc['doc_no']} but {tail} bytes come after the end of "
+                              "its last signature, covered by no signature")
     # The seal field only ever takes the company seal, which `formsmith seal` records itself.
     fields = {f["name"] for f in doc.get("signature_fields") or () if f.get("kind") != "seal"}
     try:

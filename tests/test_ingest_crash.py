@@ -25,7 +25,7 @@ def archive_state(home: Path) -> tuple[dict, dict]:
     files = {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
              for p in (home / "archive").rglob("*") if p.is_file()}
     with find_workspace(home).store.snapshot() as view:
-        versions = {d["doc_no"]: [(v["kind"], v["path"], v["sha256"], v["source_pages"])
+        versions = {d["doc_no"]: [(v["kind"], v["path"], v["sha256"], Path(v["source"]).name, v["source_pages"])
                                   for v in d.get("versions", [])] for d in view.all("documents")}
     return files, versions
 
@@ -52,6 +52,12 @@ def setup(demo_home, tmp_path_factory):
     assert formsmith_cmd(clean, "ingest", *map(str, stacks)).returncode == 0
     took = time.monotonic() - started
     files, versions = archive_state(clean)
+    # Which page went where: stack k holds the letters in the order rows[k:] + rows[:k], so
+    # letter i is page ((i - k) mod 3) + 1 of stack k; the first stack archives, the rest are
+    # duplicates. Totals alone would not see a stack holding one letter twice.
+    for i, row in enumerate(rows):
+        assert [(kind, source, pages) for kind, _, _, source, pages in versions[row["doc_no"]]] == [
+            ("scan" if k == 0 else "duplicate", stacks[k].name, [(i - k) % 3 + 1]) for k in range(3)]
     assert sum(len(v) for v in versions.values()) == 9       # 3 archived + 6 duplicates
     return base, stacks, (files, versions), took
 

@@ -220,3 +220,84 @@ def test_phone_photo_of_unknown_scale(letter, reference, signed):
     photo = scansim.scanned(paper, -2.2, 1.2, 70)
     photo = photo.resize((round(photo.width * 1.37), round(photo.height * 1.37)), Image.BICUBIC)
     assert signature.is_signed(_ink(photo, reference, area)) is signed
+
+
+@pytest.mark.parametrize("mark", ["ring", "blot"])
+def test_a_coffee_mark_in_the_box_is_not_a_signature(letter, reference, mark):
+    row, _, page = letter
+    area = row["sign_areas"][0]
+    stained = scansim.coffee(page, area, ring=mark == "ring")
+    assert _ink(scansim.scanned(stained, 1.5, 0.8, 60), reference, area) < signature.SIGNED_SHARE / 3
+    # … and a signature written beside the stain still counts
+    both = scansim.sign(stained, {**area, "x": area["x"] + area["w"] * 0.55, "w": area["w"] * 0.45})
+    assert signature.is_signed(_ink(scansim.scanned(both, 1.5, 0.8, 60), reference, area))
+
+
+def test_signatures_of_many_hands_are_strokes(letter, reference):
+    """scansim's signatures, any seed, turned and blurred: well above the threshold (measured
+    0.058–0.078 of the area against SIGNED_SHARE 0.006)."""
+    import random
+    row, _, page = letter
+    area = row["sign_areas"][0]
+    rnd = random.Random(3)
+    for seed in range(1, 9):
+        scan = scansim.scanned(scansim.sign(page, area, seed=seed), rnd.uniform(-3, 3), rnd.choice([0.6, 1.2]), 50)
+        assert _ink(scan, reference, area) > 5 * signature.SIGNED_SHARE, seed
+
+
+# ------------------------------------------------------------------ page comparison
+
+def _likeness(image, reference, areas, scale=1.0):
+    from formsmith.ingest import compare
+    gray = image.convert("L")
+    ours = [r for r in readcodes._found(gray) if r[0] is not None]
+    return compare.likeness(gray, ours[0][2], reference, areas, scale)
+
+
+@pytest.fixture(scope="module")
+def other_letter(demo_home):
+    with find_workspace(demo_home).store.snapshot() as view:
+        row = view.all("documents")[1]
+    return row, scansim.printed(demo_home / row["path"])[0]
+
+
+def test_genuine_scans_match_their_issued_page_with_margin(letter, reference):
+    """Measured on these: present ≥ 0.993 (threshold 0.90), lost cells 0 (threshold 0.03)."""
+    from formsmith.ingest import compare
+    row, _, page = letter
+    signed = scansim.sign(page, row["sign_areas"][0], seed=2)
+    photo = scansim.scanned(signed, -2.2, 1.2, 70)
+    photo = photo.resize((round(photo.width * 1.37), round(photo.height * 1.37)), Image.BICUBIC)
+    for image, scale in ((scansim.scanned(signed, -3.5, 1.2, 45), 1.0),
+                         (scansim.scanned(signed, 2.0, 0.8, 60).rotate(180), 1.0),
+                         (scansim.scanned(scansim.coffee(page, row["sign_areas"][0]), 1.0, 1.0, 55), 1.0),
+                         (photo, None)):
+        got = _likeness(image, reference, row["sign_areas"], scale)
+        assert got.matches and got.present >= compare.PRESENT_MIN + 0.07 and got.lost <= compare.LOST_MAX / 3, got
+
+
+def test_a_code_on_another_sheet_does_not_match(letter, reference, other_letter):
+    """Measured: a blank sheet 0.00 present; the other letter 0.85 present but 10–11 % of
+    its cells lost (threshold 0.03): the print differs where names, numbers and amounts are."""
+    from formsmith.ingest import compare
+    row, _, page = letter
+    other_row, other_page = other_letter
+    blank = scansim.scribble(scansim.paste_code(scansim.blank(), page), row["sign_areas"][0])
+    other = scansim.paste_code(scansim.sign(other_page, other_row["sign_areas"][0]), page)
+    for image in (blank, other):
+        got = _likeness(scansim.scanned(image, 1.5, 1.0, 50), reference, row["sign_areas"])
+        assert not got.matches and got.lost >= 3 * compare.LOST_MAX, got
+
+
+def test_scansim_stacks_hold_the_pages_given_in_their_order(tmp_path, demo_home):
+    """Pillow ≥ 13 keeps state on images saved with append_images: a second stack of the same
+    page objects came out [p2, p2, p3] for [p2, p3, p1]. The helper must write what it is given."""
+    with find_workspace(demo_home).store.snapshot() as view:
+        rows = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+    pages = [scansim.scanned(scansim.printed(demo_home / r["path"])[0], 0.5, 0.5, 60) for r in rows]
+    for k in range(3):
+        order = pages[k:] + pages[:k]
+        path = scansim.save_pdf(order, tmp_path / f"stack-{k}.pdf")
+        src = preflight.inspect(path)
+        got = [readcodes.read(rasterize.page(src, n)).code.doc_id for n in range(1, 4)]
+        assert got == [r["doc_id"] for r in rows[k:] + rows[:k]], k

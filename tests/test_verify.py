@@ -7,6 +7,7 @@ import shutil
 from pypdf import PdfReader, PdfWriter
 
 from conftest import store_rows
+from test_signing import sealed_home  # noqa: F401  (fixture)
 
 
 def first_doc(home):
@@ -61,3 +62,32 @@ def test_foreign_file_and_missing_file(demo_home, run, tmp_path):
     assert result.exit_code == 3 and "not a document issued" in result.stderr
     result = run(demo_home, "verify", str(tmp_path / "nope.pdf"))
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_bytes_appended_after_a_signed_letter_are_refused(sealed_home, run, tmp_path):
+    """A polyglot: the sealed letter signed by the owner in its own field (accepted), with
+    anything glued after its last %%EOF (a ZIP, a script) — the signatures do not cover it."""
+    from formsmith.certs import make_test_certificate
+    from test_signing import sign_field, store_doc
+    home, _ = sealed_home
+    sealed = home / store_doc(home)["versions"][0]["path"]
+    owner_p12 = tmp_path / "owner.p12"
+    make_test_certificate("张建华", owner_p12, "owner-pw")
+    signed = tmp_path / "owner-signed.pdf"
+    sign_field(sealed, signed, "receipt_signer", owner_p12, "owner-pw")
+    assert run(home, "verify", str(signed)).exit_code == 0
+    trailing_blank = tmp_path / "trailing-newlines.pdf"
+    trailing_blank.write_bytes(signed.read_bytes() + b"\r\n\n")
+    assert run(home, "verify", str(trailing_blank)).exit_code == 0      # whitespace is allowed
+    for tail in (b"PK\x03\x04" + b"\x00" * 26 + b"payload.exe", b"\n%%EOF\n<script>alert(1)</script>\n%%EOF\n"):
+        glued = tmp_path / "polyglot.pdf"
+        glued.write_bytes(signed.read_bytes() + tail)
+        result = run(home, "verify", str(glued), "--json")
+        assert result.exit_code == 3, tail
+        v = json.loads(result.stdout)
+        assert not v["verified"], v["reason"]
+        if tail.startswith(b"PK"):
+            assert "come after the end of its last signature" in v["reason"], v["reason"]
+    sealed_glued = tmp_path / "sealed-glued.pdf"
+    sealed_glued.write_bytes(sealed.read_bytes() + b"junk")
+    assert run(home, "verify", str(sealed_glued)).exit_code == 3

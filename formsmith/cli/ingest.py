@@ -104,5 +104,7 @@ def _print(report) -> None:
         click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}{_again(e)}")
     for e in report["unmatched"]:
         click.echo(f"未匹配 {_pages(e)}：{e['reason']}")
+    for e in report.get("review", []):
+        click.echo(printable(f"复核  {e['doc_no'] or ''}  {_pages(e)}：{e['reason']}"))
     for src, dest in report.get("moved", {}).items():
         click.echo(f"已移至 {dest}")

@@ -2,6 +2,9 @@
 
     preflight → rasterize → read codes → split → match → check → file
 
+check compares every coded page with the issued page it claims (a code copied onto another
+sheet is not that document): what does not match ends in `review`, never in the archive.
+
 Each stage is a module with `run(job) -> job` working on one IngestJob (model.py), so it can be
 run and tested alone; `ingest()` runs them in order. Rasterizing and reading codes — nearly all
 of the time — run page by page in a process pool; the later stages are quick and run here.
@@ -27,25 +30,26 @@ POOL_MIN_PAGES = 8           # below this a pool costs more than it saves
 
 __all__ = ["ingest", "IngestJob", "ScanPage", "DocumentScan", "SourceFile", "STAGES"]
 
-# Per worker process: the signature info of the documents, and rendered references.
-_SIGN: dict[str, tuple] = {}
+# Per worker process: what the documents' issued files are, and rendered references.
+_DOCS: dict[str, dict] = {}
 _ROOT: Path | None = None
 _REFS: dict = {}
 
 
-def _init_worker(root: Path, sign: dict[str, tuple], parent: int | None = None) -> None:
+def _init_worker(root: Path, docs: dict[str, dict], parent: int | None = None) -> None:
     """A pool worker: dies with the ingest (a kill -9 or SIGTERM of `formsmith ingest` leaves
-    no reader behind), then holds the documents' signature info."""
-    global _ROOT, _SIGN
+    no reader behind), then holds the documents' signature and comparison info."""
+    global _ROOT, _DOCS
     if parent is not None:
         from ..lifeline import die_with_parent
         die_with_parent(parent)
-    _ROOT, _SIGN = root, sign
+    _ROOT, _DOCS = root, docs
     _REFS.clear()
 
 
 def read_pages(src: SourceFile, numbers: list[int]) -> list[ScanPage]:
-    """Rasterize and read `numbers` of `src`; measure the signature ink of last pages; drop pixels.
+    """Rasterize and read `numbers` of `src`; compare each coded page with its issued page,
+    measure the signature ink of last pages; drop pixels.
 
     Runs in a worker: what comes back is small (codes, corners, ink), never the page images.
     """
@@ -54,8 +58,11 @@ def read_pages(src: SourceFile, numbers: list[int]) -> list[ScanPage]:
     try:
         for n in numbers:
             page = readcodes.read(rasterize.page(src, n, pdf))
-            if page.code is not None and page.code.page == page.code.pages and _ROOT is not None:
-                page.ink = check.page_ink(page, _SIGN.get(page.code.doc_id), _ROOT, _REFS)
+            if page.code is not None and not page.others and _ROOT is not None:
+                info = _DOCS.get(page.code.doc_id)
+                page.likeness = check.page_likeness(page, info, _ROOT, _REFS)
+                if page.code.page == page.code.pages and info is not None:
+                    page.ink = check.page_ink(page, check.sign_info(info), _ROOT, _REFS)
             page.image = None
             out.append(page)
     finally:
@@ -77,13 +84,13 @@ def read_all(job: IngestJob, workers: int | None = None,
              advance: Callable[[int], None] = lambda n: None) -> IngestJob:
     """Stages rasterize + read codes (+ the pixel part of check) over every page, in a pool."""
     with job.ws.store.snapshot() as view:
-        sign = {d["doc_id"]: info for d in view.all("documents") if (info := check.sign_info(d))}
+        docs = {d["doc_id"]: check.doc_info(d) for d in view.all("documents")}
     tasks = _tasks(job)
     total = sum(len(n) for _, n in tasks)
     workers = workers or min(os.cpu_count() or 1, 4)
     results: list[list[ScanPage]] = []
     if workers <= 1 or total < POOL_MIN_PAGES:
-        _init_worker(job.ws.root, sign)
+        _init_worker(job.ws.root, docs)
         for src, numbers in tasks:
             results.append(read_pages(src, numbers))
             advance(len(numbers))
@@ -92,7 +99,7 @@ def read_all(job: IngestJob, workers: int | None = None,
         # bar's refresh thread may hold a lock at the moment of the fork).
         method = "fork" if threading.active_count() == 1 else "forkserver"
         with ProcessPoolExecutor(workers, mp_context=get_context(method), initializer=_init_worker,
-                                 initargs=(job.ws.root, sign, os.getpid())) as pool:
+                                 initargs=(job.ws.root, docs, os.getpid())) as pool:
             futures = [pool.submit(read_pages, src, numbers) for src, numbers in tasks]
             for fut in futures:
                 results.append(fut.result())

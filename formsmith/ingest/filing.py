@@ -10,6 +10,7 @@ recorded (same input hash, same input pages) is recognised and not filed again.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -21,6 +22,7 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from .. import lifecycle, numbering
+from ..errors import FormsmithError
 from ..store import fsync_dir
 from . import rasterize
 from .model import DocumentScan, IngestJob, ScanPage, SourceFile
@@ -46,8 +48,23 @@ def _image_page_pdf(page: ScanPage) -> bytes:
     return buf.getvalue()
 
 
+# Page entries that make a PDF do things: annotations (links with /Launch or /JavaScript
+# actions, file attachments, rich media, form widgets) and page open/close actions. A scan is
+# pixels; it needs none of them. The archive's PDF gets a fresh catalog (no /OpenAction, /AA,
+# /Names with /JavaScript or /EmbeddedFiles, /AcroForm), so the pages are all that is copied.
+ACTIVE_PAGE_KEYS = ("/Annots", "/AA", "/B")
+
+
+def strip_active(page) -> None:
+    """Remove active content from a page about to be archived (in place)."""
+    for key in ACTIVE_PAGE_KEYS:
+        if key in page:
+            del page[key]
+
+
 def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
-    """The scan's pages in the document's order, each turned to read upright, as one PDF."""
+    """The scan's pages in the document's order, each turned to read upright, as one PDF,
+    without active content (strip_active)."""
     writer = PdfWriter()
     for page in scan.pages:
         src = page.source
@@ -55,6 +72,7 @@ def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
             if src.path not in readers:
                 readers[src.path] = PdfReader(str(src.path))
             added = writer.add_page(readers[src.path].pages[page.number - 1])
+            strip_active(added)
             if page.turn:
                 added.rotate((360 - page.turn) % 360)
         else:
@@ -74,13 +92,14 @@ class Placement:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []
+        self.placed: list[Path] = []
 
     def write(self, path: Path, data: bytes) -> None:
         tmp = path.parent / f".{path.name}.{os.getpid()}.part"
+        self.pending.append((tmp, path))     # first: a failed write is cleaned up by abandon()
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
-        self.pending.append((tmp, path))
 
     def commit(self) -> None:
         def sync(path: Path) -> None:
@@ -93,9 +112,21 @@ class Placement:
             list(pool.map(sync, [tmp for tmp, _ in self.pending]))
         for tmp, final in self.pending:
             os.replace(tmp, final)
+            self.placed.append(final)
         for directory in {final.parent for _, final in self.pending}:
             fsync_dir(directory)
         self.pending.clear()
+        self.placed.clear()
+
+    def abandon(self) -> None:
+        """After a failed write or commit: remove every temp file, and the files this placement
+        already renamed into place (the store transaction they belong to will not commit)."""
+        for tmp, _ in self.pending:
+            tmp.unlink(missing_ok=True)
+        for final in self.placed:
+            final.unlink(missing_ok=True)
+        self.pending.clear()
+        self.placed.clear()
 
 
 def _clear_parts(directory: Path) -> None:
@@ -140,10 +171,28 @@ def _changes(doc: dict, scan: DocumentScan, kind: str, version: dict, by: str) -
 
 
 def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> None:
-    """File every matched scan of one input in one store transaction."""
+    """File every matched scan of one input in one store transaction.
+
+    A write that fails (disk full, quota, permissions) leaves no partial file and records
+    nothing: the transaction does not commit, the input stays where it is, and the run stops
+    with one line (a FormsmithError) saying so.
+    """
+    placement = Placement()
+    try:
+        _file_source(job, src, scans, placement)
+    except OSError as exc:
+        placement.abandon()
+        why = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额"}.get(
+            exc.errno, exc.strerror or type(exc).__name__)
+        where = Path(exc.filename).parent if exc.filename else job.ws.archive_dir
+        raise FormsmithError(
+            f"{src.path}: 归档失败：写入 {where} 时出错（{why}）；此文件的扫描件未存档、未记录，"
+            "原文件未移动，腾出空间后重新导入即可") from None
+
+
+def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], placement: Placement) -> None:
     ws = job.ws
     readers: dict[Path, PdfReader] = {}
-    placement = Placement()
     cleared: set[Path] = set()
     with ws.store.transaction() as tx:
         for scan in scans:
@@ -174,6 +223,7 @@ def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> N
                        "missing_pages": scan.missing_pages, "signed": scan.signed, "ink": scan.ink,
                        "source": str(src.path), "source_sha256": src.sha256,
                        "source_pages": scan.source_pages, "turned": [p.turn for p in scan.pages],
+                       "likeness": [(p.likeness or {}).get("present") for p in scan.pages],
                        "filed_at": lifecycle.now_iso(), "by": job.by}
             scan.doc = tx.update("documents", doc["id"], _changes(doc, scan, kind, version, job.by))
             scan.outcome, scan.path, scan.sha256 = KIND_OUTCOME[kind], rel, digest
@@ -185,7 +235,8 @@ def move_done(job: IngestJob, src: SourceFile) -> None:
     if job.move_to is None:
         return
     entries = [s for s in job.scans if s.source is src]
-    if any(p.source is src for p, _ in job.unmatched) or not entries or any(
+    held = job.unmatched + job.review
+    if any(p.source is src for p, _ in held) or not entries or any(
             s.outcome not in ("archived", "duplicates") for s in entries):
         return
     job.move_to.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 from .model import IngestJob
+from .split import reason_two_codes
 
 
 def run(job: IngestJob) -> IngestJob:
     """Attach the documents row; a code of a document this workspace never issued is unmatched."""
     with job.ws.store.snapshot() as view:
+        names = {}
+        for page, _ in job.review:
+            for c in (page.code, *page.others):
+                row = view.get("documents", c.doc_id)
+                if row is not None:
+                    names[c.doc_id] = row["doc_no"]
+        job.review = [(page, reason_two_codes(page, names)) for page, _ in job.review]
         for scan in job.scans:
             scan.doc = view.get("documents", scan.doc_id)
             if scan.doc is None:

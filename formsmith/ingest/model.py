@@ -10,7 +10,9 @@ from PIL import Image
 from ..codes import PageCode
 
 # Outcomes a page can end in; every input page ends in exactly one entry of one of these.
-OUTCOMES = ("archived", "incomplete", "duplicates", "unmatched")
+# review: a coded page that does not match the issued page it claims to be (or carries two
+# documents' codes): nothing filed, no state changed, the input left where it is.
+OUTCOMES = ("archived", "incomplete", "duplicates", "unmatched", "review")
 
 
 @dataclass
@@ -45,6 +47,9 @@ class ScanPage:
     foreign: tuple[str, ...] = ()             # QR payloads on the page that are not ours
     tries: int = 0                            # decoding passes it took
     ink: float | None = None                  # signature-area ink, when checked where read
+    others: tuple[PageCode, ...] = ()         # further, different codes of ours on the same page
+    likeness: dict | None = None              # compare.Likeness.as_dict() against the issued page,
+                                              # or {"error": why} when it could not be compared
 
     @property
     def label(self) -> str:
@@ -62,7 +67,7 @@ class DocumentScan:
     missing_pages: list[int] = field(default_factory=list)
     signed: bool | None = None                # None: no signature area known
     ink: float | None = None                  # share of the signature area newly inked
-    outcome: str = ""                         # archived | incomplete | duplicates | unmatched
+    outcome: str = ""                         # archived | incomplete | duplicates | unmatched | review
     reason: str = ""
     path: str = ""                            # the filed PDF, relative to the workspace
     sha256: str = ""
@@ -98,6 +103,7 @@ class IngestJob:
     pages: list[ScanPage] = field(default_factory=list)
     scans: list[DocumentScan] = field(default_factory=list)
     unmatched: list[tuple[ScanPage, str]] = field(default_factory=list)
+    review: list[tuple[ScanPage, str]] = field(default_factory=list)   # pages held for a person
     moved: dict[str, str] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
@@ -109,7 +115,7 @@ class IngestJob:
                 "source": str(scan.source.path), "source_pages": scan.source_pages,
                 "doc_no": scan.doc["doc_no"] if scan.doc else None, "doc_id": scan.doc_id,
                 "complete": scan.complete, "pages": scan.pages_expected}
-            if scan.outcome == "unmatched":
+            if scan.outcome in ("unmatched", "review"):
                 entry["reason"] = scan.reason
             if scan.outcome == "incomplete":
                 entry["missing_pages"] = scan.missing_pages
@@ -120,13 +126,17 @@ class IngestJob:
                 entry.update(path=scan.path, sha256=scan.sha256)
             if scan.again:
                 entry["again"] = True
-            if scan.reason and scan.outcome != "unmatched":
+            if scan.reason and scan.outcome not in ("unmatched", "review"):
                 entry["note"] = scan.reason
             out[scan.outcome].append(entry)
         for page, reason in self.unmatched:
             out["unmatched"].append({"source": str(page.source.path), "source_pages": [page.number],
                                      "doc_no": None, "reason": reason,
                                      **({"foreign_codes": list(page.foreign)} if page.foreign else {})})
+        for page, reason in self.review:
+            out["review"].append({"source": str(page.source.path), "source_pages": [page.number],
+                                  "doc_no": None, "reason": reason,
+                                  "codes": [c.payload for c in (page.code, *page.others)]})
         for s in self.sources:
             if s.refused:
                 out["refused"].append({"source": str(s.path), "reason": s.refused})

@@ -33,6 +33,9 @@ def _apply(page: ScanPage, results) -> bool:
         return False
     code, _, corners, orientation = ours[0]
     page.code, page.corners = code, corners
+    # Two different codes of ours on one sheet (one glued onto another letter's page): which
+    # document it is cannot be told from the codes; split sends the page to review.
+    page.others = tuple(sorted({r[0] for r in ours if r[0] != code}, key=str))
     page.turn = (round(orientation / 90) * 90) % 360
     return True
 

@@ -5,6 +5,8 @@ time). A scan is turned, scaled and shifted against the issued page; the QR code
 both, gives that transform (a similarity: rotation, scale, shift). A small search of shifts
 then aligns the printed lines around the area. Ink is what is dark on the scan and not within
 reach of anything printed on the issued page, so printed labels and rules never count.
+Of that ink only pen strokes count (thin lines): a broad blot or a ring around an empty centre
+(a coffee cup set down on the 回执) is no signature.
 """
 from __future__ import annotations
 
@@ -24,6 +26,10 @@ SEARCH_PX_GUESSED = 24  # … when the scale is only the QR's estimate (photos):
 INSET_MM = 1.0          # the area's own borders are printed rules: look inside them
 SPREAD_PX = 3           # printed pixels grow by this much before they hide ink (blur, misfit)
 SIGNED_SHARE = 0.006    # this share of the area newly inked reads as a signature
+THICK_PX = 7           # ink this wide (1.2 mm) and more is broad: a blot, not a pen line
+BROAD_MAX = 0.25       # a stroke may have this share of broad ink (a marker, crossings)
+RING_MIN_PX = 24       # a ring (4 mm across or more) …
+RING_SPREAD = 0.16     # … whose pixels lie this evenly around an empty centre is a cup's mark
 SCALE_SNAP = 0.04       # a QR-measured scale this close to the known one is taken as the known one
 
 
@@ -60,6 +66,18 @@ def similarity(src: tuple, dst: tuple) -> tuple[complex, complex]:
     return a, wm - a * zm
 
 
+def transform(ref_corners: tuple, scan_corners: tuple, scale: float | None) -> tuple[complex, complex, int]:
+    """(a, b, search): scan point ≈ a·(issued page point) + b from the QR corners, and the ± shift
+    in pixels still to be searched around it. A known scan scale close to the QR's replaces it."""
+    a, b = similarity(ref_corners, scan_corners)
+    if scale and abs(abs(a) / scale - 1) < SCALE_SNAP:
+        zm = sum(complex(*p) for p in ref_corners) / len(ref_corners)
+        wm = sum(complex(*p) for p in scan_corners) / len(scan_corners)
+        a = a / abs(a) * scale
+        return a, wm - a * zm, SEARCH_PX
+    return a, b, SEARCH_PX_GUESSED
+
+
 def _dark(image: Image.Image) -> Image.Image:
     """255 where dark, 0 elsewhere (mode L, so filters and counts work on it)."""
     return image.point(lambda v: 255 if v < DARK else 0)
@@ -78,14 +96,7 @@ def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict
     2 mm at the foot of the page; a known scale close to the QR's is used instead.
     """
     px = DPI / 25.4
-    a, b = similarity(ref.corners, scan_corners)
-    search = SEARCH_PX_GUESSED
-    if scale and abs(abs(a) / scale - 1) < SCALE_SNAP:
-        zm = sum(complex(*p) for p in ref.corners) / len(ref.corners)
-        wm = sum(complex(*p) for p in scan_corners) / len(scan_corners)
-        a = a / abs(a) * scale
-        b = wm - a * zm
-        search = SEARCH_PX
+    a, b, search = transform(ref.corners, scan_corners, scale)
     m, s = round(MARGIN_MM * px), search
     x0, y0 = round(area["x"] * px) - m - s, round(area["y"] * px) - m - s
     w, h = round(area["w"] * px) + 2 * (m + s), round(area["h"] * px) + 2 * (m + s)
@@ -125,7 +136,67 @@ def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict
     printed = ref_inner.crop((ax - SPREAD_PX, ay - SPREAD_PX, ax + aw + SPREAD_PX, ay + ah + SPREAD_PX))
     printed = printed.filter(ImageFilter.MaxFilter(2 * SPREAD_PX + 1)).crop(
         (SPREAD_PX, SPREAD_PX, SPREAD_PX + aw, SPREAD_PX + ah))
-    return _count(ImageChops.subtract(scan_area, printed)) / (aw * ah)
+    return strokes(ImageChops.subtract(scan_area, printed)) / (aw * ah)
+
+
+def components(mask: Image.Image) -> list[list[int]]:
+    """The 8-connected components of `mask` (255 = ink) as lists of pixel indices (y·width + x)."""
+    w, h = mask.size
+    data = mask.tobytes()
+    seen = bytearray(len(data))
+    out = []
+    for start in range(len(data)):
+        if data[start] != 255 or seen[start]:
+            continue
+        seen[start] = 1
+        stack, comp = [start], []
+        while stack:
+            i = stack.pop()
+            comp.append(i)
+            y, x = divmod(i, w)
+            for ny in (y - 1, y, y + 1):
+                if 0 <= ny < h:
+                    for nx in (x - 1, x, x + 1):
+                        if 0 <= nx < w:
+                            j = ny * w + nx
+                            if data[j] == 255 and not seen[j]:
+                                seen[j] = 1
+                                stack.append(j)
+        out.append(comp)
+    return out
+
+
+def shape(comp: list[int], width: int, core: bytes) -> dict:
+    """What one ink component looks like: its size, the share of it that is broad ink (`core`:
+    255 where the ink is at least THICK_PX across), its box, how ring-like it is (the spread of
+    its pixels' distances from their centre over their mean; small for a ring) and whether its
+    centre is inked (a ring's is not)."""
+    ys = [i // width for i in comp]
+    xs = [i % width for i in comp]
+    n = len(comp)
+    cx, cy = sum(xs) / n, sum(ys) / n
+    ds = [((x - cx) ** 2 + (y - cy) ** 2) ** 0.5 for x, y in zip(xs, ys)]
+    mean = sum(ds) / n
+    spread = (sum((d - mean) ** 2 for d in ds) / n) ** 0.5 / mean if mean else 1.0
+    return {"n": n, "broad": round(sum(1 for i in comp if core[i] == 255) / n, 3),
+            "w": max(xs) - min(xs) + 1, "h": max(ys) - min(ys) + 1, "spread": round(spread, 3),
+            "centre_inked": round(cy) * width + round(cx) in set(comp)}
+
+
+def is_stroke(f: dict) -> bool:
+    """Pen strokes are thin lines going every which way; a coffee cup leaves a broad blot or a
+    ring around an empty centre. Small specks count as strokes (dots, the tail of a stroke)."""
+    if f["broad"] > BROAD_MAX:
+        return False
+    big = min(f["w"], f["h"]) >= RING_MIN_PX and 0.6 <= f["w"] / f["h"] <= 1.6
+    return not (big and f["spread"] < RING_SPREAD and not f["centre_inked"])
+
+
+def strokes(new_ink: Image.Image) -> int:
+    """Pixels of `new_ink` (255 = ink not printed) that belong to stroke-like components."""
+    core = new_ink.filter(ImageFilter.MinFilter(THICK_PX)).tobytes()
+    w = new_ink.width
+    return sum(len(c) for c in components(new_ink) if is_stroke(shape(c, w, core)))
 
 
 def is_signed(share: float) -> bool:
