@@ -18,6 +18,7 @@ The run never holds the store lock for long. Its steps, and what a kill -9 at an
 from __future__ import annotations
 
 import csv
+import errno
 import gc
 import json
 import math
@@ -715,10 +716,16 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
     res.print_file = str(write_print_file(ws, tpl, st, period, docs, folder / "print.pdf", staging))
     shutil.rmtree(staging, ignore_errors=True)
     t2 = clock()
-    if st.courier:
-        res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
-    if st.sms:
-        res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
+    try:
+        if st.courier:
+            res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
+        if st.sms:
+            res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
+    except OSError as exc:   # each list is written whole, then renamed: none is left cut
+        why = "磁盘空间已满" if exc.errno == errno.ENOSPC else f"{exc.strerror or exc}"
+        raise FormsmithError(f"{folder}: 寄件/短信清单未能写出（{why}）；信函均已登记，腾出空间后重新运行同一"
+                             "命令即可补出清单 (the lists could not be written; the letters are recorded: "
+                             "run the same command again to make them)") from None
     if timings is not None:
         timings[f"outputs-{st.number}.documents"] = t1 - t
         timings[f"outputs-{st.number}.print"] = t2 - t1
@@ -804,16 +811,33 @@ def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, pe
         pdf = job.create_pdf()
     except pikepdf.JobUsageError as exc:  # pragma: no cover - our own arguments
         raise FormsmithError(f"print file {out}: qpdf refused its page list: {exc}") from None
-    with pdf:
-        distinct_subset_tags(pdf)
-        job.write_pdf(pdf)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
-    manifest.write_text(json.dumps({"documents": wanted, "sides": sides + cover_pages},
-                                   ensure_ascii=False), encoding="utf-8")
-    cover.unlink(missing_ok=True)
-    blank.unlink(missing_ok=True)
+    manifest_tmp = manifest.with_name(f".{manifest.name}.part")
+    try:
+        with pdf:
+            distinct_subset_tags(pdf)
+            job.write_pdf(pdf)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        # qpdf does not always report a failed write (a full disk leaves a cut file): the file
+        # is read back, and only a whole one takes the print file's place.
+        with pikepdf.open(tmp) as check:
+            if len(check.pages) != len(sequence):
+                raise OSError(errno.EIO, f"the print file came out with {len(check.pages)} of "
+                                         f"{len(sequence)} pages", str(out))
+        manifest_tmp.write_text(json.dumps({"documents": wanted, "sides": sides + cover_pages},
+                                           ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, out)
+        os.replace(manifest_tmp, manifest)
+    except (OSError, pikepdf.PdfError) as exc:
+        tmp.unlink(missing_ok=True)
+        manifest_tmp.unlink(missing_ok=True)
+        why = "磁盘空间已满" if getattr(exc, "errno", None) == errno.ENOSPC else f"{exc}"
+        raise FormsmithError(f"{out}: 打印文件未能写出（{why}）；信函均已登记，腾出空间后重新运行同一命令即可"
+                             "补出打印文件和清单 (the print file could not be written; the letters are "
+                             "recorded: run the same command again to make it)") from None
+    finally:
+        cover.unlink(missing_ok=True)
+        blank.unlink(missing_ok=True)
     return out
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import errno
 import os
 import re
 import sys
@@ -82,10 +83,15 @@ class FormsmithGroup(click.Group):
             echo("formsmith: interrupted", err=True)
             ctx.exit(130)
         except OSError as exc:   # a read-only workspace, a full disk, an unwritable --out folder
-            where = exc.filename or "formsmith"
-            click.echo(printable(f"formsmith: {where}: 文件操作失败 ({exc.strerror or exc}); "
-                                 "未写入任何记录 (nothing was recorded)"), err=True)
+            reason = _OS_REASONS.get(exc.errno or 0, "文件操作失败")
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(printable(f"formsmith: {where}{reason} ({exc.strerror or exc}); "
+                                 "本次操作未完成 (the operation did not complete)"), err=True)
             ctx.exit(1)
+
+
+_OS_REASONS = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+               errno.EPERM: "操作不被允许", errno.EROFS: "文件系统为只读"}
 
 
 def workspace(ctx: click.Context) -> Workspace:
