@@ -1,6 +1,7 @@
 """Shared fixtures: real workspaces on disk, a real demo store, the real CLI."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,21 @@ from formsmith.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 FORMSMITH = str(Path(sys.executable).parent / "formsmith")
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str):
+    """`folder` as a tmpfs of `size` ("200k"): a disk that fills up. Mounting needs root;
+    where it is not allowed the test is skipped, saying why."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
 
 
 def store_rows(home: Path, table: str) -> list[dict]:

@@ -2,32 +2,16 @@
 left behind, and (for the run) the same command completes it once there is room again."""
 from __future__ import annotations
 
-import contextlib
-import subprocess
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from conftest import formsmith_cmd, store_rows
+from conftest import formsmith_cmd, small_disk, store_rows
 from formsmith import documents
 from formsmith.workspace import load_workspace
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.contextmanager
-def small_disk(folder: Path, size: str):
-    """`folder` as a tmpfs of `size` (as root; skipped where mounting is not allowed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
 
 
 def _only_a_few_owe(home: Path, keep: int = 6) -> None:

@@ -197,19 +197,11 @@ def test_active_content_of_a_scan_is_not_archived(demo_home, tmp_path):
 @pytest.fixture
 def full_archive(demo_home, tmp_path):
     """A workspace whose archive/ is a 200 KB tmpfs: the disk fills while scans are filed."""
-    import subprocess
+    from conftest import small_disk
     home = tmp_path / "ws"
     shutil.copytree(demo_home, home)
-    archive = home / "archive"
-    archive.mkdir(exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(archive)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(home / "archive", "200k"):
         yield home
-    finally:
-        subprocess.run(["umount", str(archive)], check=False)
 
 
 def test_disk_full_while_filing_loses_nothing(full_archive, tmp_path):
