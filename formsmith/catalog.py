@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 import unicodedata
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import formats, identity
-from .errors import NotFoundError, TemplateError, ValidationError
+from .errors import NotFoundError, TemplateError, TemplateSecurityError, ValidationError
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ENGINES = ("html", "docx", "typst")
@@ -148,8 +149,39 @@ class Catalog:
                      for sub in sorted(d.iterdir()) if sub.is_dir() and sub.name.startswith("_"))
 
 
+def _refuse_links_out(template_id: str, folders: tuple[Path, ...]) -> None:
+    """Refuse a template whose folders reach outside by symbolic link.
+
+    The template folder and the shared `_` folders must really lie in their catalog folder, and
+    every symbolic link inside them (files and folders, dangling or not) must point into one of
+    them. Then no file an engine opens through them (Jinja include, WeasyPrint image, stylesheet
+    or font, Typst read/include/image, the .docx body) can be anything but a template file.
+    """
+    roots = []
+    for folder in folders:
+        real = folder.resolve()
+        if not real.is_relative_to(folder.parent.resolve()):
+            _escape(template_id, folder.name, real)
+        roots.append(real)
+    for root in roots:
+        for here, dirs, files in os.walk(root, followlinks=False):
+            for name in (*dirs, *files):
+                path = Path(here) / name
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not any(target == r or target.is_relative_to(r) for r in roots):
+                        _escape(template_id, str(path.relative_to(root.parent)), target)
+
+
+def _escape(template_id: str, name: str, target: Path) -> None:
+    raise TemplateSecurityError(
+        f"模板 {template_id}：{name} 是指向模板文件夹之外（{target}）的符号链接，已拒绝 "
+        f"(template {template_id}: refused: {name} is a symbolic link out of the template's folders)")
+
+
 def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
     """Parse `folder/manifest.toml` into a Template; a malformed manifest is a TemplateError."""
+    _refuse_links_out(folder.name, (folder, *shared))
     folder = folder.resolve()
     path = folder / "manifest.toml"
     try:

@@ -61,10 +61,26 @@ class ConfinedFetcher(URLFetcher):
             "workspace assets may be used")
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that also refuses a file whose real path (symbolic links followed)
+    lies outside the search path: FileSystemLoader only refuses `..` in the name."""
+
+    def __init__(self, search_path: tuple[Path, ...]):
+        super().__init__([str(p) for p in search_path])
+        self.roots = tuple(Path(p).resolve() for p in search_path)
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        if not any(Path(filename).resolve().is_relative_to(r) for r in self.roots):
+            raise SecurityError(f"{template} 是指向模板文件夹之外的符号链接 "
+                                f"({template} is a symbolic link out of the template's folders)")
+        return source, filename, uptodate
+
+
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        loader=ConfinedLoader(search_path),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(formats.JINJA_FILTERS)
     return env

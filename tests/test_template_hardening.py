@@ -1,0 +1,200 @@
+"""Issue 14, second pass: templates that escape by symbolic link, ID numbers in the attached
+record, renders that never end, and template errors that must read as one line.
+
+Every refusal is checked the way a clerk meets it: the real `formsmith` command in its own
+process, exit code, one line on stderr without a traceback, nothing under output/, the store
+unchanged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import FORMSMITH, formsmith_cmd, store_rows
+
+from pdftools import attachment_json, page_texts
+
+REPO = Path(__file__).resolve().parent.parent
+MARKER = "FS-MARKER-7f3a9c-OUTSIDE"
+
+
+def copy_template(home: Path, source: str, tid: str = "evil") -> Path:
+    folder = home / "templates" / tid
+    shutil.copytree(REPO / "templates" / source, folder)
+    return folder
+
+
+def example_data(home: Path, tid: str, tmp_path: Path) -> Path:
+    ex = formsmith_cmd(home, "templates", "example", tid)
+    assert ex.returncode == 0, ex.stderr
+    data = tmp_path / f"{tid}.json"
+    data.write_text(ex.stdout, encoding="utf-8")
+    return data
+
+
+def store_state(home: Path) -> dict:
+    return {t: sorted(json.dumps(r, sort_keys=True, ensure_ascii=False) for r in store_rows(home, t))
+            for t in ("documents", "units", "parties")} | {
+        "files": sorted(p.name for p in (home / "records").iterdir())}
+
+
+def output_files(home: Path) -> list[Path]:
+    return [p for p in (home / "output").rglob("*") if p.is_file()]
+
+
+def assert_refused(home: Path, args: list[str], *, codes=(2,), secret: str | None = MARKER,
+                   must_say: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`formsmith ARGS` is refused: exit code in `codes`, one line, no traceback, no secret
+    shown, nothing under output/, the store as it was."""
+    before = store_state(home)
+    proc = formsmith_cmd(home, *args, timeout=600)
+    assert proc.returncode in codes, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for word in must_say:
+        assert word in lines[0], lines[0]
+    if secret:
+        assert secret not in proc.stdout + proc.stderr
+    assert output_files(home) == []
+    assert store_state(home) == before
+    return proc
+
+
+def outside_file(tmp_path: Path, name: str = "outside.txt", text: str | None = None) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text if text is not None else f"{MARKER}\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- 1. symbolic links
+
+def _html_include_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    (folder / "secret.html").symlink_to(outside_file(tmp_path))
+    _add_html(folder, '{% include "secret.html" %}')
+    return "evil", [], "secret.html"
+
+
+def _html_image_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    svg = outside_file(tmp_path, "logo.svg", '<svg xmlns="http://www.w3.org/2000/svg" width="10" '
+                       f'height="10"><text y="9">{MARKER}</text></svg>')
+    (folder / "logo.svg").symlink_to(svg)
+    _add_html(folder, '<img src="logo.svg" style="width:10mm">')
+    return "evil", [], "logo.svg"
+
+
+def _html_shared_folder_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    outside_file(tmp_path, "marker.html")
+    (home / "templates" / "_evil").symlink_to(tmp_path / "outside", target_is_directory=True)
+    _add_html(folder, '{% include "marker.html" %}')
+    return "evil", [], "_evil"
+
+
+def _html_store_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    (folder / "store.html").symlink_to(home / "records" / "formsmith.json")
+    _add_html(folder, '{% include "store.html" %}')
+    return "evil", [], "store.html"
+
+
+def _typst_read_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    (folder / "secret.txt").symlink_to(outside_file(tmp_path))
+    _add_typst(folder, '#read("secret.txt")')
+    return "evil", ["--engine", "typst"], "secret.txt"
+
+
+def _typst_include_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    (folder / "part.typ").symlink_to(outside_file(tmp_path, "part.typ"))
+    _add_typst(folder, '#include "part.typ"')
+    return "evil", ["--engine", "typst"], "part.typ"
+
+
+def _typst_shared_folder_link(home, tmp_path):
+    folder = copy_template(home, "dunning-letter")
+    outside_file(tmp_path)
+    (home / "templates" / "_evil").symlink_to(tmp_path / "outside", target_is_directory=True)
+    _add_typst(folder, '#read("/_evil/outside.txt")')
+    return "evil", ["--engine", "typst"], "_evil"
+
+
+def _docx_body_link(home, tmp_path):
+    folder = copy_template(home, "owner-handbook")
+    body = tmp_path / "outside" / "template.docx"
+    body.parent.mkdir(exist_ok=True)
+    shutil.move(folder / "template.docx", body)
+    (folder / "template.docx").symlink_to(body)
+    return "evil", [], "template.docx"
+
+
+def _add_html(folder: Path, snippet: str) -> None:
+    html = (folder / "template.html").read_text(encoding="utf-8")
+    (folder / "template.html").write_text(
+        html.replace("{% block body %}", "{% block body %}" + snippet, 1), encoding="utf-8")
+
+
+def _add_typst(folder: Path, snippet: str) -> None:
+    typ = (folder / "template.typ").read_text(encoding="utf-8")
+    (folder / "template.typ").write_text(
+        typ.replace("#title[物业服务费催缴函]", "#title[物业服务费催缴函]\n" + snippet, 1), encoding="utf-8")
+
+
+LINKS = {"html-include": _html_include_link, "html-image": _html_image_link,
+         "html-shared-folder": _html_shared_folder_link, "html-store": _html_store_link,
+         "typst-read": _typst_read_link, "typst-include": _typst_include_link,
+         "typst-shared-folder": _typst_shared_folder_link, "docx-body": _docx_body_link}
+
+
+@pytest.mark.parametrize("case", sorted(LINKS))
+def test_symlink_out_of_the_template_is_refused(case, empty_home, tmp_path):
+    # the copied template's example data is the original's; taken before a shared folder
+    # link that refuses every template of the workspace
+    src = "owner-handbook" if case.startswith("docx") else "dunning-letter"
+    data = example_data(empty_home, src, tmp_path)
+    tid, extra, name = LINKS[case](empty_home, tmp_path)
+    proc = assert_refused(empty_home, ["render", tid, "--data", str(data), *extra],
+                          must_say=("evil" if "shared" not in case else "", name))
+    assert "符号链接" in proc.stderr
+
+
+def test_symlink_inside_the_template_folder_may_be_used(empty_home, tmp_path):
+    folder = copy_template(empty_home, "dunning-letter")
+    (folder / "inner.html").write_text("<p>INNER-OK</p>", encoding="utf-8")
+    (folder / "alias.html").symlink_to("inner.html")
+    _add_html(folder, '{% include "alias.html" %}')
+    data = example_data(empty_home, "dunning-letter", tmp_path)
+    proc = formsmith_cmd(empty_home, "render", "evil", "--data", str(data), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "INNER-OK" in "".join(page_texts(Path(json.loads(proc.stdout)["path"])))
+
+
+def test_jinja_loader_refuses_a_link_made_after_the_template_was_loaded(empty_home, tmp_path):
+    """The load-time check and the loader's own: a link made between the two is refused too."""
+    from formsmith.errors import TemplateSecurityError
+    from formsmith.render import html
+    from formsmith.workspace import load_workspace
+    folder = empty_home / "templates" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "manifest.toml").write_text(
+        'title = "t"\nengine = "html"\nseries = "T{seq}"\n[fields.x]\ntype = "string"\n',
+        encoding="utf-8")
+    (folder / "template.html").write_text('{% include "late.html" %}', encoding="utf-8")
+    tpl = load_workspace(empty_home).catalog.get("tiny")
+    (folder / "late.html").symlink_to(outside_file(tmp_path))
+    with pytest.raises(TemplateSecurityError) as exc:
+        html.render_html(tpl, {"data": {"x": "1"}})
+    assert "late.html" in str(exc.value) and MARKER not in str(exc.value)
