@@ -365,6 +365,32 @@ def to_record(values: Any) -> Any:
     return values
 
 
+IDENTITY_KEYS = ("id_number", "credit_code", "passport", "passport_no")
+
+
+def masked_record(fields: tuple[Field, ...], record: Any) -> Any:
+    """`record` (to_record's output) with every identity number masked as the page shows it
+    (formats.mask_id: 420102********1239): the fields of type id_number, at any depth, and every
+    key named or ending in _id_number, _credit_code, _passport (also keys rules added). This is
+    what a PDF carries as record.json: the store keeps the full record, a PDF goes out."""
+    by_name = {f.name: f for f in fields}
+    if isinstance(record, list):
+        return [masked_record(fields, v) for v in record]
+    if not isinstance(record, dict):
+        return record
+    out = {}
+    for key, value in record.items():
+        f = by_name.get(key)
+        named = isinstance(key, str) and any(key == k or key.endswith("_" + k) for k in IDENTITY_KEYS)
+        if isinstance(value, str) and value and ((f is not None and f.type == "id_number") or named):
+            out[key] = formats.mask_id(value)
+        elif isinstance(value, (dict, list)):
+            out[key] = masked_record(f.items if f is not None and f.items else (), value)
+        else:
+            out[key] = value
+    return out
+
+
 def text_values(values: Any, prefix: str = "") -> list[tuple[str, str]]:
     """Every string among typed values with its field path, for the glyph coverage check."""
     out: list[tuple[str, str]] = []

@@ -118,7 +118,8 @@ def document_identity(ws: Workspace, tpl: catalog.Template, values: dict, *, doc
     """What an issued PDF carries besides its body (metadata, record.json), and its template context."""
     now = now or datetime.now().astimezone().replace(microsecond=0)
     attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
-                "template_version": tpl.version, "issued_on": issued_on.isoformat(), "data": record}
+                "template_version": tpl.version, "issued_on": issued_on.isoformat(),
+                "data": catalog.masked_record(tpl.fields, record)}  # no full ID number goes out
     identity = PdfIdentity(
         doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）", author=ws.company.name,
         subject=f"{tpl.title}：{values.get('unit_address') or unit or ''}".rstrip("："),

@@ -198,3 +198,43 @@ def test_jinja_loader_refuses_a_link_made_after_the_template_was_loaded(empty_ho
     with pytest.raises(TemplateSecurityError) as exc:
         html.render_html(tpl, {"data": {"x": "1"}})
     assert "late.html" in str(exc.value) and MARKER not in str(exc.value)
+
+
+# ---------------------------------------------------------------- 2. ID numbers in record.json
+
+def _pdf_bytes_decoded(path: Path) -> bytes:
+    """The PDF's bytes and every Flate stream of it inflated (what `strings` would find)."""
+    raw = path.read_bytes()
+    out = [raw]
+    for m in re.finditer(rb"stream\r?\n", raw):
+        try:
+            out.append(zlib.decompressobj().decompress(raw[m.end():m.end() + 4_000_000]))
+        except zlib.error:
+            pass
+    return b"\n".join(out)
+
+
+def _ids_in(value) -> set[str]:
+    text = json.dumps(value, ensure_ascii=False)
+    return set(re.findall(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])", text))
+
+
+@pytest.mark.parametrize("tid", ["worker-pass", "move-in-registration", "renovation-agreement"])
+def test_attached_record_carries_no_full_id_number(tid, empty_home, tmp_path):
+    data = example_data(empty_home, tid, tmp_path)
+    ids = _ids_in(json.loads(data.read_text(encoding="utf-8")))
+    assert ids, "the example data has ID numbers"
+    proc = formsmith_cmd(empty_home, "render", tid, "--data", str(data), "--json")
+    assert proc.returncode == 0, proc.stderr
+    pdf = Path(json.loads(proc.stdout)["path"])
+    attached = attachment_json(pdf)
+    assert _ids_in(attached) == set(), attached
+    blob = _pdf_bytes_decoded(pdf)
+    assert [i for i in ids if i.encode() in blob] == []
+    if tid == "worker-pass":   # masked on the page as in the attachment
+        text = "".join(page_texts(pdf))
+        assert [i for i in ids if i in text] == []
+        for w in attached["data"]["workers"]:
+            assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", w["id_number"]), w
+    doc = store_rows(empty_home, "documents")[0]
+    assert attached["data"].keys() == doc["record"].keys()
