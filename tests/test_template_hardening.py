@@ -54,7 +54,7 @@ def assert_refused(home: Path, args: list[str], *, codes=(2,), secret: str | Non
                    must_say: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """`formsmith ARGS` is refused: exit code in `codes`, one line, no traceback, no secret
     shown, nothing under output/, the store as it was."""
-    before = store_state(home)
+    before, files = store_state(home), sorted(output_files(home))
     proc = formsmith_cmd(home, *args, timeout=600)
     assert proc.returncode in codes, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -64,7 +64,7 @@ def assert_refused(home: Path, args: list[str], *, codes=(2,), secret: str | Non
         assert word in lines[0], lines[0]
     if secret:
         assert secret not in proc.stdout + proc.stderr
-    assert output_files(home) == []
+    assert sorted(output_files(home)) == files
     assert store_state(home) == before
     return proc
 
@@ -238,3 +238,68 @@ def test_attached_record_carries_no_full_id_number(tid, empty_home, tmp_path):
             assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", w["id_number"]), w
     doc = store_rows(empty_home, "documents")[0]
     assert attached["data"].keys() == doc["record"].keys()
+
+
+# ---------------------------------------------------------------- 3. renders that never end
+
+ENDLESS_HTML = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+ENDLESS_TYPST = "#let n = 0\n#for i in range(1000000000) { n = n + 1 }\n#n"
+
+
+def _limit(home: Path, seconds: float) -> None:
+    with open(home / "formsmith.toml", "a", encoding="utf-8") as fh:
+        fh.write(f"\n[render]\ntime_limit_s = {seconds}\n")
+
+
+def _counters(home: Path) -> list:
+    from formsmith import numbering
+    from formsmith.store import Store
+    with Store(home / "records").snapshot() as view:
+        return numbering.counters(view)
+
+
+@pytest.mark.parametrize("engine", ["html", "typst"])
+def test_endless_render_is_stopped_and_does_not_hold_the_store(engine, demo_copy, tmp_path):
+    data = example_data(demo_copy, "dunning-letter", tmp_path)
+    folder = copy_template(demo_copy, "dunning-letter")
+    if engine == "html":
+        _add_html(folder, ENDLESS_HTML)
+    else:
+        _add_typst(folder, ENDLESS_TYPST)
+    _limit(demo_copy, 20)
+    docs = store_rows(demo_copy, "documents")
+    counters = _counters(demo_copy)
+    files = sorted(output_files(demo_copy))
+    started = time.monotonic()
+    render = subprocess.Popen([FORMSMITH, "--home", str(demo_copy), "render", "evil", "--data",
+                               str(data), "--engine", engine], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)    # the render is under way (it would hold the store's lock all along)
+        assert render.poll() is None
+        mark = formsmith_cmd(demo_copy, "docs", "mark", docs[0]["doc_no"], "printed", timeout=60)
+        assert mark.returncode == 0, mark.stderr
+        assert render.poll() is None, "the other clerk was served while the render ran"
+        out, err = render.communicate(timeout=120)
+    finally:
+        if render.poll() is None:
+            render.kill()
+            render.wait()
+    assert time.monotonic() - started < 60
+    assert render.returncode == 1, (out, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "时限" in err and "evil" in err
+    assert sorted(output_files(demo_copy)) == files
+    assert not [p for p in (demo_copy / "output").rglob("*") if p.name.endswith(".part")]
+    assert _counters(demo_copy) == counters       # no number taken
+    after = store_rows(demo_copy, "documents")
+    assert [d["doc_no"] for d in after] == [d["doc_no"] for d in docs]
+    assert next(d for d in after if d["id"] == docs[0]["id"])["state"] == "printed"
+
+
+def test_bad_time_limit_setting_is_one_line(demo_copy, tmp_path):
+    data = example_data(demo_copy, "dunning-letter", tmp_path)
+    with open(demo_copy / "formsmith.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[render]\ntime_limit_s = "soon"\n')
+    assert_refused(demo_copy, ["render", "dunning-letter", "--data", str(data), "--again"],
+                   secret=None, must_say=("time_limit_s",))
