@@ -134,6 +134,17 @@ class Catalog:
     def list(self) -> list[Template]:
         return [self.get(i) for i in self.ids()]
 
+    def list_checked(self) -> tuple[list[Template], list[str]]:
+        """Every template that loads, and one line for each that does not (a malformed
+        manifest spoils its own template, not the list)."""
+        good, bad = [], []
+        for i in self.ids():
+            try:
+                good.append(self.get(i))
+            except TemplateError as exc:
+                bad.append(str(exc))
+        return good, bad
+
     def get(self, template_id: str) -> Template:
         if not TEMPLATE_ID.match(template_id or ""):
             raise NotFoundError(f"template id {template_id!r} is not valid "
@@ -201,14 +212,22 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
     ex_file = folder / "example.json"
     if ex_file.is_file():
         example = json.loads(ex_file.read_text(encoding="utf-8"))
+    try:
+        numbers = {k: int(m.get(k, d)) for k, d in (("retention_years", 0), ("copies", 1),
+                                                    ("pages_hint", 1))}
+    except (TypeError, ValueError) as exc:
+        key = next(k for k in ("retention_years", "copies", "pages_hint")
+                   if not isinstance(m.get(k, 0), int) or isinstance(m.get(k, 0), bool))
+        raise TemplateError(f"模板 {folder.name}：manifest.toml 的 {key} = {m[key]!r} 应为整数 "
+                            f"({where}: {key} must be a whole number)") from None
     tpl = Template(
         id=folder.name, title=str(m["title"]), engine=m["engine"],
         version=str(m.get("version", "1")), series=str(m["series"]), fields=fields,
         example=example, folder=folder, search_path=(folder, *shared),
         doc_type=str(m.get("doc_type", "")), source=str(m.get("source", "")),
         description=str(m.get("description", "")),
-        retention_years=int(m.get("retention_years", 0)), copies=int(m.get("copies", 1)),
-        pages_hint=int(m.get("pages_hint", 1)), period_field=str(m.get("period_field", "")),
+        retention_years=numbers["retention_years"], copies=numbers["copies"],
+        pages_hint=numbers["pages_hint"], period_field=str(m.get("period_field", "")),
         signature_fields=tuple(m.get("signature_fields", ())))
     if not tpl.body.is_file():
         raise TemplateError(f"{where}: body {tpl.body.name} is missing")

@@ -303,3 +303,72 @@ def test_bad_time_limit_setting_is_one_line(demo_copy, tmp_path):
         fh.write('\n[render]\ntime_limit_s = "soon"\n')
     assert_refused(demo_copy, ["render", "dunning-letter", "--data", str(data), "--again"],
                    secret=None, must_say=("time_limit_s",))
+
+
+# ---------------------------------------------------------------- 4. one line, never a traceback
+
+def test_malformed_manifest_value_spoils_only_its_template(empty_home, tmp_path):
+    folder = copy_template(empty_home, "fee-receipt", "bad-hint")
+    manifest = folder / "manifest.toml"
+    text = manifest.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^pages_hint = .*$", 'pages_hint = "x"', text) if "pages_hint" in text \
+        else text.replace("\n[fields", '\npages_hint = "x"\n\n[fields', 1)
+    manifest.write_text(text, encoding="utf-8")
+    listed = formsmith_cmd(empty_home, "templates", "list", "--json")
+    assert "Traceback" not in listed.stderr
+    assert listed.returncode == 2, listed.stderr
+    assert len(listed.stderr.strip().splitlines()) == 1 and "bad-hint" in listed.stderr
+    assert "pages_hint" in listed.stderr
+    ids = [t["id"] for t in json.loads(listed.stdout)]
+    assert "fee-receipt" in ids and "dunning-letter" in ids and "bad-hint" not in ids
+    data = example_data(empty_home, "fee-receipt", tmp_path)
+    assert_refused(empty_home, ["render", "bad-hint", "--data", str(data)], secret=None,
+                   must_say=("bad-hint", "pages_hint"))
+
+
+TEMPLATE_ERRORS = {
+    "index": "{{ [1, 2][1:2:0] }}",
+    "division": "{{ 1 // 0 }}",
+    "format": "{{ '%d' % 'x' }}",
+    "huge-string": "{{ 'x' * 10**10 }}",
+    "huge-power": "{{ 10 ** 100000000 }}",
+    "huge-list": "{{ ([0] * 100000) * 100000 }}",
+    "empty-index": "{{ [][1] }}",
+    "recursive-macro": "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(TEMPLATE_ERRORS))
+def test_error_inside_a_template_is_one_line(case, empty_home, tmp_path):
+    data = example_data(empty_home, "dunning-letter", tmp_path)
+    folder = copy_template(empty_home, "dunning-letter")
+    _add_html(folder, "\n\n" + TEMPLATE_ERRORS[case])
+    proc = assert_refused(empty_home, ["render", "evil", "--data", str(data)], codes=(1, 2),
+                          secret=None, must_say=("evil",))
+    assert proc.returncode == 2, proc.stderr   # the template is at fault, not the machine
+    if case not in ("recursive-macro",):
+        assert re.search(r"template\.html:\d+|第 \d+ 行", proc.stderr), proc.stderr
+
+
+XXE = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+       '<!DOCTYPE x [<!ENTITY e SYSTEM "file://{path}">]>\n')
+
+
+def test_word_template_with_an_xxe_doctype_is_refused(empty_home, tmp_path):
+    import zipfile
+    data = example_data(empty_home, "owner-handbook", tmp_path)
+    secret = outside_file(tmp_path)
+    folder = copy_template(empty_home, "owner-handbook")
+    src = folder / "template.docx"
+    with zipfile.ZipFile(src) as z:
+        parts = {i: z.read(i) for i in z.namelist()}
+    xml = parts["word/document.xml"].decode("utf-8")
+    body = xml[xml.index("?>") + 2:].lstrip() if xml.startswith("<?xml") else xml
+    body = body.replace("</w:body>", "<w:p><w:r><w:t>&e;</w:t></w:r></w:p></w:body>", 1)
+    parts["word/document.xml"] = (XXE.format(path=secret) + body).encode("utf-8")
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in parts.items():
+            z.writestr(name, blob)
+    proc = assert_refused(empty_home, ["render", "evil", "--data", str(data)],
+                          must_say=("evil", "DOCTYPE"))
+    assert proc.returncode == 2
