@@ -246,9 +246,15 @@ ENDLESS_HTML = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endf
 ENDLESS_TYPST = "#let n = 0\n#for i in range(1000000000) { n = n + 1 }\n#n"
 
 
-def _limit(home: Path, seconds: float) -> None:
-    with open(home / "formsmith.toml", "a", encoding="utf-8") as fh:
-        fh.write(f"\n[render]\ntime_limit_s = {seconds}\n")
+def _limit(home: Path, seconds) -> None:
+    """Set [render] time_limit_s (the workspace's formsmith.toml may have the section already)."""
+    path = home / "formsmith.toml"
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"(?m)^time_limit_s\s*=", text):
+        text = re.sub(r"(?m)^time_limit_s\s*=.*$", f"time_limit_s = {seconds}", text)
+    else:
+        text += f"\n[render]\ntime_limit_s = {seconds}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def _counters(home: Path) -> list:
@@ -299,8 +305,7 @@ def test_endless_render_is_stopped_and_does_not_hold_the_store(engine, demo_copy
 
 def test_bad_time_limit_setting_is_one_line(demo_copy, tmp_path):
     data = example_data(demo_copy, "dunning-letter", tmp_path)
-    with open(demo_copy / "formsmith.toml", "a", encoding="utf-8") as fh:
-        fh.write('\n[render]\ntime_limit_s = "soon"\n')
+    _limit(demo_copy, '"soon"')
     assert_refused(demo_copy, ["render", "dunning-letter", "--data", str(data), "--again"],
                    secret=None, must_say=("time_limit_s",))
 
