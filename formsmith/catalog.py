@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 import unicodedata
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import formats, identity
-from .errors import NotFoundError, TemplateError, ValidationError
+from .errors import NotFoundError, TemplateError, TemplateSecurityError, ValidationError
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ENGINES = ("html", "docx", "typst")
@@ -133,6 +134,17 @@ class Catalog:
     def list(self) -> list[Template]:
         return [self.get(i) for i in self.ids()]
 
+    def list_checked(self) -> tuple[list[Template], list[str]]:
+        """Every template that loads, and one line for each that does not (a malformed
+        manifest spoils its own template, not the list)."""
+        good, bad = [], []
+        for i in self.ids():
+            try:
+                good.append(self.get(i))
+            except TemplateError as exc:
+                bad.append(str(exc))
+        return good, bad
+
     def get(self, template_id: str) -> Template:
         if not TEMPLATE_ID.match(template_id or ""):
             raise NotFoundError(f"template id {template_id!r} is not valid "
@@ -148,8 +160,39 @@ class Catalog:
                      for sub in sorted(d.iterdir()) if sub.is_dir() and sub.name.startswith("_"))
 
 
+def _refuse_links_out(template_id: str, folders: tuple[Path, ...]) -> None:
+    """Refuse a template whose folders reach outside by symbolic link.
+
+    The template folder and the shared `_` folders must really lie in their catalog folder, and
+    every symbolic link inside them (files and folders, dangling or not) must point into one of
+    them. Then no file an engine opens through them (Jinja include, WeasyPrint image, stylesheet
+    or font, Typst read/include/image, the .docx body) can be anything but a template file.
+    """
+    roots = []
+    for folder in folders:
+        real = folder.resolve()
+        if not real.is_relative_to(folder.parent.resolve()):
+            _escape(template_id, folder.name, real)
+        roots.append(real)
+    for root in roots:
+        for here, dirs, files in os.walk(root, followlinks=False):
+            for name in (*dirs, *files):
+                path = Path(here) / name
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not any(target == r or target.is_relative_to(r) for r in roots):
+                        _escape(template_id, str(path.relative_to(root.parent)), target)
+
+
+def _escape(template_id: str, name: str, target: Path) -> None:
+    raise TemplateSecurityError(
+        f"模板 {template_id}：{name} 是指向模板文件夹之外（{target}）的符号链接，已拒绝 "
+        f"(template {template_id}: refused: {name} is a symbolic link out of the template's folders)")
+
+
 def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
     """Parse `folder/manifest.toml` into a Template; a malformed manifest is a TemplateError."""
+    _refuse_links_out(folder.name, (folder, *shared))
     folder = folder.resolve()
     path = folder / "manifest.toml"
     try:
@@ -170,14 +213,22 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
     ex_file = folder / "example.json"
     if ex_file.is_file():
         example = json.loads(ex_file.read_text(encoding="utf-8"))
+    try:
+        numbers = {k: int(m.get(k, d)) for k, d in (("retention_years", 0), ("copies", 1),
+                                                    ("pages_hint", 1))}
+    except (TypeError, ValueError) as exc:
+        key = next(k for k in ("retention_years", "copies", "pages_hint")
+                   if not isinstance(m.get(k, 0), int) or isinstance(m.get(k, 0), bool))
+        raise TemplateError(f"模板 {folder.name}：manifest.toml 的 {key} = {m[key]!r} 应为整数 "
+                            f"({where}: {key} must be a whole number)") from None
     tpl = Template(
         id=folder.name, title=str(m["title"]), engine=m["engine"],
         version=str(m.get("version", "1")), series=str(m["series"]), fields=fields,
         example=example, folder=folder, search_path=(folder, *shared),
         doc_type=str(m.get("doc_type", "")), source=str(m.get("source", "")),
         description=str(m.get("description", "")),
-        retention_years=int(m.get("retention_years", 0)), copies=int(m.get("copies", 1)),
-        pages_hint=int(m.get("pages_hint", 1)), period_field=str(m.get("period_field", "")),
+        retention_years=numbers["retention_years"], copies=numbers["copies"],
+        pages_hint=numbers["pages_hint"], period_field=str(m.get("period_field", "")),
         signature_fields=tuple(m.get("signature_fields", ())))
     if not tpl.body.is_file():
         raise TemplateError(f"{where}: body {tpl.body.name} is missing")
@@ -332,6 +383,32 @@ def to_record(values: Any) -> Any:
     if isinstance(values, date):
         return values.isoformat()
     return values
+
+
+IDENTITY_KEYS = ("id_number", "credit_code", "passport", "passport_no")
+
+
+def masked_record(fields: tuple[Field, ...], record: Any) -> Any:
+    """`record` (to_record's output) with every identity number masked as the page shows it
+    (formats.mask_id: 420102********1239): the fields of type id_number, at any depth, and every
+    key named or ending in _id_number, _credit_code, _passport (also keys rules added). This is
+    what a PDF carries as record.json: the store keeps the full record, a PDF goes out."""
+    by_name = {f.name: f for f in fields}
+    if isinstance(record, list):
+        return [masked_record(fields, v) for v in record]
+    if not isinstance(record, dict):
+        return record
+    out = {}
+    for key, value in record.items():
+        f = by_name.get(key)
+        named = isinstance(key, str) and any(key == k or key.endswith("_" + k) for k in IDENTITY_KEYS)
+        if isinstance(value, str) and value and ((f is not None and f.type == "id_number") or named):
+            out[key] = formats.mask_id(value)
+        elif isinstance(value, (dict, list)):
+            out[key] = masked_record(f.items if f is not None and f.items else (), value)
+        else:
+            out[key] = value
+    return out
 
 
 def text_values(values: Any, prefix: str = "") -> list[tuple[str, str]]:

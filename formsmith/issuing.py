@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
-from .errors import InputError, ValidationError
-from .render import PdfIdentity, engine_for
+from .errors import InputError, StoreError, ValidationError, WorkspaceError
+from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
 from .store import fsync_dir
 from .workspace import Workspace
 
@@ -55,6 +55,33 @@ def period_of(template: catalog.Template, values: dict[str, Any]) -> str | None:
 def relative_to_workspace(ws: Workspace, path: Path) -> str:
     path = path.resolve()
     return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)
+
+
+RENDER_ATTEMPTS = 4   # renders outside the lock, then one under it
+
+
+class _NumberTaken(Exception):
+    """Another document took the number this one was rendered at, while it was rendered."""
+
+
+def render_time_limit(ws: Workspace) -> float:
+    """[render] time_limit_s of formsmith.toml: seconds one document may take to render."""
+    value = ws.setting("render", "time_limit_s", DEFAULT_TIME_LIMIT_S)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
+        raise WorkspaceError(f"{ws.config_path}: [render] time_limit_s = {value!r}：应为 1 至 86400 "
+                             "之间的秒数 (must be a number of seconds, e.g. 120)")
+    return float(value)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """mkdir -p `folder`; the folders it created, outermost first (removed again on failure)."""
+    missing = []
+    here = folder
+    while not here.exists():
+        missing.append(here)
+        here = here.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
 
 
 def place_new(tmp: Path, final: Path, leftover=None) -> None:
@@ -190,7 +217,8 @@ def document_identity(ws: Workspace, tpl: catalog.Template, values: dict, *, doc
     """What an issued PDF carries besides its body (metadata, record.json), and its template context."""
     now = now or datetime.now().astimezone().replace(microsecond=0)
     attached = {"formsmith": 1, "doc_no": doc_no, "doc_id": doc_id, "template": tpl.id,
-                "template_version": tpl.version, "issued_on": issued_on.isoformat(), "data": record}
+                "template_version": tpl.version, "issued_on": issued_on.isoformat(),
+                "data": catalog.masked_record(tpl.fields, record)}  # no full ID number goes out
     identity = PdfIdentity(
         doc_no=doc_no, doc_id=doc_id, title=f"{tpl.title}（{doc_no}）", author=ws.company.name,
         subject=f"{tpl.title}：{values.get('unit_address') or unit or ''}".rstrip("："),
@@ -209,9 +237,13 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    engine: str | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
-    The number is taken in the same store transaction that records the document, and the PDF
-    is moved into place just before that transaction commits; a failure before the commit
-    removes the PDF, so there is never a PDF without a record nor a number without a document.
+    The PDF is rendered outside the store's lock, with a time limit, at the next number; the
+    number is taken in the short store transaction that records the document (if another clerk
+    took it meanwhile, the document is rendered again). That transaction also notes the files
+    still to be moved into place; they are moved after it commits. So a failure before the
+    commit leaves no file and takes no number, and a kill after it leaves a recorded number
+    whose files the next command puts in place (or voids, saying why): never a PDF without a
+    record, nor a number without a document.
     `replaces` (a doc_no) issues a correction: the old document becomes superseded and points
     to the new one, in the same transaction.
     """
@@ -245,92 +277,124 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                  "archive's own folder); choose another folder")
     tpl.body_for(engine or tpl.engine)  # refuses an engine the template has no file for
     engine = engine_for(engine or tpl.engine)
-    tmp: Path | None = None
-    leftovers: list[Path] = []
-    placing: list[tuple[Path, Path, str]] = []   # (tmp, final, sha256), moved after the commit
-    try:
-        with ws.store.transaction() as tx:
-            complete_placements(ws, tx, by)
-            replaced = documents.find(tx, replaces) if replaces else None
-            if replaced:   # before a number is taken: same template, same unit
-                documents.check_replacement(replaced, tpl.id, unit_id)
-            if not again and unit_id and period:
-                dup = tx.find("documents", template=tpl.id, unit=unit_id, period=period,
-                              where=lambda d: d["state"] not in ACTIVE_EXCLUDED
-                              and not (replaced and d["id"] == replaced["id"]))
-                if dup:
-                    raise InputError(
-                        f"unit {unit_id}: {tpl.title} for {period} was issued already as "
-                        f"{dup[0]['doc_no']} ({dup[0]['state']}); use --again to issue another")
-            doc_no, seq = numbering.allocate(tx, series, issued_on.year)
-            doc_id = codes.new_doc_id()
-            final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
-            final.parent.mkdir(parents=True, exist_ok=True)
-            keep_out = None if out is not None else (lambda p: unrecorded_leftover(tx, p))
-            tmp = final.parent / f".{final.name}.{doc_id}.part"
-            identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
-                                                  issued_on=issued_on, record=record, unit=unit_id)
-            rendered = engine.render_pdf(tpl, context, identity, tmp, asset_roots=(ws.assets_dir,),
-                                         fonts=ws.fonts)
-            leftovers.extend(rendered.side_files.values())
-            # Empty signature fields: written by the engine, or else added as an incremental
-            # update after the PDF/A is written (pypdf; pyHanko is loaded only to seal or verify).
-            sig_fields = (list(rendered.signature_fields) if rendered.signature_fields is not None
-                          else signing.add_signature_fields(tmp, tpl, rendered.anchors))
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            digest = sha256_file(tmp)
-            side_rows: dict[str, str] = {}
-            for kind, side_tmp in rendered.side_files.items():  # the Word engine's .docx
-                with open(side_tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.chmod(side_tmp, 0o644)
-                side_final = final.with_suffix(f".{kind}")
-                side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
-                side_rows[f"{kind}_sha256"] = sha256_file(side_tmp)
-                placing.append((side_tmp, side_final, side_rows[f"{kind}_sha256"]))
-            placing.append((tmp, final, digest))
-            for _, taken, _ in placing:   # before the commit: an issued file is never replaced
-                if taken.exists() and (keep_out is None or not keep_out(taken)):
-                    raise InputError(f"{taken}: 文件已存在，formsmith 不覆盖已有文件 "
-                                     "(exists already; formsmith does not overwrite files)")
-            # The document is recorded, with the files still to be moved into place noted in
-            # the same commit, BEFORE any file is in place: a kill -9 after the commit leaves
-            # a recorded number whose `.part` files the next command moves into place (or
-            # voids); a kill before it leaves no file in place and takes no number. So a
-            # finished PDF never lies in its place unrecorded for the next render to number
-            # again.
-            tx.set_meta(PLACING, (tx.meta(PLACING, []) or []) + [{
-                "doc_no": doc_no, "doc_id": doc_id, "overwrite": out is None,
-                "files": [{"tmp": relative_to_workspace(ws, t), "final": relative_to_workspace(ws, f),
-                           "sha256": sha} for t, f, sha in placing]}])
-            by = by or ws.clerk
-            if replaced:
-                documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
-                                                             "template": tpl.id, "unit": unit_id}, by)
-            tx.insert("documents", {**side_rows,
-                "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
-                "year": issued_on.year, "seq": seq, "template": tpl.id,
-                "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
-                "period": period, "state": "generated", "sha256": digest,
-                "path": relative_to_workspace(ws, final), "pages": rendered.pages,
-                "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
-                "record": record, "versions": [], "signature_fields": sig_fields,
-                "sign_areas": list(rendered.sign_areas),
-                **({"replaces": replaced["doc_no"]} if replaced else {}),
-                "events": [lifecycle.event("generated", by, note=record_name,
-                                           sha256=digest, pages=rendered.pages,
-                                           replaces=replaced["doc_no"] if replaced else None)],
-            })
-    except BaseException:
-        for leftover in (tmp, *leftovers):
-            if leftover is not None:
+    limit = render_time_limit(ws)
+    by = by or ws.clerk
+
+    def look(view) -> tuple[dict | None, str, int]:
+        """The document `replaces` names (checked: same template, same unit), a refusal if this
+        one exists already, and the number this document gets if it is recorded now."""
+        replaced = documents.find(view, replaces) if replaces else None
+        if replaced:
+            documents.check_replacement(replaced, tpl.id, unit_id)
+        if not again and unit_id and period:
+            dup = view.find("documents", template=tpl.id, unit=unit_id, period=period,
+                            where=lambda d: d["state"] not in ACTIVE_EXCLUDED
+                            and not (replaced and d["id"] == replaced["id"]))
+            if dup:
+                raise InputError(
+                    f"unit {unit_id}: {tpl.title} for {period} was issued already as "
+                    f"{dup[0]['doc_no']} ({dup[0]['state']}); use --again to issue another")
+        seq = numbering.peek(view, series, issued_on.year)
+        return replaced, numbering.format_number(series, issued_on.year, seq), seq
+
+    # The render runs outside the store's lock, at the number the store would give now; the
+    # short transaction that records the document takes that number only if it is still the
+    # next one, else (another clerk took it meanwhile) the document is rendered again at the
+    # new one. The last attempt renders under the lock: a busy series cannot starve a clerk.
+    # Nothing is reserved, so a failure or a kill before the commit wastes no number.
+    for attempt in range(RENDER_ATTEMPTS):
+        under_lock = attempt == RENDER_ATTEMPTS - 1
+        tmp: Path | None = None
+        leftovers: list[Path] = []
+        made: list[Path] = []
+        placing: list[tuple[Path, Path, str]] = []   # (tmp, final, sha256), moved after the commit
+        try:
+            with ws.store.transaction() if under_lock else nullcontext() as held:
+                with nullcontext(held) if under_lock else ws.store.snapshot() as view:
+                    _, doc_no, seq = look(view)
+                doc_id = codes.new_doc_id()
+                final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
+                made = _make_folders(final.parent)
+                tmp = final.parent / f".{final.name}.{doc_id}.part"
+                identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
+                                                      issued_on=issued_on, record=record, unit=unit_id)
+                part = tmp
+
+                def render():
+                    rendered = engine.render_pdf(tpl, context, identity, part,
+                                                 asset_roots=(ws.assets_dir,), fonts=ws.fonts)
+                    leftovers.extend(rendered.side_files.values())
+                    # Empty signature fields: written by the engine, or else added as an
+                    # incremental update after the PDF/A is written (pypdf; pyHanko is loaded
+                    # only to seal or verify).
+                    fields = (list(rendered.signature_fields) if rendered.signature_fields is not None
+                              else signing.add_signature_fields(part, tpl, rendered.anchors))
+                    return rendered, fields
+
+                rendered, sig_fields = time_limited(limit, render, f"模板 {tpl.id}（{record_name}）")
+                for f in (tmp, *rendered.side_files.values()):
+                    with open(f, "rb+") as fh:
+                        os.fsync(fh.fileno())
+                    os.chmod(f, 0o644)
+                digest = sha256_file(tmp)
+                side_rows: dict[str, str] = {}
+                for kind, side_tmp in rendered.side_files.items():  # the Word engine's .docx
+                    side_final = final.with_suffix(f".{kind}")
+                    side_rows[f"{kind}_path"] = relative_to_workspace(ws, side_final)
+                    side_rows[f"{kind}_sha256"] = sha256_file(side_tmp)
+                    placing.append((side_tmp, side_final, side_rows[f"{kind}_sha256"]))
+                placing.append((tmp, final, digest))
+                with nullcontext(held) if under_lock else ws.store.transaction() as tx:
+                    complete_placements(ws, tx, by)
+                    replaced, now_no, _ = look(tx)
+                    if now_no != doc_no or numbering.allocate(tx, series, issued_on.year) != (doc_no, seq):
+                        raise _NumberTaken()
+                    for _, taken, _ in placing:   # an issued file is never replaced
+                        if taken.exists() and (out is not None or not unrecorded_leftover(tx, taken)):
+                            raise InputError(f"{taken}: 文件已存在，formsmith 不覆盖已有文件 "
+                                             "(exists already; formsmith does not overwrite files)")
+                    # Recorded, with the files still to be moved noted in the same commit, BEFORE
+                    # any file is in place: a finished PDF never lies in its place unrecorded
+                    # for the next render to number again.
+                    tx.set_meta(PLACING, (tx.meta(PLACING, []) or []) + [{
+                        "doc_no": doc_no, "doc_id": doc_id, "overwrite": out is None,
+                        "files": [{"tmp": relative_to_workspace(ws, t), "final": relative_to_workspace(ws, f),
+                                   "sha256": sha} for t, f, sha in placing]}])
+                    if replaced:
+                        documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
+                                                                     "template": tpl.id, "unit": unit_id}, by)
+                    tx.insert("documents", {**side_rows,
+                        "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
+                        "year": issued_on.year, "seq": seq, "template": tpl.id,
+                        "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
+                        "period": period, "state": "generated", "sha256": digest,
+                        "path": relative_to_workspace(ws, final), "pages": rendered.pages,
+                        "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
+                        "record": record, "versions": [], "signature_fields": sig_fields,
+                        "sign_areas": list(rendered.sign_areas),
+                        **({"replaces": replaced["doc_no"]} if replaced else {}),
+                        "events": [lifecycle.event("generated", by, note=record_name,
+                                                   sha256=digest, pages=rendered.pages,
+                                                   replaces=replaced["doc_no"] if replaced else None)],
+                    })
+        except BaseException as exc:
+            for leftover in (tmp, *leftovers):
+                if leftover is not None:
+                    try:
+                        leftover.unlink()
+                    except FileNotFoundError:
+                        pass
+            for folder in reversed(made):   # the folders this attempt made, if still empty
                 try:
-                    leftover.unlink()
-                except FileNotFoundError:
+                    folder.rmdir()
+                except OSError:
                     pass
-        raise
+            if isinstance(exc, _NumberTaken):
+                continue
+            raise
+        break
+    else:  # not reached: the last attempt renders under the lock, where the number cannot go
+        raise StoreError(f"{tpl.id}: the number {doc_no} was taken while it was recorded")
     # Committed: the number is this document's. Put its files in place, then clear the note.
     placed = all(_place(t, f, sha, overwrite=out is None) for t, f, sha in placing)
     with ws.store.transaction() as tx:

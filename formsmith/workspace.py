@@ -45,6 +45,9 @@ legal_deadline_days = 7                 # 法律催告函: last deadline
 batch_chunk = 100                       # letters laid out together in one engine document
 commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
 
+[render]
+time_limit_s = 120                      # one document's rendering stops after this many seconds
+
 [numbering]
 # Override a template's series per workspace, e.g.:
 # dunning-letter = "阳物催字〔{{year}}〕{{seq}}号"

@@ -15,7 +15,7 @@ import click
 
 from .. import __version__, audit, catalog, demo, documents, formats, issuing, lifecycle
 from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
-from ..errors import FormsmithError, InputError
+from ..errors import FormsmithError, InputError, TemplateError
 from ..verify import verify_file
 from ..workspace import Workspace, find_workspace, init_workspace
 
@@ -220,11 +220,14 @@ def templates():
 @click.pass_context
 def templates_list(ctx, as_json):
     """Every template: id, title, engine, numbering series."""
-    rows = [t.summary() for t in workspace(ctx).catalog.list()]
+    good, bad = workspace(ctx).catalog.list_checked()
+    rows = [t.summary() for t in good]
     if as_json:
         emit_json(rows)
     else:
         emit_table(rows, ("id", "title", "engine", "version", "series"))
+    if bad:   # the others are listed; each bad one is one line, and the exit code says so
+        raise TemplateError("\n".join(bad))
 
 
 @templates.command("show")

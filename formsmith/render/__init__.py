@@ -1,10 +1,13 @@
 """Rendering engines: each turns a template and its context into a finished PDF file."""
 from __future__ import annotations
 
+import ctypes
+import queue
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 @dataclass(frozen=True)
@@ -105,3 +108,75 @@ def engine_for(name: str):
         return typst
     from ..errors import TemplateError
     raise TemplateError(f"no rendering engine {name!r}")
+
+
+# ---------------------------------------------------------------- a render's time limit
+
+DEFAULT_TIME_LIMIT_S = 120.0
+GRACE_S = 5.0   # how long a render told to stop may take to unwind before it is abandoned
+
+
+class Overrun(BaseException):
+    """Raised inside a render that ran out of time. A BaseException: the engines' (and the
+    templates' libraries') `except Exception` must not swallow it."""
+
+
+class _Runner:
+    """One daemon thread that runs renders one after the other (the Typst engine keeps its
+    compilers per thread, so they stay warm from one document to the next)."""
+
+    def __init__(self):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="formsmith-render", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                fn, box, done = self.jobs.get()
+                try:
+                    box["value"] = fn()
+                except BaseException as exc:  # handed to the caller, who re-raises it
+                    box["error"] = exc
+                done.set()
+        except BaseException:   # an Overrun that came late, between two renders: the caller
+            pass                # has abandoned this runner already
+
+
+_runner: _Runner | None = None
+_runner_lock = threading.Lock()
+
+
+def time_limited(seconds: float | None, fn: Callable[[], Any], what: str) -> Any:
+    """`fn()`, stopped after `seconds` (None or 0: no limit) with a RenderError naming `what`.
+
+    The render runs on a daemon thread while this thread waits. Out of time, the render is
+    sent an Overrun (Python code, i.e. Jinja loops and the layout, stops at once); a render
+    still inside native code after GRACE_S (a Typst compile) is abandoned: its thread can no
+    longer write anything (the Overrun fires as soon as it returns), and does not keep the
+    process from exiting. The caller removes what the render wrote.
+    """
+    global _runner
+    if not seconds or seconds <= 0:
+        return fn()
+    with _runner_lock:
+        if _runner is None or not _runner.thread.is_alive():
+            _runner = _Runner()
+        runner = _runner
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    runner.jobs.put((fn, box, done))
+    if not done.wait(seconds):
+        with _runner_lock:
+            if _runner is runner:
+                _runner = None     # abandoned: the next render gets a fresh thread
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner.thread.ident),
+                                                   ctypes.py_object(Overrun))
+        done.wait(GRACE_S)
+        from ..errors import RenderError
+        raise RenderError(f"{what}：排版超过时限 {seconds:g} 秒，已停止，未取号、未留下文件 "
+                          f"(rendering took longer than {seconds:g} s; the limit is [render] "
+                          "time_limit_s in formsmith.toml)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -81,6 +81,26 @@ def external_references(document) -> list[str]:
     return found
 
 
+def refuse_doctype(template: Template) -> None:
+    """Refuse a .docx with a DOCTYPE in any XML part: Word never writes one, and its entities
+    (XXE: <!ENTITY e SYSTEM "file:///etc/passwd">, or a billion laughs) are an attack."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(template.body) as z:
+            for info in z.infolist():
+                if info.filename.endswith((".xml", ".rels")):
+                    with z.open(info) as fh:
+                        head = fh.read(1 << 16)
+                    if b"<!doctype" in head.lower() or b"<!entity" in head.lower():
+                        raise TemplateSecurityError(
+                            f"模板 {template.id}：{template.body.name} 的 {info.filename} 含有 DOCTYPE "
+                            f"（实体声明），已拒绝 (template {template.id}: refused: {info.filename} "
+                            "declares a DOCTYPE or entities)")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TemplateError(f"模板 {template.id}：{template.body.name} 不是有效的 Word 文件 "
+                            f"(not a .docx: {exc})") from None
+
+
 def side_file(out: Path) -> Path:
     """Where the engine writes the filled .docx for the PDF at `out`."""
     return out.with_name(out.name + ".docx")
@@ -91,6 +111,7 @@ def side_file(out: Path) -> Path:
 def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity,
               out: Path, fonts: dict[str, str] | None = None) -> None:
     """Write the template filled with `context` as an editable .docx (with footer and metadata)."""
+    refuse_doctype(template)
     tpl = DocxTemplate(str(template.body))
     outside = external_references(tpl.get_docx())
     if outside:

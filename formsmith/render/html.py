@@ -61,10 +61,61 @@ class ConfinedFetcher(URLFetcher):
             "workspace assets may be used")
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that also refuses a file whose real path (symbolic links followed)
+    lies outside the search path: FileSystemLoader only refuses `..` in the name."""
+
+    def __init__(self, search_path: tuple[Path, ...]):
+        super().__init__([str(p) for p in search_path])
+        self.roots = tuple(Path(p).resolve() for p in search_path)
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        if not any(Path(filename).resolve().is_relative_to(r) for r in self.roots):
+            raise SecurityError(f"{template} 是指向模板文件夹之外的符号链接 "
+                                f"({template} is a symbolic link out of the template's folders)")
+        return source, filename, uptodate
+
+
+MAX_REPEAT = 1_000_000     # items or characters a `*` in a template may make
+MAX_POWER_BITS = 4096      # size of an integer a `**` in a template may make
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with `*` and `**` bounded: `'x' * 10**10` or `10 ** 10 ** 8` in a template
+    is refused instead of taking all memory or minutes of CPU (also when Jinja folds it as a
+    constant while compiling)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) \
+                        and len(seq) * max(n, 0) > MAX_REPEAT:
+                    raise SecurityError(f"结果过大：{len(seq)} × {n} 超过 {MAX_REPEAT} "
+                                        "(the result of * is too large)")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) \
+                and abs(left) > 1 and right > 0 and right * abs(left).bit_length() > MAX_POWER_BITS:
+            raise SecurityError(f"结果过大：{left} ** {right} (the result of ** is too large)")
+        return super().call_binop(context, operator, left, right)
+
+
+def template_line(exc: BaseException, names: tuple[str, ...] = (".html",)) -> str:
+    """`file:line` of the innermost template frame of `exc`'s traceback (Jinja maps its frames
+    to the template's lines), or ""."""
+    import traceback
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(names) and frame.lineno:
+            where = f"{Path(frame.filename).name}:{frame.lineno}"
+    return where
+
+
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
-    env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+    env = BoundedSandbox(
+        loader=ConfinedLoader(search_path),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(formats.JINJA_FILTERS)
     return env
@@ -76,18 +127,26 @@ def render_html(template: Template, context: dict[str, Any]) -> str:
     try:
         return env.get_template(template.body_for("html").name).render(**context)
     except SecurityError as exc:
-        raise TemplateSecurityError(f"template {template.id}: refused: {exc}") from None
+        where = template_line(exc)
+        raise TemplateSecurityError(f"template {template.id}: {where + ': ' if where else ''}"
+                                    f"refused: {exc}") from None
     except jinja2.TemplateNotFound as exc:
         kind = TemplateSecurityError if ".." in str(exc) or str(exc).startswith("/") else TemplateError
         raise kind(f"template {template.id}: cannot include {exc.name!r}: only files of its "
                    "own folder and the shared _base folder may be included") from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"template {template.id}: {exc}") from None
+        where = template_line(exc)
+        raise TemplateError(f"template {template.id}: {where + ': ' if where else ''}{exc}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template {template.id}: {exc.filename}:{exc.lineno}: {exc.message}") from None
     except RecursionError:
         raise TemplateError(f"template {template.id}: refused: it includes or extends itself "
                             f"(endless recursion)") from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, MemoryError, jinja2.TemplateError) as exc:
+        where = template_line(exc)
+        raise TemplateError(f"模板 {template.id}：{where + ' ' if where else ''}出错："
+                            f"{type(exc).__name__}: {exc} (template {template.id}: the template "
+                            "failed while it was filled)") from None
 
 
 def _css_string(text: str) -> str:
