@@ -102,11 +102,12 @@ def json_option(fn: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
 
 
-def emit_json(obj: Any) -> None:
+def emit_json(obj: Any, indent: int | None = 2) -> None:
     """`obj` as JSON, Chinese as is; control and formatting characters (U+202E …) as JSON escapes
     (\\u202e), so the output reads back as the stored value but cannot drive the terminal. They
-    only occur inside strings (json.dumps escapes U+0000-U+001F itself), so this stays valid JSON."""
-    click.echo(_NOT_PLAIN.sub(_json_escape, json.dumps(obj, ensure_ascii=False, indent=2, default=str)))
+    only occur inside strings (json.dumps escapes U+0000-U+001F itself), so this stays valid JSON.
+    `indent=None` gives one line (a stream of reports, one per line)."""
+    click.echo(_NOT_PLAIN.sub(_json_escape, json.dumps(obj, ensure_ascii=False, indent=indent, default=str)))
 
 
 def _width(text: str) -> int:

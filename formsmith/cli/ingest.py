@@ -1,7 +1,6 @@
 """`formsmith ingest`: file scanned signed copies back into the archive."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import click
 
 from ..errors import InputError
 from ..lifecycle import LABELS
-from . import cli, emit_json, json_option, printable, workspace
+from . import cli, echo, emit_json, json_option, workspace
 
 
 @cli.command("ingest")
@@ -38,13 +37,13 @@ def ingest_cmd(ctx, paths, move_to, by, workers, watch_dir, interval, settle, ro
         def run(files):
             report = run_ingest(ws, files, move_to=move_to, by=by, workers=workers).report()
             if as_json:
-                click.echo(json.dumps(report, ensure_ascii=False))   # one line per batch
+                emit_json(report, indent=None)   # one line per batch
             else:
                 _print(report)
             for r in report["refused"]:
-                click.echo(printable(f"formsmith: {r['source']}: 拒收：{r['reason']}"), err=True)
+                echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
         if not as_json:
-            click.echo(f"watching {watch_dir} (Ctrl-C to stop)", err=True)
+            echo(f"watching {watch_dir} (Ctrl-C to stop)", err=True)
         watch(ws, watch_dir, run=run, interval=interval, settle=settle, rounds=rounds)
         return
     ingest_one(ctx, paths, move_to, by, workers, as_json)
@@ -74,7 +73,7 @@ def ingest_one(ctx, paths, move_to, by, workers, as_json):
     else:
         _print(report)
     for r in report["refused"]:
-        click.echo(printable(f"formsmith: {r['source']}: 拒收：{r['reason']}"), err=True)
+        echo(f"formsmith: {r['source']}: 拒收：{r['reason']}", err=True)
     if report["refused"]:
         ctx.exit(2)
 
@@ -88,23 +87,23 @@ def _again(entry) -> str:
 
 
 def _print(report) -> None:
-    click.echo(f"共 {report['pages_total']} 页")
+    echo(f"共 {report['pages_total']} 页")
     for e in report["archived"]:
         if e["signed"] is False:
             head = f"存档  {e['doc_no']}  未签字！文书仍为{LABELS.get(e['state'], e['state'])}"
         else:
             head = f"归档  {e['doc_no']}  {'已签字' if e['signed'] else '签字未检查'}"
-        click.echo(f"{head}  {e['path']}  ← {_pages(e)}{_again(e)}")
+        echo(f"{head}  {e['path']}  ← {_pages(e)}{_again(e)}")
         if e.get("note"):
-            click.echo(f"      {e['note']}")
+            echo(f"      {e['note']}")
     for e in report["duplicates"]:
-        click.echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}{_again(e)}")
+        echo(f"重复  {e['doc_no']}  另存 {e['path']}  ← {_pages(e)}{_again(e)}")
     for e in report["incomplete"]:
         missing = "、".join(map(str, e["missing_pages"]))
-        click.echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}{_again(e)}")
+        echo(f"不完整 {e['doc_no']}  缺第{missing}页  暂存 {e.get('path', '')}  ← {_pages(e)}{_again(e)}")
     for e in report["unmatched"]:
-        click.echo(f"未匹配 {_pages(e)}：{e['reason']}")
+        echo(f"未匹配 {_pages(e)}：{e['reason']}")
     for e in report.get("review", []):
-        click.echo(printable(f"复核  {e['doc_no'] or ''}  {_pages(e)}：{e['reason']}"))
+        echo(f"复核  {e['doc_no'] or ''}  {_pages(e)}：{e['reason']}")
     for src, dest in report.get("moved", {}).items():
-        click.echo(f"已移至 {dest}")
+        echo(f"已移至 {dest}")

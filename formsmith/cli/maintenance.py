@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, emit_json, json_option, workspace
+from . import cli, echo, emit_json, json_option, workspace
 
 
 @cli.command()
@@ -19,10 +19,10 @@ def backup(ctx, dest, as_json):
     if as_json:
         emit_json(report.as_dict())
         return
-    click.echo(f"backup {report.dest}: {report.files} files, {report.bytes / 2**20:.1f} MiB, "
+    echo(f"backup {report.dest}: {report.files} files, {report.bytes / 2**20:.1f} MiB, "
                f"{report.documents} documents, store generation {report.generation}")
     for line in report.drift:
-        click.echo(f"warning: {line}", err=True)
+        echo(f"warning: {line}", err=True)
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def restore(src, target, as_json):
     if as_json:
         emit_json(result)
     else:
-        click.echo(f"restored {result['files']} files into {result['restored']} "
+        echo(f"restored {result['files']} files into {result['restored']} "
                    f"(backup taken {result['taken_at']})")
 
 
@@ -51,10 +51,10 @@ def fsck(ctx, as_json):
         emit_json(report.as_dict())
     else:
         for line in report.problems:
-            click.echo(f"PROBLEM: {line}")
+            echo(f"PROBLEM: {line}")
         for line in report.notices:
-            click.echo(f"notice: {line}")
-        click.echo(f"{report.documents} documents, {report.files_checked} files checked: "
+            echo(f"notice: {line}")
+        echo(f"{report.documents} documents, {report.files_checked} files checked: "
                    + ("all as recorded" if report.clean else f"{len(report.problems)} problem(s)"))
     if not report.clean:
         ctx.exit(3)

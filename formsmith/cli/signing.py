@@ -9,7 +9,7 @@ import click
 from .. import certs
 from .. import signing as seals
 from ..errors import InputError
-from . import cli, emit_json, json_option, workspace
+from . import cli, echo, emit_json, json_option, workspace
 
 
 @cli.command()
@@ -27,14 +27,14 @@ def seal(ctx, doc_no, by, as_json):
     if as_json:
         emit_json(result.as_dict())
         return
-    click.echo(f"{result.doc_no}: 已盖电子公章 (sealed)  {result.path}")
-    click.echo(f"  sha256 {result.sha256}  (issued file kept: {result.original_path})")
-    click.echo(f"  certificate: {result.signer_name}"
+    echo(f"{result.doc_no}: 已盖电子公章 (sealed)  {result.path}")
+    echo(f"  sha256 {result.sha256}  (issued file kept: {result.original_path})")
+    echo(f"  certificate: {result.signer_name}"
                f"{'  — test certificate, not for legal use' if result.test_certificate else ''}")
     if result.timestamped:
-        click.echo("  time-stamped (PAdES B-T)")
+        echo("  time-stamped (PAdES B-T)")
     if not result.visible:
-        click.echo("  note: the template declares no seal field, so the seal is invisible")
+        echo("  note: the template declares no seal field, so the seal is invisible")
 
 
 @cli.group("certs")
@@ -73,10 +73,10 @@ def certs_make_test(ctx, out, password_env, as_json):
     if as_json:
         emit_json(info)
         return
-    click.echo(f"test certificate written: {path}")
-    click.echo(f"  subject {info['subject']}, valid until {info['not_after'][:10]}")
+    echo(f"test certificate written: {path}")
+    echo(f"  subject {info['subject']}, valid until {info['not_after'][:10]}")
     if configured:
-        click.echo(f"  formsmith.toml: added [seal] pkcs12 = \"{configured}\", password_env = \"{password_env}\"")
+        echo(f"  formsmith.toml: added [seal] pkcs12 = \"{configured}\", password_env = \"{password_env}\"")
     else:
-        click.echo("  formsmith.toml has a [seal] section already; set its pkcs12 to this file to use it")
-    click.echo(f"注意：{certs.LEGAL_NOTE}")
+        echo("  formsmith.toml has a [seal] section already; set its pkcs12 to this file to use it")
+    echo(f"注意：{certs.LEGAL_NOTE}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from . import emit_json, json_option, templates, workspace
+from . import echo, emit_json, json_option, templates, workspace
 
 
 @templates.command("check")
@@ -25,4 +25,4 @@ def templates_check(ctx, template_id, as_json):
         return
     if problems:
         raise template_check.TemplateCheckFailed(problems)
-    click.echo(f"OK: {len(ids)} template(s) checked, no problems")
+    echo(f"OK: {len(ids)} template(s) checked, no problems")
