@@ -1,7 +1,7 @@
 """formsmith: records, templates, signed-ready PDFs and the archive of a property service centre."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .catalog import Catalog, Template, validate  # noqa: E402
 from .documents import list_documents, mark  # noqa: E402

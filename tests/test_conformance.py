@@ -104,10 +104,22 @@ def _workspace_with_certificate(demo_home: Path, dest: Path, runner: CliRunner) 
     return dest
 
 
+# What the fixtures made, per test process: pytest tears a module's fixtures down whenever an
+# xdist worker runs another module's test in between (or runs out of queued tests), and these
+# renders take a minute; the files they point to live in the session's temporary folder.
+_MADE: dict = {}
+
+
 @pytest.fixture(scope="module")
 def singles(demo_home, tmp_path_factory, sealing_env):
     """Every template and engine rendered once, then sealed with `formsmith seal`:
     case → [(file, veraPDF verdict, declared signature fields)]."""
+    if "singles" not in _MADE:
+        _MADE["singles"] = _singles(demo_home, tmp_path_factory)
+    return _MADE["singles"]
+
+
+def _singles(demo_home: Path, tmp_path_factory) -> dict:
     runner = CliRunner()
     home = _workspace_with_certificate(demo_home, tmp_path_factory.mktemp("conformance") / "ws", runner)
     ws = load_workspace(home)
@@ -150,12 +162,10 @@ def batches(demo_home, tmp_path_factory, sealing_env):
     """The three stages of the month-end run for one (engine, sealed) case, made when a test of
     that case first asks (each case is its own xdist group, so the cases run side by side):
     case → ([(file, veraPDF verdict, declared signature fields)], print files)."""
-    made: dict = {}
-
     def get(case):
-        if case not in made:
-            made[case] = _month_end(case, demo_home, tmp_path_factory)
-        return made[case]
+        if case not in _MADE:
+            _MADE[case] = _month_end(case, demo_home, tmp_path_factory)
+        return _MADE[case]
     return get
 
 
