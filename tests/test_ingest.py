@@ -180,7 +180,7 @@ def test_filed_pdf_is_upright_in_order_with_its_hash(world):
     home = world["home"]
     two = by_source(world["report"], world["s"]["stack"])[("archived", (5, 6))]
     path = home / two["path"]
-    assert two["path"].startswith(f"archive/2025/dunning-letter/")
+    assert two["path"].startswith("archive/2025/dunning-letter/")
     assert sha(path) == two["sha256"]
     assert (path.parent / (path.name + ".sha256")).read_text().split() == [two["sha256"], path.name]
     upside = home / by_source(world["report"], world["s"]["stack"])[("archived", (3,))]["path"]

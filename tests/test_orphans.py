@@ -7,7 +7,6 @@ private profile must not stay behind in the temporary folder.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time

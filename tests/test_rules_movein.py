@@ -239,7 +239,7 @@ def test_repair_order_from_the_units_last_inspection_in_the_store(ws, home, run)
     with ws.store.snapshot() as view:
         insp = view.find("documents", template="inspection-form", unit=unit)[-1]
     assert values["inspection_no"] == insp["doc_no"]
-    assert [l["problem"] for l in values["lines"]] == [
+    assert [line["problem"] for line in values["lines"]] == [
         i["remarks"] for i in inspection["items"] if i["result"] == "不合格"]
 
     passed = dict(inspection, items=[dict(i, result="合格") for i in inspection["items"]],

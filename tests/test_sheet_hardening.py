@@ -13,17 +13,13 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
-import threading
-import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from conftest import FORMSMITH, formsmith_cmd, store_rows
+from conftest import formsmith_cmd, store_rows
 from formsmith import documents
 from formsmith.workspace import load_workspace
 

@@ -8,7 +8,6 @@ unchanged.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

@@ -91,7 +91,7 @@ def test_agreements_run_over_two_pages_each_with_its_qr(issued):
 def test_repair_order_lists_only_the_failed_items(issued):
     _, row, texts = issued["repair-order"]
     lines = row["record"]["lines"]
-    assert [(l["room"], l["item"]) for l in lines] == [
+    assert [(line["room"], line["item"]) for line in lines] == [
         ("客厅", "墙面、顶棚"), ("次卧", "窗户"), ("卫生间", "地漏、坐便器排水")]
     assert "防盗门" not in "".join(texts)      # a passed item is not on the order
 

@@ -64,7 +64,7 @@ def test_foreign_file_and_missing_file(demo_home, run, tmp_path):
     assert result.exit_code == 2 and "no such file" in result.stderr
 
 
-def test_bytes_appended_after_a_signed_letter_are_refused(sealed_home, run, tmp_path):
+def test_bytes_appended_after_a_signed_letter_are_refused(sealed_home, run, tmp_path):  # noqa: F811
     """A polyglot: the sealed letter signed by the owner in its own field (accepted), with
     anything glued after its last %%EOF (a ZIP, a script) — the signatures do not cover it."""
     from formsmith.certs import make_test_certificate
