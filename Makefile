@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui p
 # The reference PDF/A validator, beside the checkout (it installs its Java libraries on first use).
 VERAPDF ?= ../shared/tools/verapdf/verapdf
 
-.PHONY: demo test lock setup system-packages venv validators bench gallery clean-demo
+.PHONY: demo test lock setup system-packages venv validators bench gallery docs clean-demo
 
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
@@ -45,6 +45,11 @@ bench: setup
 # The first page of every template as docs/gallery/<id>.png, and the README block showing them.
 gallery: setup
 	$(BIN)/python docs/gallery/make_gallery.py
+
+# docs/cli.md, the reference of every command and option, written from the click commands
+# (tests/test_docs.py fails when it is stale or a command or option has no help text).
+docs: venv
+	$(BIN)/python docs/make_cli_reference.py
 
 setup: system-packages venv
 

@@ -390,10 +390,10 @@ def docs():
 
 
 @docs.command("list")
-@click.option("--state", type=click.Choice(lifecycle.STATES))
-@click.option("--template")
-@click.option("--unit")
-@click.option("--period", help="YYYY-MM")
+@click.option("--state", type=click.Choice(lifecycle.STATES), help="Only documents in this state.")
+@click.option("--template", help="Only documents of this template id (e.g. dunning-letter).")
+@click.option("--unit", help="Only documents of this unit (e.g. 1-2-301).")
+@click.option("--period", help="Only documents for this period (YYYY-MM).")
 @click.option("--overdue", type=int, metavar="DAYS",
               help="Only documents sent or delivered at least DAYS ago with no signed copy yet.")
 @json_option
@@ -452,7 +452,7 @@ def docs_show(ctx, doc_no, reveal, by, as_json):
 @click.argument("doc_no")
 @click.argument("state", type=click.Choice(lifecycle.STATES))
 @click.option("--tracking", default="", help="Courier waybill number (with state sent).")
-@click.option("--note", default="")
+@click.option("--note", default="", help="Why, or what happened (kept with the event).")
 @click.option("--by", help="Who did it (default: the workspace clerk).")
 @json_option
 @click.pass_context
