@@ -6,6 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,22 @@ from .store import Store
 
 CONFIG_NAME = "formsmith.toml"
 ENV_HOME = "FORMSMITH_HOME"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _builtin_templates() -> Path:
+    """The built-in templates folder, the one place it is found.
+
+    An installed wheel holds them inside the package, formsmith/_templates/ (the package data
+    of `formsmith._templates`, see pyproject.toml). A checkout keeps them at the top level,
+    templates/ beside formsmith/: run from the checkout, or installed editable.
+    """
+    installed = resources.files(__package__) / "_templates"
+    if installed.is_dir():
+        return Path(str(installed)).resolve()
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+BUILTIN_TEMPLATES = _builtin_templates()
 
 DEFAULT_CONFIG = """\
 # formsmith workspace settings. Values are Chinese text as printed on documents.

@@ -1,0 +1,131 @@
+"""The wheel: it ships every package and the built-in templates, and an installed wheel issues."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+TEMPLATES_PACKAGE = "formsmith._templates"
+NOT_SHIPPED = {"owner-handbook/build_docx.py"}   # how template.docx was first made
+
+
+def _cache(path: Path) -> bool:
+    return "__pycache__" in path.parts or path.suffix == ".pyc"
+
+
+def template_files() -> list[str]:
+    """Every file of templates/ a wheel must ship, relative to templates/."""
+    root = REPO / "templates"
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and not _cache(p.relative_to(root))
+                  and p.relative_to(root).as_posix() not in NOT_SHIPPED)
+
+
+def test_every_package_is_listed():
+    """pyproject.toml lists the packages by hand (the templates are one): none may be missing."""
+    found = sorted(".".join(d.relative_to(REPO).parts) for d in [REPO / "formsmith",
+                                                                 *(REPO / "formsmith").rglob("*")]
+                   if d.is_dir() and not _cache(d) and any(f.is_file() for f in d.iterdir()))
+    shared = [f"{TEMPLATES_PACKAGE}.{d.name}" for d in (REPO / "templates").iterdir()
+              if d.is_dir() and d.name.isidentifier()]
+    assert sorted(SETUPTOOLS["packages"]) == sorted([*found, TEMPLATES_PACKAGE, *shared])
+    assert SETUPTOOLS["package-dir"] == {TEMPLATES_PACKAGE: "templates"}
+
+
+def test_package_data_covers_every_template_file_kind():
+    """A template holding a kind of file the package-data globs miss would not be in the wheel."""
+    globs = SETUPTOOLS["package-data"][TEMPLATES_PACKAGE]
+    assert all(g.startswith("**/*.") for g in globs), globs
+    kinds = {g.removeprefix("**/*") for g in globs}
+    missed = [f for f in template_files() if Path(f).suffix.lower() not in kinds]
+    assert not missed, f"add their kind to [tool.setuptools.package-data] in pyproject.toml: {missed}"
+
+
+def test_checkout_uses_its_own_templates():
+    from formsmith.workspace import BUILTIN_TEMPLATES
+    assert BUILTIN_TEMPLATES == REPO / "templates"
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without anything pointing Python or formsmith at the checkout."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE",
+                        "FORMSMITH_HOME", "VIRTUAL_ENV")}
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def _run(args: list, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, env=_clean_env(), capture_output=True,
+                          text=True, timeout=600, **kw)
+    assert proc.returncode == 0, f"{args}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
+    return proc
+
+
+@pytest.mark.slow
+def test_installed_wheel_issues_every_template(tmp_path):
+    """Build the wheel, install it into a fresh virtualenv (no network: the running venv's
+    packages are made visible to it, formsmith excepted) and issue every template from there."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+
+    # Build from a copy of the sources: an in-tree build leaves build/ in the checkout, and a
+    # stale build/lib there would go into the wheel and hide a missing file.
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+        ".hypothesis", "output", "records", "archive", "tests", "bench", "docs"))
+    wheels = tmp_path / "wheels"
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+          "--no-index", "-w", wheels, src], cwd=outside)
+    [wheel] = wheels.glob("formsmith-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = sorted(n.removeprefix("formsmith/_templates/") for n in names
+                     if n.startswith("formsmith/_templates/"))
+    assert shipped == template_files()
+    assert "formsmith/fontconfig/formsmith-cjk.conf" in names
+    assert "formsmith/render/lo_worker.py" in names
+
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=outside)
+    python, formsmith = venv / "bin" / "python", venv / "bin" / "formsmith"
+    purelib = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                        cwd=outside).stdout.strip())
+    # The running venv's site-packages as plain path entries: its packages (pip included) are
+    # importable, its .pth files (the editable formsmith's finder) are not run.
+    (purelib / "_running_venv.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    _run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
+          wheel], cwd=outside)
+
+    where = _run([python, "-c", "import formsmith, formsmith.workspace as w; "
+                                "print(formsmith.__file__); print(w.BUILTIN_TEMPLATES)"],
+                 cwd=outside).stdout.split("\n")
+    assert Path(where[0]) == purelib / "formsmith" / "__init__.py"
+    assert Path(where[1]) == (purelib / "formsmith" / "_templates").resolve()
+
+    home = outside / "ws"
+    _run([formsmith, "init", "--demo", home], cwd=outside)
+    assert list((home / "output" / "dunning-letter").rglob("*.pdf"))
+    listed = json.loads(_run([formsmith, "--home", home, "templates", "list", "--json"],
+                             cwd=outside).stdout)
+    ids = sorted(t["id"] for t in listed)
+    assert ids == sorted(p.parent.name for p in (REPO / "templates").glob("*/manifest.toml"))
+    for tid in ids:
+        data = outside / f"{tid}.json"
+        data.write_text(_run([formsmith, "--home", home, "templates", "example", tid],
+                             cwd=outside).stdout, encoding="utf-8")
+        out = json.loads(_run([formsmith, "--home", home, "render", tid, "--data", data, "--json"],
+                              cwd=outside).stdout)
+        pdf = Path(out["path"])
+        assert pdf.is_relative_to(home) and pdf.read_bytes().startswith(b"%PDF-"), (tid, out)
