@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui p
 # The reference PDF/A validator, beside the checkout (it installs its Java libraries on first use).
 VERAPDF ?= ../shared/tools/verapdf/verapdf
 
-.PHONY: demo test lock setup system-packages venv validators bench gallery docs clean-demo
+.PHONY: demo test lint lock setup system-packages venv validators bench gallery docs clean-demo
 
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
@@ -22,8 +22,13 @@ demo: setup
 # Every test, on every core (each conformance group, the single renders and each month-end
 # case, stays on one worker and shares its renders); the 15 slowest are listed at the end (`-m "not slow"` skips the
 # month-end, crash and conformance scenarios when iterating locally; CI runs everything).
-test: setup validators
+test: setup validators lint
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
+
+# ruff over the code, the tests and the scripts; mypy over the package.
+lint: venv
+	$(BIN)/ruff check formsmith tests bench docs
+	$(BIN)/mypy formsmith
 
 # Refresh requirements.lock deliberately: the newest versions pyproject.toml's ranges allow,
 # each pinned with its hashes. `make test` afterwards, then commit the lock.
