@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from .store import View
 
@@ -51,6 +51,8 @@ def arrears(view: View, as_of: date, min_months: int = 1) -> list[UnitArrears]:
             if best is None or key >= (best.get("issued_on") or "", best.get("created_at") or ""):
                 reminders[d["unit"]] = d
     owing = {u: cs for u, cs in owed.items() if len({c["period"] for c in cs}) >= min_months}
+    unit_of: Callable[[str], dict[str, Any] | None]
+    party_of: Callable[[str], dict[str, Any] | None]
     if len(owing) > 100:        # many units: one pass over each table beats a lookup per unit
         units = {u["id"]: u for u in view.all("units")}
         parties = {p["id"]: p for p in view.all("parties")}

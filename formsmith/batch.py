@@ -455,9 +455,9 @@ def _render_and_record(ws: Workspace, tpl: catalog.Template, st: dunning.Stage,
                     for f in ready:
                         group = futures.pop(f)
                         outcome = f.result()
-                        n = next(queue, None)
-                        if n is not None:   # the worker gets its next chunk before the parent files this one
-                            futures[pool.submit(render_chunk, *task(n))] = chunks[n]
+                        following = next(queue, None)
+                        if following is not None:   # the worker gets its next chunk before the parent files this one
+                            futures[pool.submit(render_chunk, *task(following))] = chunks[following]
                         finished(group, outcome)
             except BaseException:
                 for f in futures:
@@ -887,8 +887,9 @@ def distinct_subset_tags(pdf) -> int:
         new = fresh.get((tag, digest))
         if new is None:
             seed = digest
-            while (new := "".join(chr(65 + b % 26) for b in seed[:6])) in used:
+            while (candidate := "".join(chr(65 + b % 26) for b in seed[:6])) in used:
                 seed = hashlib.sha256(seed).digest()
+            new = candidate
             used.add(new)
             named[new] = digest
             fresh[(tag, digest)] = new
@@ -1157,7 +1158,7 @@ def status_rows(ws: Workspace, as_of: date, community: str | None = None) -> lis
             "stage": s.stage,
             "documents": [{"doc_no": d["doc_no"], "template": d["template"], "issued_on": d["issued_on"],
                            "state": d["state"], "tracking": d.get("tracking"),
-                           "delivered_on": (dunning.delivered_on(d) or "") and dunning.delivered_on(d).isoformat()}
+                           "delivered_on": got.isoformat() if (got := dunning.delivered_on(d)) else ""}
                           for d in s.documents],
             "last_doc": last["doc_no"] if last else "", "last_date": last["issued_on"] if last else "",
             "last_state": last["state"] if last else "",

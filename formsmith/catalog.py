@@ -1,6 +1,7 @@
 """Templates: discovery, manifest, field schema, example data, and validation of data against it."""
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -134,7 +135,7 @@ class Catalog:
     def list(self) -> list[Template]:
         return [self.get(i) for i in self.ids()]
 
-    def list_checked(self) -> tuple[list[Template], list[str]]:
+    def list_checked(self) -> tuple[builtins.list[Template], builtins.list[str]]:   # `list` is the method here
         """Every template that loads, and one line for each that does not (a malformed
         manifest spoils its own template, not the list)."""
         good, bad = [], []
@@ -246,7 +247,7 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
 def _parse_field(name: str, spec: Any, where: str) -> Field:
     if not isinstance(spec, dict) or spec.get("type") not in FIELD_TYPES:
         raise TemplateError(f"{where}: field {name}: type must be one of {', '.join(FIELD_TYPES)}")
-    items = ()
+    items: tuple[Field, ...] = ()
     if spec["type"] == "list":
         if not isinstance(spec.get("items"), dict) or not spec["items"]:
             raise TemplateError(f"{where}: list field {name} needs an [items] table")

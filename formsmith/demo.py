@@ -135,7 +135,7 @@ def generate(seed: int = 2025) -> dict[str, list[dict]]:
          "start": "2025-11-20", "end": "2025-12-20", "workers": 3, "crew": _crew(10, 3),
          "contractor_contact": "高长青", "contractor_phone": "13871266032"},
     ]
-    repairs = [
+    repairs: list[dict] = [     # done_at None or a time: list[object] if inferred
         {"id": "BX2025-0101", "unit": unit_ids[9], "reported_at": "2025-11-24T09:12", "category": "safety",
          "description": "入户门锁损坏无法反锁", "status": "done", "done_at": "2025-11-24T15:40"},
         {"id": "BX2025-0102", "unit": unit_ids[44], "reported_at": "2025-11-25T10:05", "category": "leak",

@@ -108,6 +108,13 @@ class UnitStatus:
         docs = [d for d in self.documents if d["template"] == template]
         return docs[-1] if docs else None
 
+    def issued(self, template: str) -> dict:
+        """The last document of `template`, where `stage` says one was issued in this episode."""
+        doc = self.last(template)
+        if doc is None:
+            raise ValueError(f"unit {self.unit}: at stage {self.stage} without a {template} document")
+        return doc
+
 
 def _unit_docs(view: View, pol: Policy, unit_id: str, as_of: date) -> list[dict]:
     """The unit's active dunning documents issued on or before `as_of`, oldest first."""
@@ -157,7 +164,7 @@ def _next_step(st: UnitStatus, pol: Policy, as_of: date) -> None:
             st.note = f"逾期不足{s1.after_months}个月"
         return
     if st.stage == 1:
-        notice = st.last(s1.template)
+        notice = st.issued(s1.template)
         when = add_months(date.fromisoformat(notice["issued_on"]), s2.after_months)
         st.next_on = when
         if as_of >= when:
@@ -166,7 +173,7 @@ def _next_step(st: UnitStatus, pol: Policy, as_of: date) -> None:
             st.note = f"{notice['doc_no']}发出满{s2.after_months}个月后发催缴函"
         return
     if st.stage == 2:
-        letter = st.last(s2.template)
+        letter = st.issued(s2.template)
         got = delivered_on(letter)
         if got is None:
             st.note = f"{letter['doc_no']}尚未妥投（{letter['state']}）：妥投后方可发法律催告函"

@@ -26,9 +26,9 @@ _MONTH_TEXT = re.compile(r"^(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?$")
 
 def _decimal_cents(d: Decimal, shown: Any) -> int:
     """The exact cents of a finite Decimal below 10^16; ValueError otherwise (never rounds)."""
-    if not d.is_finite():
-        raise ValueError(f"金额无效：{shown!r} (amount must be a finite number)")
     sign, digits, exp = d.as_tuple()
+    if not d.is_finite() or not isinstance(exp, int):      # exp is 'n', 'N' or 'F' exactly when not finite
+        raise ValueError(f"金额无效：{shown!r} (amount must be a finite number)")
     text = "".join(map(str, digits))
     body = text.rstrip("0")
     if not body:

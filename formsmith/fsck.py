@@ -62,13 +62,14 @@ def fsck(ws: Workspace) -> FsckReport:
         # Files of a document recorded by a command killed before it moved them into place:
         # the next command does (they wait beside their place as .part files).
         placing = {f["final"]: f["tmp"] for e in view.meta("issuing:placing", []) or [] for f in e["files"]}
-        seqs: dict[tuple[str, int], list[int]] = {}
+        # keys and numbers as stored: a damaged row may hold anything (counted below only if an int)
+        seqs: dict[tuple[Any, Any], list[Any]] = {}
         for doc in docs:
             seqs.setdefault((doc.get("series"), doc.get("year")), []).append(doc.get("seq"))
         # Numbers a killed `dunning run` reserved and has not recorded yet: not a gap, the
         # re-run issues them (batch.py, step 1).
         pending = [p for p in (view.meta(PENDING, []) or []) if isinstance(p, dict)]
-        reserved: dict[tuple[str, int], set[int]] = {}
+        reserved: dict[tuple[Any, Any], set[Any]] = {}
         for p in pending:
             reserved.setdefault((p.get("series"), p.get("year")), set()).add(p.get("seq"))
             if isinstance(p.get("path"), str):
@@ -103,11 +104,11 @@ def fsck(ws: Workspace) -> FsckReport:
         if not folder.is_dir():
             continue
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            rel = path.relative_to(ws.root)
-            if path.name.endswith(LEFTOVER_SUFFIXES) or STAGING in rel.parts:
-                report.notices.append(f"{rel}: leftover of an interrupted run (safe to delete)")
+            where = path.relative_to(ws.root)
+            if path.name.endswith(LEFTOVER_SUFFIXES) or STAGING in where.parts:
+                report.notices.append(f"{where}: leftover of an interrupted run (safe to delete)")
             elif path.resolve() in unfinished:
-                report.notices.append(f"{rel}: a letter of the unfinished dunning run (its re-run records it)")
+                report.notices.append(f"{where}: a letter of the unfinished dunning run (its re-run records it)")
             elif path.suffix.lower() == ".pdf" and path.resolve() not in referenced:
-                report.notices.append(f"{rel}: a PDF no document records")
+                report.notices.append(f"{where}: a PDF no document records")
     return report

@@ -196,12 +196,14 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
         with (nullcontext(view) if view is not None else ws.store.snapshot()) as snap:
             if unit:
                 data = sources.build(ws, tpl, snap, unit, as_of)
-            else:
+            elif record:
                 data = sources.build(ws, tpl, snap, record, as_of, key="record")
     values = catalog.validate(tpl, data, record=record_name)
     bad_unit = isinstance(values.get("unit"), str) and formats.unit_id_problem(values["unit"])
     if bad_unit:  # a unit id is a store key and is printed; it must never look like a path
-        raise ValidationError([f"字段 unit（{tpl.field('unit').label}）：{bad_unit}"], record_name)
+        declared = tpl.field("unit")          # it is: validate refuses undeclared fields
+        label = declared.label if declared is not None else ""
+        raise ValidationError([f"字段 unit（{label}）：{bad_unit}"], record_name)
     values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
                                                    record=record_name))
     texts = catalog.text_values(values) + [
@@ -257,7 +259,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
         raise ValidationError([f"{where}：{dates.date_problem(issued_on)}"], record_name)
     unit_id = unit or (values.get("unit") if isinstance(values.get("unit"), str) else None)
     period = period_of(tpl, values)
-    record = catalog.to_record(values)
+    stored_record = catalog.to_record(values)
     series = ws.series_for(tpl.id, tpl.series)
     if out is not None:
         if Path(out).is_symlink():   # also a dangling one: writing would follow it elsewhere
@@ -317,7 +319,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 made = _make_folders(final.parent)
                 tmp = final.parent / f".{final.name}.{doc_id}.part"
                 identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
-                                                      issued_on=issued_on, record=record, unit=unit_id)
+                                                      issued_on=issued_on, record=stored_record, unit=unit_id)
                 part = tmp
 
                 def render():
@@ -344,7 +346,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     side_rows[f"{kind}_sha256"] = sha256_file(side_tmp)
                     placing.append((side_tmp, side_final, side_rows[f"{kind}_sha256"]))
                 placing.append((tmp, final, digest))
-                with nullcontext(held) if under_lock else ws.store.transaction() as tx:
+                # held: the transaction when under_lock (a transaction is never None)
+                with nullcontext(held) if held is not None else ws.store.transaction() as tx:
                     complete_placements(ws, tx, by)
                     replaced, now_no, _ = look(tx)
                     if now_no != doc_no or numbering.allocate(tx, series, issued_on.year) != (doc_no, seq):
@@ -370,7 +373,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                         "period": period, "state": "generated", "sha256": digest,
                         "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                         "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
-                        "record": record, "versions": [], "signature_fields": sig_fields,
+                        "record": stored_record, "versions": [], "signature_fields": sig_fields,
                         "sign_areas": list(rendered.sign_areas),
                         **({"replaces": replaced["doc_no"]} if replaced else {}),
                         "events": [lifecycle.event("generated", by, note=record_name,

@@ -64,7 +64,7 @@ def draw_seal(text: str, family: str) -> Image.Image:
                                   fill=RED + (255,), anchor="mm",
                                   stroke_width=_px(0.25), stroke_fill=RED + (255,))
         # upright towards the centre: a character at angle a is turned by -(a + 90) degrees
-        tile = tile.rotate(-(angle + 90), resample=Image.BICUBIC)
+        tile = tile.rotate(-(angle + 90), resample=Image.Resampling.BICUBIC)
         x = c + radius * math.cos(math.radians(angle)) - tile.width / 2
         y = c + radius * math.sin(math.radians(angle)) - tile.height / 2
         img.alpha_composite(tile, (round(x), round(y)))

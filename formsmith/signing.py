@@ -18,7 +18,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import certs, documents, lifecycle
 from .errors import FormsmithError, InputError, RenderError, TemplateError, VerificationFailed
@@ -94,7 +94,8 @@ def declared_fields(template) -> tuple[FieldDecl, ...]:
             raise TemplateError(f"{where} {name}: kind must be one of {', '.join(FIELD_KINDS)}")
         out.append(FieldDecl(name=name, role=str(raw.get("role", "")), anchor=anchor, page=page,
                              kind=kind, min_height_mm=float(raw.get("min_height_mm", 0)),
-                             rect_mm=tuple(float(v) for v in rect) if rect is not None else None))
+                             rect_mm=(float(rect[0]), float(rect[1]), float(rect[2]), float(rect[3]))
+                             if rect is not None else None))   # four numbers (checked above)
     if sum(d.kind == "seal" for d in out) > 1:
         raise TemplateError(f"{where}: only one field may be of kind \"seal\"")
     return tuple(out)
@@ -428,8 +429,11 @@ def _stamp_style(ws: Workspace):
 
 def _declares_pdfa(path: Path) -> bool:
     from pypdf import PdfReader
-    meta = PdfReader(str(path)).trailer["/Root"].get("/Metadata")
-    return bool(meta) and b"pdfaid:part" in meta.get_object().get_data()
+    from pypdf.generic import DictionaryObject
+    meta = cast(DictionaryObject, PdfReader(str(path)).trailer["/Root"]).get("/Metadata")   # the catalog
+    if not meta:
+        return False
+    return b"pdfaid:part" in meta.get_object().get_data()
 
 
 def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=None) -> SealResult:
@@ -579,12 +583,13 @@ def _validation_context(ws: Workspace | None):
     from pyhanko_certvalidator import ValidationContext
 
     roots = []
-    for name in (ws.setting("seal", "trust_roots", []) if ws else []) or []:
-        path = Path(name) if Path(name).is_absolute() else ws.root / name
-        try:
-            roots.append(load_cert_from_pemder(str(path)))
-        except Exception:
-            raise InputError(f"formsmith.toml [seal] trust_roots: {path}: not a readable certificate") from None
+    if ws is not None:
+        for name in ws.setting("seal", "trust_roots", []) or []:
+            path = Path(name) if Path(name).is_absolute() else ws.root / name
+            try:
+                roots.append(load_cert_from_pemder(str(path)))
+            except Exception:
+                raise InputError(f"formsmith.toml [seal] trust_roots: {path}: not a readable certificate") from None
     return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
 
 

@@ -52,24 +52,25 @@ def unit_address(unit: dict) -> str:
     return f"{unit['community']}{unit['building']}栋{unit['entrance']}单元{unit['room']}室"
 
 
-_BY_UNIT: "weakref.WeakKeyDictionary[View, dict[str, dict[str, list[dict]]]]" = weakref.WeakKeyDictionary()
+_BY_UNIT: "weakref.WeakKeyDictionary[View, dict[str, dict[str | None, list[dict]]]]" = weakref.WeakKeyDictionary()
 
 
-def rows_by_unit(view: View, table: str) -> dict[str, list[dict]]:
-    """Rows of `table` grouped by their `unit`, built once per snapshot (a batch asks for
-    thousands of units; scanning the table for each would be quadratic)."""
+def rows_by_unit(view: View, table: str) -> dict[str | None, list[dict]]:
+    """Rows of `table` grouped by their `unit` (None: rows without one), built once per
+    snapshot (a batch asks for thousands of units; scanning the table for each would be
+    quadratic)."""
     if isinstance(view, Transaction):  # rows may change within a transaction: no cache
-        index: dict[str, list[dict]] = {}
+        index: dict[str | None, list[dict]] = {}
         for row in view.all(table):
             index.setdefault(row.get("unit"), []).append(row)
         return index
     per_view = _BY_UNIT.setdefault(view, {})
-    index = per_view.get(table)
-    if index is None:
-        index = per_view[table] = {}
+    cached = per_view.get(table)
+    if cached is None:
+        cached = per_view[table] = {}
         for row in view.all(table):
-            index.setdefault(row.get("unit"), []).append(row)
-    return index
+            cached.setdefault(row.get("unit"), []).append(row)
+    return cached
 
 
 def unit_rows(view: View, table: str, unit_id: str) -> list[dict]:

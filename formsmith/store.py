@@ -208,12 +208,12 @@ class View:
         indexed = self._layout(table)[1]
         key = next((k for k in equals if k in indexed and isinstance(equals[k], (str, int))), None)
         if key is not None:
-            candidates = []
+            candidates: list[tuple[int, Row]] = []
             for row_id in self._index_lookup(table, key, equals[key]):
                 bucket = self._bucket(table, bucket_of(row_id, self._layout(table)[0]))
                 doc_id = bucket.ids.get(row_id)
                 row = bucket.table.get(doc_id=doc_id) if doc_id is not None else None
-                if row is None or str(row.get(key)) != str(equals[key]):
+                if doc_id is None or row is None or str(row.get(key)) != str(equals[key]):
                     # An index that disagrees with the rows would answer wrong without a word
                     # (a unit owing 8 months "has no overdue charges"): refuse instead.
                     raise StoreError(f"store {self._store.directory}: index {table}.{key} is "

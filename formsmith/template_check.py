@@ -174,7 +174,9 @@ def _example_problems(ws, tpl: catalog.Template, add) -> set[str]:
     added = set(computed) - set(values)
     for name, value in computed.items():  # item fields a rule adds to a list ("readings.unit_word")
         if isinstance(value, list) and all(isinstance(i, dict) for i in value):
-            before = values.get(name) if isinstance(values.get(name), list) else []
+            before = values.get(name)
+            if not isinstance(before, list):
+                before = []
             had = set().union(*(i.keys() for i in before if isinstance(i, dict)))
             for item in value:
                 added |= {f"{name}.{k}" for k in item.keys() - had}
@@ -286,9 +288,9 @@ def _check_source(tpl, file: str, source: str, usage: _Usage, families, add) -> 
         if node.name not in env.filters:
             add(file, f"unknown filter {node.name!r}{_line(node.lineno, file)} (known: "
                       f"{', '.join(sorted(set(env.filters) - set(jinja2.filters.FILTERS)))} and Jinja's own)")
-    for node in ast.find_all(nodes.Test):
-        if node.name not in env.tests:
-            add(file, f"unknown test {node.name!r}{_line(node.lineno, file)}")
+    for test in ast.find_all(nodes.Test):
+        if test.name not in env.tests:
+            add(file, f"unknown test {test.name!r}{_line(test.lineno, file)}")
     _walk_data(ast, file, usage, tpl)
     _check_glyphs(tpl, file, ast, families, add)
 
@@ -310,7 +312,7 @@ def _walk_data(ast, file: str, usage: _Usage, tpl, aliases: set[str] | None = No
     loop_vars: dict[str, str] = {}
     for node in ast.find_all(nodes.For):  # {% for f in data.fees %} binds f to a row of fees
         name = _data_key(node.iter, aliases)
-        if name in lists and isinstance(node.target, nodes.Name):
+        if name is not None and name in lists and isinstance(node.target, nodes.Name):
             loop_vars[node.target.name] = name
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         key = _data_key(node, aliases)

@@ -39,7 +39,7 @@ def claimed_doc_id(path: Path) -> str | None:
     """The doc_id a PDF claims in its keywords (formsmith:<doc_id>), if it can be read at all."""
     try:
         from pypdf import PdfReader
-        meta = PdfReader(str(path)).metadata or {}
+        meta: dict = PdfReader(str(path)).metadata or {}     # DocumentInformation is a dict
         for word in str(meta.get("/Keywords", "")).split(","):
             word = word.strip()
             if word.startswith("formsmith:") and codes.is_doc_id(word[10:]):

@@ -170,7 +170,7 @@ def cli(home):
 @click.option("--demo", "with_demo", is_flag=True,
               help="Fill the store with the demo community 阳光花园 and issue sample letters.")
 @json_option
-def init(directory, with_demo, as_json):
+def init(directory: str, with_demo: bool, as_json: bool) -> None:
     """Create a workspace in DIRECTORY (idempotent: what exists is kept)."""
     ws, created = init_workspace(Path(directory))
     result: dict[str, Any] = {"workspace": str(ws.root), "created": created, "seeded": None, "issued": []}

@@ -20,11 +20,11 @@ def _progress(enabled: bool):
     """A rich progress bar with ETA on a terminal; nothing otherwise."""
     if not enabled or not sys.stderr.isatty():
         return None, None
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=False)
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def report(label: str, done: int, total: int) -> None:
         if label not in tasks:

@@ -72,7 +72,7 @@ def read_pages(src: SourceFile, numbers: list[int]) -> list[ScanPage]:
 
 
 def _tasks(job: IngestJob) -> list[tuple[SourceFile, list[int]]]:
-    tasks = []
+    tasks: list[tuple[SourceFile, list[int]]] = []
     for src in job.sources:
         if not src.refused:
             numbers = list(range(1, src.pages + 1))

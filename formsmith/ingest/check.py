@@ -85,7 +85,7 @@ def page_ink(page: ScanPage, info: tuple[str, int, list[dict]] | None, root: Pat
 def signature_of(scan: DocumentScan, root: Path, cache: dict) -> tuple[bool | None, float | None]:
     """(signed, ink share) for a complete scan; (None, None) when no signature area is known."""
     last = scan.pages[-1]
-    share = last.ink if last.ink is not None else page_ink(last, sign_info(scan.doc), root, cache)
+    share = last.ink if last.ink is not None else page_ink(last, sign_info(scan.known_doc), root, cache)
     return (None, None) if share is None else (signature.is_signed(share), share)
 
 
@@ -95,15 +95,15 @@ def mismatch(scan: DocumentScan, root: Path, cache: dict) -> str:
     for page in scan.pages:
         like = page.likeness
         if like is None:
-            like = page_likeness(page, doc_info(scan.doc), root, cache)
+            like = page_likeness(page, doc_info(scan.known_doc), root, cache)
             page.likeness = like
-        n = page.code.page
+        n = page.known_code.page
         if like is None:
             why.append(f"第{n}页未能与签发件比对")
         elif "error" in like:
             why.append(f"第{n}页无法与签发件比对：{like['error']}")
         elif not compare.Likeness(**like).matches:
-            why.append(f"第{n}页与签发的{scan.doc['doc_no']}第{n}页不符"
+            why.append(f"第{n}页与签发的{scan.known_doc['doc_no']}第{n}页不符"
                        f"（签发页上的文字只有{like['present']:.0%}见于扫描页，"
                        f"{like['lost']:.0%}的位置对不上）")
     if not why:

@@ -124,9 +124,9 @@ def likeness(scan: Image.Image, scan_corners: tuple, ref: Reference, areas: list
     W, H = ref.image.size
     p, q = a.real, a.imag
     x0 = y0 = -s        # the warped scan is padded by s on every side for the shift search
-    warped = scan.transform((W + 2 * s, H + 2 * s), Image.AFFINE,
+    warped = scan.transform((W + 2 * s, H + 2 * s), Image.Transform.AFFINE,
                             (p, -q, p * x0 - q * y0 + b.real, q, p, q * x0 + p * y0 + b.imag),
-                            resample=Image.NEAREST, fillcolor=255)
+                            resample=Image.Resampling.NEAREST, fillcolor=255)
     scan_dark = warped.point(lambda v: 255 if v < SCAN_DARK else 0)
     scan_small = scan_dark.reduce(COARSE)
     mask = printed_mask(ref, areas)

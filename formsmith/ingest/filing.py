@@ -77,7 +77,7 @@ def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
                 added.rotate((360 - page.turn) % 360)
         else:
             added = writer.add_page(PdfReader(io.BytesIO(_image_page_pdf(page))).pages[0])
-    writer.add_metadata({"/Title": f"{scan.doc['doc_no']} 扫描件", "/Producer": "formsmith ingest"})
+    writer.add_metadata({"/Title": f"{scan.known_doc['doc_no']} 扫描件", "/Producer": "formsmith ingest"})
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
@@ -182,8 +182,8 @@ def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> N
         _file_source(job, src, scans, placement)
     except OSError as exc:
         placement.abandon()
-        why = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额"}.get(
-            exc.errno, exc.strerror or type(exc).__name__)
+        reasons: dict[int | None, str] = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额"}
+        why = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
         where = Path(exc.filename).parent if exc.filename else job.ws.archive_dir
         raise FormsmithError(
             f"{src.path}: 归档失败：写入 {where} 时出错（{why}）；此文件的扫描件未存档、未记录，"
@@ -219,7 +219,7 @@ def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], pla
             placement.write(target.with_name(target.name + ".sha256"), f"{digest}  {target.name}\n".encode())
             rel = str(target.relative_to(ws.root))
             version = {"kind": kind, "path": rel, "sha256": digest, "pages": scan.pages_expected,
-                       "pages_present": [p.code.page for p in scan.pages],
+                       "pages_present": [p.known_code.page for p in scan.pages],
                        "missing_pages": scan.missing_pages, "signed": scan.signed, "ink": scan.ink,
                        "source": str(src.path), "source_sha256": src.sha256,
                        "source_pages": scan.source_pages, "turned": [p.turn for p in scan.pages],

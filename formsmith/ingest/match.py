@@ -10,7 +10,7 @@ def run(job: IngestJob) -> IngestJob:
     with job.ws.store.snapshot() as view:
         names = {}
         for page, _ in job.review:
-            for c in (page.code, *page.others):
+            for c in (page.known_code, *page.others):
                 row = view.get("documents", c.doc_id)
                 if row is not None:
                     names[c.doc_id] = row["doc_no"]

@@ -55,6 +55,20 @@ class ScanPage:
     def label(self) -> str:
         return f"{self.source.path.name} p.{self.number}"
 
+    @property
+    def known_code(self) -> PageCode:
+        """`code` where the page is known to carry one (a document scan's pages, review pages)."""
+        if self.code is None:
+            raise ValueError(f"{self.label}: no code of ours was read")
+        return self.code
+
+    @property
+    def working_image(self) -> Image.Image:
+        """`image` where it is known to be held (from rasterizing until it is released)."""
+        if self.image is None:
+            raise ValueError(f"{self.label}: the page image is no longer held")
+        return self.image
+
 
 @dataclass
 class DocumentScan:
@@ -76,6 +90,13 @@ class DocumentScan:
     @property
     def source(self) -> SourceFile:
         return self.pages[0].source
+
+    @property
+    def known_doc(self) -> dict[str, Any]:
+        """`doc` where the scan is known to be matched (check, filing)."""
+        if self.doc is None:
+            raise ValueError(f"document scan {self.doc_id}: not matched to an issued document")
+        return self.doc
 
     @property
     def complete(self) -> bool:
@@ -136,7 +157,7 @@ class IngestJob:
         for page, reason in self.review:
             out["review"].append({"source": str(page.source.path), "source_pages": [page.number],
                                   "doc_no": None, "reason": reason,
-                                  "codes": [c.payload for c in (page.code, *page.others)]})
+                                  "codes": [c.payload for c in (page.known_code, *page.others)]})
         for s in self.sources:
             if s.refused:
                 out["refused"].append({"source": str(s.path), "reason": s.refused})

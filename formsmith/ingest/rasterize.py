@@ -100,7 +100,7 @@ def page(src: SourceFile, number: int, pdf: pdfium.PdfDocument | None = None) ->
     gray = frame.convert("L")
     if max(gray.size) > MAX_SIDE:
         factor = MAX_SIDE / max(gray.size)
-        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.BILINEAR)
+        gray = gray.resize((round(gray.width * factor), round(gray.height * factor)), Image.Resampling.BILINEAR)
         dpi *= factor
     return ScanPage(source=src, number=number, dpi=dpi, dpi_known=known, image=gray)
 
@@ -112,10 +112,10 @@ def sharper(page_: ScanPage) -> tuple[Image.Image, float] | None:
         dpi = max(RETRY_DPI, 2 * page_.dpi)
         return pdf_page(src, page_.number, dpi, fast=False)[0], dpi / page_.dpi
     frame = image_frame(src, page_.number).convert("L")
-    factor = frame.width / page_.image.width
+    factor = frame.width / page_.working_image.width
     if factor > 1.2:
         return frame, factor
-    return frame.resize((frame.width * 2, frame.height * 2), Image.BICUBIC), 2.0 * factor
+    return frame.resize((frame.width * 2, frame.height * 2), Image.Resampling.BICUBIC), 2.0 * factor
 
 
 def run(job: IngestJob) -> IngestJob:

@@ -18,7 +18,7 @@ CORNERS = ((1 - CROP, 0.0), (0.0, 1 - CROP), (0.0, 0.0), (1 - CROP, 1 - CROP))
 def _found(image: Image.Image, scale: float = 1.0, offset: tuple[int, int] = (0, 0)):
     """(our PageCode or None, payload, corners in working-image pixels, orientation) per QR read."""
     out = []
-    for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
         pos = r.position
         corners = tuple(((pt.x + offset[0]) / scale, (pt.y + offset[1]) / scale)
                         for pt in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left))
@@ -43,7 +43,7 @@ def _apply(page: ScanPage, results) -> bool:
 def read(page: ScanPage) -> ScanPage:
     """Find our code on `page`: whole page first, then sharper corner crops. Sets code, corners, turn."""
     page.tries = 1
-    if _apply(page, _found(page.image)):
+    if _apply(page, _found(page.working_image)):
         return page
     sharp = rasterize.sharper(page)
     if sharp is None:
@@ -60,7 +60,8 @@ def read(page: ScanPage) -> ScanPage:
 
 def upright(page: ScanPage) -> Image.Image:
     """The page's working image turned to read upright."""
-    return page.image.rotate(page.turn, expand=True) if page.turn else page.image
+    image = page.working_image
+    return image.rotate(page.turn, expand=True) if page.turn else image
 
 
 def run(job: IngestJob) -> IngestJob:

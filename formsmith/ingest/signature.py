@@ -48,7 +48,7 @@ def reference(pdf_path: Path, page: int) -> Reference | None:
         image = pdf[page - 1].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
     finally:
         pdf.close()
-    for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
         pos = r.position
         return Reference(image, tuple((p.x, p.y) for p in (pos.top_left, pos.top_right,
                                                            pos.bottom_right, pos.bottom_left)))
@@ -102,9 +102,9 @@ def ink_share(scan: Image.Image, scan_corners: tuple, ref: Reference, area: dict
     w, h = round(area["w"] * px) + 2 * (m + s), round(area["h"] * px) + 2 * (m + s)
     # Pull the scan into the issued page's frame: output (x, y) ← scan(a·(x0+x, y0+y) + b).
     p, q = a.real, a.imag
-    warped = scan.transform((w, h), Image.AFFINE,
+    warped = scan.transform((w, h), Image.Transform.AFFINE,
                             (p, -q, p * x0 - q * y0 + b.real, q, p, q * x0 + p * y0 + b.imag),
-                            resample=Image.BILINEAR, fillcolor=255)
+                            resample=Image.Resampling.BILINEAR, fillcolor=255)
     scan_dark = _dark(warped)
     ref_dark = _dark(ref.image.crop((x0, y0, x0 + w, y0 + h)))
     inner = (s, s, w - s, h - s)

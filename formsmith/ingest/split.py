@@ -23,7 +23,7 @@ def reason_unread(page: ScanPage) -> str:
 def reason_two_codes(page: ScanPage, names: dict[str, str] | None = None) -> str:
     names = names or {}
     said = "、".join(dict.fromkeys(f"{names.get(c.doc_id, c.doc_id)} 第{c.page}页"
-                                   for c in (page.code, *page.others)))
+                                   for c in (page.known_code, *page.others)))
     return f"一页上有多个本系统二维码（{said}），无法确定是哪份文书，疑似贴换，请人工核对"
 
 
@@ -45,14 +45,14 @@ def split(pages: list[ScanPage], review: list[tuple[ScanPage, str]] | None = Non
             continue
         target = next((s for s in scans if s.doc_id == code.doc_id and s.source is page.source
                        and s.pages_expected == code.pages
-                       and all(p.code.page != code.page for p in s.pages)), None)
+                       and all(p.known_code.page != code.page for p in s.pages)), None)
         if target is None:
             target = DocumentScan(doc_id=code.doc_id, pages_expected=code.pages)
             scans.append(target)
         target.pages.append(page)
     for scan in scans:
-        scan.pages.sort(key=lambda p: p.code.page)
-        present = {p.code.page for p in scan.pages}
+        scan.pages.sort(key=lambda p: p.known_code.page)
+        present = {p.known_code.page for p in scan.pages}
         scan.missing_pages = [n for n in range(1, scan.pages_expected + 1) if n not in present]
     return scans, unmatched
 

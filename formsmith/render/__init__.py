@@ -125,7 +125,7 @@ class _Runner:
     """One daemon thread that runs renders one after the other (the Typst engine keeps its
     compilers per thread, so they stay warm from one document to the next)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name="formsmith-render", daemon=True)
         self.thread.start()
@@ -170,8 +170,9 @@ def time_limited(seconds: float | None, fn: Callable[[], Any], what: str) -> Any
         with _runner_lock:
             if _runner is runner:
                 _runner = None     # abandoned: the next render gets a fresh thread
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner.thread.ident),
-                                                   ctypes.py_object(Overrun))
+        ident = runner.thread.ident        # set: _Runner() started the thread
+        if ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(Overrun))
         done.wait(GRACE_S)
         from ..errors import RenderError
         raise RenderError(f"{what}：排版超过时限 {seconds:g} 秒，已停止，未取号、未留下文件 "

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -265,7 +265,8 @@ def _attach(writer: PdfWriter, identity: PdfIdentity) -> None:
     spec[NameObject("/AFRelationship")] = NameObject("/Data")
     spec[NameObject("/Desc")] = TextStringObject(f"{identity.doc_no} 数据记录 (record)")
     spec[NameObject("/UF")] = TextStringObject(identity.record_name)
-    stream = spec["/EF"]["/F"].get_object()
+    # add_attachment wrote /EF /F: the embedded file's stream (a dictionary)
+    stream = cast(DictionaryObject, cast(DictionaryObject, spec["/EF"])["/F"].get_object())
     # pypdf holds a name decoded and escapes it when writing: "/application/json" is written as
     # /application#2Fjson, the MIME type PDF/A-3 (6.8) reads; "#2F" here would come out as #232F.
     stream[NameObject("/Subtype")] = NameObject("/application/json")

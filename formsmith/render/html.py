@@ -334,7 +334,7 @@ def _letter_bodies(template: Template, jobs) -> tuple[str, list[str]]:
     """Each job's filled template: the head (styles) of the first, which serves all (they are
     filled by the same template), and the body of each. The tear-off blocks (class "receipt")
     get ids so their pages can be found after layout."""
-    head = None
+    head: str | None = None
     bodies = []
     for i, job in enumerate(jobs):
         text = render_html(template, job.context)
@@ -346,6 +346,8 @@ def _letter_bodies(template: Template, jobs) -> tuple[str, list[str]]:
         counter = iter(range(1_000_000))
         bodies.append(_TEAROFF.sub(lambda mm: f'<{mm.group(1)}{mm.group(2) or ""} id="fs-r{i}-{next(counter)}" '
                                               'class="receipt"', m.group(1)))
+    if head is None:                    # render_many returns before it for no letters
+        raise TemplateError(f"template {template.id}: no letters to fill")
     return head, bodies
 
 
@@ -420,7 +422,8 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
             BATCH_STATS["furniture"] += t2 - t
             document = html.render(font_config=fc, stylesheets=[sheet])
             BATCH_STATS["layout"] += clock() - t2
-            owner, current, tearoffs = [], -1, {}
+            owner, current = [], -1
+            tearoffs: dict[int, list[int]] = {}
             for p, page in enumerate(document.pages):
                 # A letter's anchor is on each page its section's box reaches; it starts on
                 # the first of them.

@@ -108,7 +108,7 @@ class LibreOffice:
     CONVERT_TIMEOUT seconds and reported; the next conversion starts a fresh soffice.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self._soffice_pid: int | None = None
         self._profile: Path | None = None

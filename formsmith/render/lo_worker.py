@@ -46,7 +46,7 @@ def reply(obj):
     sys.stdout.flush()
 
 
-SOFFICE = []          # the soffice process, once started
+SOFFICE: list[subprocess.Popen] = []          # the soffice process, once started
 STOP = threading.Event()
 CLEANING = threading.Lock()   # held by the watchdog while it cleans up: the main thread waits
 

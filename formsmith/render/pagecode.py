@@ -40,8 +40,9 @@ def qr_modules(payload: str) -> list[bytes]:
     try:
         import zxingcpp
         symbol = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-        image = memoryview(symbol.to_image(scale=1, add_quiet_zones=False))
-        rows, cols = image.shape
+        # zxingcpp.Image has the buffer protocol; its stub does not declare __buffer__
+        image = memoryview(symbol.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
+        rows, cols = image.shape or ()     # not a 2-D view: ValueError, segno below
         if rows == cols and rows >= 21:
             raw = image.tobytes().translate(_DARK)
             return [raw[r * cols:(r + 1) * cols] for r in range(rows)]

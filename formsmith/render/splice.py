@@ -19,6 +19,7 @@ import io
 import zlib
 from datetime import datetime
 from pathlib import Path
+from typing import Sequence, cast
 from xml.sax.saxutils import escape
 
 from pypdf import PdfReader
@@ -117,12 +118,13 @@ class BatchPdf:
         # Each object's bytes run from its offset to the next object's (or the xref table).
         self.spans = {num: (off, end) for (num, off), end in zip(ordered, ends)}
         self.next_num = max(offsets) + 1
-        self.page_refs = [p.indirect_reference.idnum for p in self.reader.pages]
+        # a page read from a file always has its reference
+        self.page_refs = [cast(IndirectObject, p.indirect_reference).idnum for p in self.reader.pages]
         self._reach: dict[int, frozenset[int]] = {}
         self._codes: dict[tuple, bytes] = {}
         root = self.reader.trailer["/Root"]
         # As the batch holds it: a reference, or an array of references.
-        catalog = root.get_object()
+        catalog = cast(DictionaryObject, root.get_object())   # reader.pages above read it: a dictionary
         self.intents = catalog.raw_get("/OutputIntents") if "/OutputIntents" in catalog else None
 
     @classmethod
@@ -187,7 +189,7 @@ class BatchPdf:
     # ------------------------------------------------------------ one letter
 
     def write_letter(self, pages: range, identity: PdfIdentity, out: Path,
-                     codes_at: list[pagecode.Place], fields: list[dict] = ()) -> str:
+                     codes_at: list[pagecode.Place], fields: Sequence[dict] = ()) -> str:
         """The pages `pages` of the batch as the document `identity` (its own PDF/A-3b
         catalog, XMP, /Info, /ID and record.json), each page with its QR code, to `out`.
         `fields` are empty signature fields to put on its pages (signing.place_fields' output,
@@ -202,7 +204,7 @@ class BatchPdf:
         count = len(pages)
         for k, index in enumerate(pages, 1):
             page_num = self.page_refs[index]
-            page = self.reader.get_object(page_num)
+            page = cast(DictionaryObject, self.reader.get_object(page_num))     # a page dictionary
             for key, value in page.items():
                 if key not in ("/Parent", "/Contents"):
                     self._objects(value, copied)
@@ -370,8 +372,10 @@ def _contents(page) -> list:
     contents = page.raw_get("/Contents") if "/Contents" in page else None
     if contents is None:
         return []
-    if isinstance(contents, IndirectObject) and isinstance(contents.get_object(), ArrayObject):
-        return list(contents.get_object())
+    if isinstance(contents, IndirectObject):
+        target = contents.get_object()
+        if isinstance(target, ArrayObject):
+            return list(target)
     if isinstance(contents, ArrayObject):
         return list(contents)
     return [contents]

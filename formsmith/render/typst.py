@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from multiprocessing.util import Finalize
-from typing import Any, Iterable
+from typing import Any, Final, Iterable
 
 import segno
 import typst
@@ -25,7 +25,7 @@ from ..errors import RenderError, TemplateError
 from ..fonts import font_file
 from . import BATCH_STATS, PdfIdentity, RenderedPdf
 
-PDF_STANDARD = "a-3b"
+PDF_STANDARD: Final = "a-3b"
 QR_SIZE_MM = 18
 QR_BORDER = 2
 # The frame's page (A4) and where its header puts the QR: right edge on the right margin (26 mm),
@@ -266,6 +266,8 @@ class Stage:
             raise TemplateError(f"template {self.template.id}: template.typ: {where}") from None
         except (RuntimeError, ValueError) as exc:
             raise RenderError(f"template {self.template.id}: Typst failed: {exc}") from None
+        if not isinstance(pdf, bytes):      # one PDF, returned as bytes when no output path is given
+            raise RenderError(f"template {self.template.id}: Typst returned no PDF")
         return with_final_eol(pdf), summary
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from .. import formats
 from ..errors import ValidationError
@@ -37,7 +37,8 @@ def parse_area(text: Any, problems: list[str]) -> Decimal | None:
         a = Decimal(str(text).strip())
     except InvalidOperation:
         a = None
-    if a is None or not a.is_finite() or a <= 0 or a.as_tuple().exponent < -2:
+    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
+    if a is None or not a.is_finite() or a <= 0 or cast(int, a.as_tuple().exponent) < -2:
         problems.append(f"字段 area（建筑面积）：{text!r} 应为大于0、最多两位小数的平方米数 "
                         "(area must be a positive number with at most two decimals)")
         return None
@@ -75,7 +76,7 @@ def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
                    else f"全额{formats.money(full)}元的70% = {formats.money(fee)}元")
             problems.append(f"字段 {key}（{label}）：填写的{formats.money(stated)}元与规定不符，应为{how} "
                             f"(stated fee differs from the rule)")
-    if problems:
+    if problems or water is None or power is None:     # None: a problem was listed
         raise ValidationError(problems, ctx.record)
     return {"full_fee": full, "custody_fee": fee, "share_percent": int(CUSTODY_SHARE * 100),
             "water_limit": WATER_LIMIT, "electricity_limit": ELECTRICITY_LIMIT,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from .. import identity
 from ..errors import ValidationError
@@ -127,7 +127,8 @@ def meter_value(text: Any, path: str, problems: list[str]) -> Decimal | None:
     except InvalidOperation:
         problems.append(f"字段 {path}（读数）：{text!r} 不是数字 (not a number)")
         return None
-    if not d.is_finite() or d < 0 or d.as_tuple().exponent < -2:
+    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
+    if not d.is_finite() or d < 0 or cast(int, d.as_tuple().exponent) < -2:
         problems.append(f"字段 {path}（读数）：{text!r} 应为不小于0、最多两位小数的数 "
                         "(must be ≥ 0 with at most two decimals)")
         return None

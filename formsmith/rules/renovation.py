@@ -196,7 +196,7 @@ def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 
 @rule("debris-fee-receipt")
-def debris_fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+def debris_fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
     """The fee is area × rate to the fen when both are given; a different amount is refused."""
     amount = values["amount"]
     if amount <= 0:
@@ -205,10 +205,10 @@ def debris_fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, An
     if (area is None) != (rate is None):
         raise ValidationError(["字段 area/rate（面积与收费标准）：须同时填写或同时不填 (give both or neither)"],
                               ctx.record)
-    if area is not None:
+    if area is not None and rate is not None:          # both or neither (above)
         problems: list[str] = []
         a = parse_area(area, problems)
-        if problems:
+        if problems or a is None:                      # None: a problem was listed
             raise ValidationError(problems, ctx.record)
         due = fen(a * rate)
         if amount != due:

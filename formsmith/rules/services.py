@@ -148,6 +148,7 @@ def complaint_record(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]
         problems.append(f"字段 {_field(ctx, 'result')}：已填写办结日期，须写明处理结果 "
                         "(a resolved complaint states its result)")
     _refuse(ctx, problems)
+    assert m is not None          # an unreadable time is among the problems _refuse raised for
     received = datetime.combine(values["received_on"], datetime.min.time()).replace(
         hour=int(m.group(1)), minute=int(m.group(2)))
     out = complaint_deadlines(values["severity"], received, values.get("resident_deadline"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .. import formats
 from ..errors import InputError
@@ -28,10 +28,11 @@ def _dec(value: Any) -> Decimal | None:
 
 def _unit_row(u: dict) -> dict[str, Any]:
     custody = u.get("custody") or {}
+    status = u.get("status")
     return {"id": u["id"], "community": u.get("community"), "building": u.get("building"),
             "entrance": u.get("entrance"), "room": u.get("room"), "floor": u.get("floor"),
             "area": _dec(u.get("area")), "fee_rate": _dec(u.get("fee_rate")),
-            "status": kinds.UNIT_STATUS.get(u.get("status"), u.get("status")),
+            "status": kinds.UNIT_STATUS.get(status, status) if isinstance(status, str) else status,
             "parking": u.get("parking"),
             "custody.since": _day(custody.get("since")), "custody.water_base": custody.get("water_base"),
             "custody.electricity_base": custody.get("electricity_base"),
@@ -95,7 +96,7 @@ def _widths(kind: Kind) -> list[int]:
 
 
 def write_rows(path: Path, kind: Kind, headers: list[str], rows: list[list[Any]],
-               extra: list[SheetSpec] = ()) -> None:
+               extra: Sequence[SheetSpec] = ()) -> None:
     """Rows to .xlsx or .csv, chosen by the file's suffix."""
     path = Path(path)
     suffix = path.suffix.lower()

@@ -245,7 +245,7 @@ def _plan_units(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan: 
     seen: dict[str, int] = {}
     for r in rows:
         v = r.values
-        parts = {f: v[f] for f in ("building", "entrance", "room") if f in v}
+        parts: dict[str, Any] = {f: v[f] for f in ("building", "entrance", "room") if f in v}
         uid = v.get("id")
         if uid is None:
             if len(parts) < 3:
@@ -366,6 +366,8 @@ def _plan_owners(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan:
         if r.number in ck.bad or kind is None or uid is None or "name" not in v:
             continue
         key = v.get("id_number") if kind == "individual" else v.get("credit_code")
+        if key is None:                 # missing: reported above, the row is bad
+            continue
         what = "身份证号" if kind == "individual" else "统一社会信用代码"
         key_field = "id_number" if kind == "individual" else "credit_code"
         pid = v.get("id")
@@ -494,7 +496,7 @@ def _plan_charges(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan
             ck.add(r.number, "unit", f"房屋“{uid}”不存在（请先导入房屋：formsmith records import units）")
         if r.number in ck.bad or not all(f in v for f in ("unit", "item", "period", "amount")):
             continue
-        key = (uid, v["item"], v["period"])
+        key = (v["unit"], v["item"], v["period"])   # all four present (above)
         if key in seen:
             ck.add(r.number, "period", f"与第{seen[key]}行重复（同一房屋、收费项目、所属期间）")
             continue
