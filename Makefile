@@ -28,7 +28,7 @@ test: setup validators lint
 # ruff over the code, the tests and the scripts; mypy over the package.
 lint: venv
 	$(BIN)/ruff check formsmith tests bench docs
-	$(BIN)/mypy formsmith
+	$(BIN)/mypy
 
 # Refresh requirements.lock deliberately: the newest versions pyproject.toml's ranges allow,
 # each pinned with its hashes. `make test` afterwards, then commit the lock.

@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -217,7 +217,7 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
     try:
         numbers = {k: int(m.get(k, d)) for k, d in (("retention_years", 0), ("copies", 1),
                                                     ("pages_hint", 1))}
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError):
         key = next(k for k in ("retention_years", "copies", "pages_hint")
                    if not isinstance(m.get(k, 0), int) or isinstance(m.get(k, 0), bool))
         raise TemplateError(f"模板 {folder.name}：manifest.toml 的 {key} = {m[key]!r} 应为整数 "

@@ -1,13 +1,11 @@
 """Thin click commands: parse the arguments, call the library, print the result."""
 from __future__ import annotations
 
-import json
 import errno
+import json
 import os
 import re
-import sys
 import unicodedata
-from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
