@@ -19,16 +19,18 @@ VERAPDF ?= ../shared/tools/verapdf/verapdf
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
 
-# Every test, on every core (each conformance group, the single renders and each month-end
-# case, stays on one worker and shares its renders); the 15 slowest are listed at the end (`-m "not slow"` skips the
-# month-end, crash and conformance scenarios when iterating locally; CI runs everything).
+# Every test, on every core, a test file to a worker (a file's tests share their renders; the
+# conformance scenarios are split over three files); the 15 slowest are listed at the end.
+# `-m "not slow"` skips the month-end, crash and conformance scenarios while iterating; CI
+# runs everything.
 test: setup validators lint
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
-# ruff over the code, the tests and the scripts; mypy over the package.
+# ruff over the code, the tests and the scripts; mypy over the package; the import layers.
 lint: venv
 	$(BIN)/ruff check formsmith tests bench docs
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Refresh requirements.lock deliberately: the newest versions pyproject.toml's ranges allow,
 # each pinned with its hashes. `make test` afterwards, then commit the lock.

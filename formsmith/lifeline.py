@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 
 
 def die_with_parent(main_pid: int | None = None) -> None:
@@ -25,3 +28,23 @@ def die_with_parent(main_pid: int | None = None) -> None:
         os._exit(1)
     if os.getppid() == 1:      # re-parented to init: the parent is gone
         os._exit(1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's live process
+        return True
+    return True
+
+
+def remove_left_by_dead(*prefixes: str) -> None:
+    """Remove the temporary folders named `<prefix><pid>-…` whose formsmith process no longer
+    runs: a process killed together with its formsmith could not clean up after itself."""
+    for prefix in prefixes:
+        for old in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            pid = old.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and not _running(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)

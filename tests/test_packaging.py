@@ -43,6 +43,20 @@ def test_every_package_is_listed():
     assert SETUPTOOLS["package-dir"] == {TEMPLATES_PACKAGE: "templates"}
 
 
+def test_import_contracts_name_every_module():
+    """The layers of [tool.importlinter] list the package's modules by name: a module added
+    later must be added there too, or the contracts would not cover it."""
+    import pkgutil
+
+    import formsmith
+    modules = sorted(f"formsmith.{m.name}" for m in pkgutil.iter_modules(formsmith.__path__)
+                     if m.name not in ("cli", "_templates"))
+    contracts = {c["id"]: c for c in PYPROJECT["tool"]["importlinter"]["contracts"]}
+    assert sorted(contracts["library-below-cli"]["source_modules"]) == modules
+    assert sorted(contracts["store-owns-tinydb"]["source_modules"]) == \
+        sorted([m for m in modules if m != "formsmith.store"] + ["formsmith.cli"])
+
+
 def test_package_data_covers_every_template_file_kind():
     """A template holding a kind of file the package-data globs miss would not be in the wheel."""
     globs = SETUPTOOLS["package-data"][TEMPLATES_PACKAGE]

@@ -271,7 +271,7 @@ def test_endless_render_is_stopped_and_does_not_hold_the_store(engine, demo_copy
         _add_html(folder, ENDLESS_HTML)
     else:
         _add_typst(folder, ENDLESS_TYPST)
-    _limit(demo_copy, 20)
+    _limit(demo_copy, 12)   # long enough for the other clerk, even on a loaded machine
     docs = store_rows(demo_copy, "documents")
     counters = _counters(demo_copy)
     files = sorted(output_files(demo_copy))

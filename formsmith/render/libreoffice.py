@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import RenderError
+from ..lifeline import remove_left_by_dead
 
 PACKAGE = "libreoffice-writer-nogui"
 WORKER = Path(__file__).resolve().with_name("lo_worker.py")
@@ -72,22 +73,6 @@ def scratch_prefix() -> str:
     return f"{SCRATCH_PREFIX}{os.getpid()}-"
 
 
-def _remove_stale() -> None:
-    """Remove profiles and Word scratch folders of formsmith processes that no longer run
-    (a worker killed together with its formsmith could not clean up after them)."""
-    for old in Path(tempfile.gettempdir()).glob("formsmith-*-*-*"):
-        for prefix in (PROFILE_PREFIX, SCRATCH_PREFIX):
-            pid = old.name[len(prefix):].split("-", 1)[0] if old.name.startswith(prefix) else ""
-            if not pid.isdigit():
-                continue
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                shutil.rmtree(old, ignore_errors=True)
-            except PermissionError:
-                pass   # another user's live process
-
-
 def _wait_group(group: int | None, timeout: float = 10.0) -> None:
     """Wait until no process of `group` is left (soffice.bin outlives oosplash for a moment:
     its profile is removed only once it cannot write there any more)."""
@@ -127,7 +112,7 @@ class LibreOffice:
     def _start(self) -> None:
         soffice = find_soffice()
         python = _uno_python(soffice)
-        _remove_stale()
+        remove_left_by_dead(PROFILE_PREFIX, SCRATCH_PREFIX)
         self._profile = Path(tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-"))
         # LibreOffice's own temporary files go inside the private folder too, so removing that
         # folder after stopping soffice (even by SIGKILL) leaves nothing behind in /tmp.

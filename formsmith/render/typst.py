@@ -23,6 +23,7 @@ from .. import codes, formats
 from ..catalog import Template
 from ..errors import RenderError, TemplateError
 from ..fonts import font_file
+from ..lifeline import remove_left_by_dead
 from . import BATCH_STATS, PdfIdentity, RenderedPdf
 
 PDF_STANDARD: Final = "a-3b"
@@ -227,7 +228,7 @@ class Stage:
 
     def __init__(self, template: Template, fonts: dict[str, str]):
         self.template = template
-        _remove_stale_roots()
+        remove_left_by_dead(ROOT_PREFIX)
         self.root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
         # Removed when the Stage goes and at exit, also in a process-pool worker that ends
         # normally (os._exit: plain atexit handlers do not run there, multiprocessing's do);
@@ -304,20 +305,6 @@ def bound_memory(limit_mb: float = MEMORY_SOFT_LIMIT_MB) -> bool:
     for _ in range(11):
         flush.compile(input=b"", format="svg")
     return True
-
-
-def _remove_stale_roots() -> None:
-    """Remove compile roots left by processes that no longer run (killed, terminated pools)."""
-    for old in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
-        pid = old.name[len(ROOT_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(old, ignore_errors=True)
-        except PermissionError:
-            pass  # another user's live process
 
 
 def stage(template: Template, fonts: dict[str, str] | None) -> Stage:

@@ -1,0 +1,204 @@
+"""What the conformance tests share: the cases, the renders (made once per test process) and the
+verdict on one issued file. The tests: test_conformance.py (every template and engine, single),
+test_conformance_runs_html.py and test_conformance_runs_typst.py (the month-end run).
+
+What formsmith says of every file it issues, judged by independent validators.
+
+Every template with every engine it has, rendered from its example data, unsealed and sealed;
+the month-end run with each batch engine, unsealed and sealed, through all three stages; and
+the print files. Each issued file must pass veraPDF (`-f 3b`, the reference PDF/A validator),
+`qpdf --check` without a warning and Ghostscript without an error or warning, declare
+`/Lang (zh-CN)`, and carry every signature field its manifest declares, read by pyHanko. The
+print files (not PDF/A: they are for the printer) must pass qpdf and Ghostscript.
+
+The validators are in tests/validators.py. Where one is not installed the test says which and
+skips; `make test` installs qpdf and Ghostscript, and CI has veraPDF beside the checkout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from formsmith import documents
+from formsmith.cli import cli
+from formsmith.workspace import BUILTIN_TEMPLATES, load_workspace
+from validators import (ghostscript_problems, lang, qpdf_problems, signature_fields,
+                        verapdf_verdicts)
+
+PASSWORD = "conformance-test-password"
+AS_OF = "2025-12-01"
+
+
+def _engines(folder: Path) -> list[str]:
+    return [e for e, body in (("html", "template.html"), ("typst", "template.typ"),
+                              ("docx", "template.docx")) if (folder / body).is_file()]
+
+
+TEMPLATES = sorted(p.name for p in BUILTIN_TEMPLATES.iterdir()
+                   if (p / "manifest.toml").is_file())
+SINGLE_CASES = [(tid, engine, sealed) for tid in TEMPLATES for engine in _engines(BUILTIN_TEMPLATES / tid)
+                for sealed in (False, True)]
+
+
+def _case_id(case) -> str:
+    return "-".join(str(c) if not isinstance(c, bool) else ("sealed" if c else "plain") for c in case)
+
+
+def assert_issued_file_conforms(path: Path, verdict: str, declared: set[str], sealed: bool) -> None:
+    problems = []
+    if verdict:
+        problems.append(f"veraPDF -f 3b: {verdict}")
+    if q := qpdf_problems(path):
+        problems.append(f"qpdf --check: {q}")
+    if g := ghostscript_problems(path):
+        problems.append(f"Ghostscript: {g}")
+    if (value := lang(path)) != "zh-CN":
+        problems.append(f"/Lang is {value!r}, not 'zh-CN'")
+    fields = signature_fields(path)
+    if missing := declared - set(fields):
+        problems.append(f"declared signature fields missing: {sorted(missing)} (has {sorted(fields)})")
+    if sealed and not any(fields.values()):
+        problems.append("sealed, yet no signature field is signed")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+# ----------------------------------------------------------------- the issued files
+
+def _document(ws, doc_no: str) -> dict:
+    with ws.store.snapshot() as view:
+        return documents.find(view, doc_no)
+
+
+def _sealed_path(home: Path, doc: dict) -> Path:
+    (sealed,) = [v for v in doc.get("versions", []) if v.get("kind") == "sealed"]
+    return home / sealed["path"]
+
+
+def _invoke(runner: CliRunner, home: Path, *args: str) -> dict:
+    result = runner.invoke(cli, ["--home", str(home), *args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, f"{args}: {result.output}{result.stderr}"
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def sealing_env():
+    old = os.environ.get("FORMSMITH_SEAL_PASSWORD")
+    os.environ["FORMSMITH_SEAL_PASSWORD"] = PASSWORD
+    yield
+    if old is None:
+        os.environ.pop("FORMSMITH_SEAL_PASSWORD", None)
+    else:
+        os.environ["FORMSMITH_SEAL_PASSWORD"] = old
+
+
+def _workspace_with_certificate(demo_home: Path, dest: Path, runner: CliRunner) -> Path:
+    shutil.copytree(demo_home, dest)
+    made = runner.invoke(cli, ["--home", str(dest), "certs", "make-test"], catch_exceptions=False)
+    assert made.exit_code == 0, made.output + made.stderr
+    return dest
+
+
+# What the fixtures made, per test process: pytest tears a module's fixtures down whenever it
+# runs out of queued tests on an xdist worker, and these renders take a minute; the files they
+# point to live in the session's temporary folder.
+_MADE: dict = {}
+
+
+@pytest.fixture(scope="module")
+def singles(demo_home, tmp_path_factory, sealing_env):
+    """Every template and engine rendered once, then sealed with `formsmith seal`:
+    case → [(file, veraPDF verdict, declared signature fields)]."""
+    if "singles" not in _MADE:
+        _MADE["singles"] = _singles(demo_home, tmp_path_factory)
+    return _MADE["singles"]
+
+
+def _singles(demo_home: Path, tmp_path_factory) -> dict:
+    runner = CliRunner()
+    home = _workspace_with_certificate(demo_home, tmp_path_factory.mktemp("conformance") / "ws", runner)
+    ws = load_workspace(home)
+    out = {}
+    for tid, engine in sorted({(tid, engine) for tid, engine, _ in SINGLE_CASES}):
+        data = home / f"{tid}.json"
+        data.write_text(json.dumps(ws.catalog.get(tid).example, ensure_ascii=False), encoding="utf-8")
+        got = _invoke(runner, home, "render", tid, "--data", str(data), "--engine", engine, "--again")
+        _invoke(runner, home, "seal", got["doc_no"])
+        declared = {f["name"] for f in ws.catalog.get(tid).signature_fields}
+        out[(tid, engine, False)] = ([Path(got["path"])], declared)
+        out[(tid, engine, True)] = ([_sealed_path(home, _document(ws, got["doc_no"]))], declared)
+    every = [p for files, _ in out.values() for p in files]
+    verdicts = verapdf_verdicts(every)
+    return {case: [(p, verdicts[p], declared) for p in files] for case, (files, declared) in out.items()}
+
+
+OWING = 2   # units left owing for the month-end runs: more than one letter per batch, a short test
+
+
+def _pay_all_but_a_few(home: Path) -> None:
+    """A small run: only the OWING units owing longest still owe; the demo's sample letters are voided."""
+    ws = load_workspace(home)
+    with ws.store.transaction() as tx:
+        charges = tx.all("charges")
+        oldest: dict[str, str] = {}
+        for c in charges:
+            if not c.get("paid_on"):
+                oldest[c["unit"]] = min(oldest.get(c["unit"], c["due"]), c["due"])
+        keep = sorted(oldest, key=lambda u: (oldest[u], u))[:OWING]   # the longest owing
+        for c in charges:
+            if not c.get("paid_on") and c["unit"] not in keep:
+                tx.update("charges", c["id"], {"paid_on": c["due"]})
+    for d in documents.list_documents(ws, template="dunning-letter"):
+        documents.mark(ws, d["doc_no"], "void", note="demo sample")
+
+
+@pytest.fixture(scope="module")
+def batches(demo_home, tmp_path_factory, sealing_env):
+    """The three stages of the month-end run for one (engine, sealed) case, made when a test of
+    that case first asks:
+    case → ([(file, veraPDF verdict, declared signature fields)], print files)."""
+    def get(case):
+        if case not in _MADE:
+            _MADE[case] = _month_end(case, demo_home, tmp_path_factory)
+        return _MADE[case]
+    return get
+
+
+def _month_end(case, demo_home: Path, tmp_path_factory):
+    engine, sealed = case
+    runner = CliRunner()
+    home = _workspace_with_certificate(
+        demo_home, tmp_path_factory.mktemp(f"batch-{engine}-{sealed}") / "ws", runner)
+    _pay_all_but_a_few(home)
+    ws = load_workspace(home)
+    extra = ["--engine", engine, *(["--seal"] if sealed else [])]
+    runs = [_invoke(runner, home, "dunning", "run", "--as-of", "2025-06-01", *extra),
+            _invoke(runner, home, "dunning", "run", "--as-of", "2025-09-01", *extra)]
+    letters = [d for d in runs[1]["documents"] if d["template"] == "dunning-letter"]
+    wb = Workbook()
+    wb.active.append(["内件品名", "运单号", "妥投日期"])
+    for n, d in enumerate(letters):
+        wb.active.append([d["doc_no"], f"11512345{n:05d}", "2025-09-05"])
+    wb.save(home / "back.xlsx")
+    _invoke(runner, home, "docs", "import-tracking", str(home / "back.xlsx"))
+    runs.append(_invoke(runner, home, "dunning", "run", "--as-of", "2026-03-10", "--stage", "3", *extra))
+    issued = []
+    for run in runs:
+        for d in run["documents"]:
+            doc = _document(ws, d["doc_no"])
+            path = _sealed_path(home, doc) if sealed else home / doc["path"]
+            declared = {f["name"] for f in ws.catalog.get(d["template"]).signature_fields}
+            issued.append((path, declared))
+    assert {d["template"] for run in runs for d in run["documents"]} == \
+        {"payment-notice", "dunning-letter", "legal-notice"}
+    prints = [Path(p) for run in runs for p in run["print_files"] if str(p).endswith(".pdf")]
+    assert prints
+    verdicts = verapdf_verdicts([p for p, _ in issued])
+    return [(p, verdicts[p], declared) for p, declared in issued], prints
+
+
