@@ -202,3 +202,22 @@ def _month_end(case, demo_home: Path, tmp_path_factory):
     return [(p, verdicts[p], declared) for p, declared in issued], prints
 
 
+def month_end_tests(engine: str):
+    """The two tests of the month-end run with `engine`, unsealed and sealed, for a test module
+    to take as its own (one module per engine, so xdist runs the engines side by side)."""
+    cases = [(engine, False), (engine, True)]
+
+    @pytest.mark.parametrize("case", cases, ids=_case_id)
+    def test_every_letter_of_the_month_end_run_conforms(batches, case):
+        issued, _ = batches(case)
+        for path, verdict, declared in issued:
+            assert_issued_file_conforms(path, verdict, declared, sealed=case[1])
+
+    @pytest.mark.parametrize("case", cases, ids=_case_id)
+    def test_the_print_files_draw_and_check_clean(batches, case):
+        _, prints = batches(case)
+        problems = {p.name: (qpdf_problems(p), ghostscript_problems(p)) for p in prints}
+        assert not {k: v for k, v in problems.items() if any(v)}, problems
+
+    return test_every_letter_of_the_month_end_run_conforms, test_the_print_files_draw_and_check_clean
+
