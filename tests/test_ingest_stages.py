@@ -207,8 +207,10 @@ def test_no_false_signature_across_many_scans(letter, reference):
         if k % 3 == 2:
             scan = scan.rotate(180)
         gray = scan.convert("L")
-        (_, _, corners, _), = readcodes._found(gray)
-        share = signature.ink_share(gray, corners, reference, area, scale=1.0)
+        # zxing-cpp may report the one code twice (e.g. once per pass); it is the letter's code
+        found = [r for r in readcodes._found(gray) if r[0] is not None]
+        assert found and {r[0].doc_id for r in found} == {row["doc_id"]}, (k, found)
+        share = signature.ink_share(gray, found[0][2], reference, area, scale=1.0)
         assert share < signature.SIGNED_SHARE / 3, (k, share)
 
 
