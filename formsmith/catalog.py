@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import formats, identity
+from . import formats, identity, registry
 from .errors import NotFoundError, TemplateError, TemplateSecurityError, ValidationError
 
 TEMPLATE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -61,6 +61,7 @@ class Template:
     search_path: tuple[Path, ...]
     doc_type: str = ""
     source: str = ""
+    process: str = ""          # the process it belongs to (formsmith/processes/<process>/)
     description: str = ""
     retention_years: int = 0
     copies: int = 1
@@ -94,7 +95,7 @@ class Template:
     def summary(self) -> dict[str, Any]:
         return dict(id=self.id, title=self.title, engine=self.engine, engines=list(self.engines),
                     version=self.version,
-                    series=self.series, doc_type=self.doc_type, source=self.source,
+                    series=self.series, doc_type=self.doc_type, source=self.source, process=self.process,
                     retention_years=self.retention_years, copies=self.copies,
                     folder=str(self.folder))
 
@@ -227,12 +228,15 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
         version=str(m.get("version", "1")), series=str(m["series"]), fields=fields,
         example=example, folder=folder, search_path=(folder, *shared),
         doc_type=str(m.get("doc_type", "")), source=str(m.get("source", "")),
-        description=str(m.get("description", "")),
+        process=str(m.get("process", "")), description=str(m.get("description", "")),
         retention_years=numbers["retention_years"], copies=numbers["copies"],
         pages_hint=numbers["pages_hint"], period_field=str(m.get("period_field", "")),
         signature_fields=tuple(m.get("signature_fields", ())))
     if not tpl.body.is_file():
         raise TemplateError(f"{where}: body {tpl.body.name} is missing")
+    if tpl.process and tpl.process not in registry.load():
+        raise TemplateError(f"{where}: process = {tpl.process!r} is not a process of formsmith "
+                            f"(one of {', '.join(registry.load())})")
     for f in fields:
         if f.sum_of:
             lst, _, item = f.sum_of.partition(".")

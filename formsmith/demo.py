@@ -4,10 +4,15 @@ from __future__ import annotations
 import calendar
 import random
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import identity
+from . import identity, issuing, registry
+from .errors import InputError
 from .store import Transaction
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 COMMUNITY = "阳光花园"
 AS_OF = date(2025, 12, 1)          # the demo's "today": arrears are computed as of this date
@@ -51,23 +56,6 @@ def _credit_code(rng: random.Random, region: str) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     body = "91" + region + "".join(rng.choice(alphabet) for _ in range(9))
     return identity.make_credit_code(body)
-
-
-CREW = [("陈建国", "泥瓦工"), ("刘德胜", "水电工"), ("黄志明", "木工"), ("周海涛", "油漆工"),
-        ("吴小兵", "泥瓦工"), ("郑伟", "杂工"), ("孙立军", "水电工"), ("马俊", "木工"),
-        ("朱大海", "防水工"), ("何平", "杂工"), ("高长青", "门窗安装工"), ("林木森", "门窗安装工"),
-        ("罗成", "杂工")]
-
-
-def _crew(first: int, count: int) -> list[dict]:
-    """Fixed workers of a demo renovation (no random draws: the rest of the demo stays as it was)."""
-    out = []
-    for k in range(first, first + count):
-        name, trade = CREW[k]
-        birth = date(1970 + k * 2, 1 + k % 12, 3 + k)
-        out.append({"name": name, "trade": trade, "phone": f"1397{k:03d}{k * 37 % 10000:04d}",
-                    "id_number": identity.make_resident_id("420115", birth, 100 + k * 7, "M")})
-    return out
 
 
 def generate(seed: int = 2025) -> dict[str, list[dict]]:
@@ -121,37 +109,16 @@ def generate(seed: int = 2025) -> dict[str, list[dict]]:
                                 "period": f"{y:04d}-{m:02d}", "amount": _money(amount),
                                 "due": due.isoformat(), "paid_on": paid_on})
     custody_list = sorted(custody_units, key=unit_ids.index)
-    renovations = [
-        {"id": "ZX2025-001", "unit": unit_ids[20], "applicant": unit_ids[20], "contractor": "江城美居装饰工程有限公司",
-         "plan": "厨卫翻新、墙面刷新、更换地板", "structural_change": False, "authority_approval": None,
-         "start": "2025-11-10", "end": "2026-01-20", "workers": 4, "crew": _crew(0, 4),
-         "contractor_contact": "陈建国", "contractor_phone": "13971230456"},
-        {"id": "ZX2025-002", "unit": unit_ids[61], "applicant": unit_ids[61], "contractor": "南湖匠心装饰有限公司",
-         "plan": "拆除客厅与阳台之间的承重墙并扩建阳台", "structural_change": True, "authority_approval": None,
-         "start": "2025-12-15", "end": "2026-03-15", "workers": 6, "crew": _crew(4, 6),
-         "contractor_contact": "吴小兵", "contractor_phone": "13607159988"},
-        {"id": "ZX2025-003", "unit": unit_ids[150], "applicant": unit_ids[150], "contractor": "江城美居装饰工程有限公司",
-         "plan": "更换门窗、阳台封闭（不涉及主体结构）", "structural_change": False, "authority_approval": None,
-         "start": "2025-11-20", "end": "2025-12-20", "workers": 3, "crew": _crew(10, 3),
-         "contractor_contact": "高长青", "contractor_phone": "13871266032"},
-    ]
-    repairs: list[dict] = [     # done_at None or a time: list[object] if inferred
-        {"id": "BX2025-0101", "unit": unit_ids[9], "reported_at": "2025-11-24T09:12", "category": "safety",
-         "description": "入户门锁损坏无法反锁", "status": "done", "done_at": "2025-11-24T15:40"},
-        {"id": "BX2025-0102", "unit": unit_ids[44], "reported_at": "2025-11-25T10:05", "category": "leak",
-         "description": "卫生间顶板渗水", "status": "leak-test", "done_at": "2025-11-27T11:00"},
-        {"id": "BX2025-0103", "unit": unit_ids[101], "reported_at": "2025-11-26T16:30", "category": "other",
-         "description": "阳台晾衣架脱落", "status": "open", "done_at": None},
-        {"id": "BX2025-0104", "unit": unit_ids[188], "reported_at": "2025-11-28T08:45", "category": "other",
-         "description": "厨房下水管堵塞", "status": "done", "done_at": "2025-11-28T13:10"},
-    ]
     for u in units:
         if u["id"] in custody_units:
             u["custody"] = {"since": "2025-03-01", "water_base": "12.0", "electricity_base": "356.2",
                             "patrol": "weekly and before/after heavy rain"}
     assert len(custody_list) == len(custody_units)
-    return {"units": units, "parties": parties, "charges": charges,
-            "renovations": renovations, "repairs": repairs}
+    rows: dict[str, list[dict]] = {"units": units, "parties": parties, "charges": charges}
+    for process in registry.load().values():     # each process adds the rows of its own tables
+        if process.demo is not None:
+            rows.update(process.demo(rows))
+    return rows
 
 
 def seed(tx: Transaction, seed_value: int = 2025) -> dict[str, int]:
@@ -178,3 +145,29 @@ def showcase_units(view) -> list[str]:
     company = next(u for u in age if age[u] >= 2 and kind[u] == "company")
     longest = max(age, key=lambda u: (age[u], u))
     return list(dict.fromkeys([individual, company, longest]))
+
+
+def create(ws: "Workspace") -> dict[str, Any]:
+    """`init --demo`: seed the demo once, then issue the showcase letters not issued yet.
+
+    Returns {"seeded": counts per table or None when already seeded, "issued": the letters}.
+    Refused when the store holds records that are not the demo's."""
+    seeded = None
+    with ws.store.transaction() as tx:
+        if tx.meta("demo") is None:
+            if tx.all("units"):
+                raise InputError(f"{ws.root}: the store already holds records; the demo is only "
+                                 "seeded into an empty workspace")
+            seeded = seed(tx)
+    issued = []
+    with ws.store.snapshot() as view:
+        units = showcase_units(view)
+        done = {d["unit"]: d for d in view.find("documents", template="dunning-letter")}
+    for unit in units:
+        if unit in done:
+            d = done[unit]
+            issued.append({k: d[k] for k in ("doc_no", "doc_id", "unit", "pages", "path", "sha256")})
+            continue
+        doc = issuing.issue_document(ws, "dunning-letter", unit=unit, as_of=AS_OF)
+        issued.append(doc.as_dict())
+    return {"seeded": seeded, "issued": issued}

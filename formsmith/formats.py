@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Callable, cast
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")
@@ -274,3 +274,42 @@ def unit_id_problem(uid: str) -> str | None:
         return (f"房号“{uid}”含有不允许的字符（/ \\ : * ? \" < > | 空格 或 ..），"
                 "应为 楼栋-单元-房间，如 1-2-301")
     return None
+
+
+# ---------------------------------------------------------------- quantities the rules check
+
+FEN = Decimal("0.01")
+
+
+def fen(amount: Decimal) -> Decimal:
+    """Round half up to the fen (分), the way the fee is billed."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def parse_area(text: Any, problems: list[str]) -> Decimal | None:
+    """A floor area in m² as a Decimal (positive, at most two decimals); else a problem."""
+    try:
+        a = Decimal(str(text).strip())
+    except InvalidOperation:
+        a = None
+    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
+    if a is None or not a.is_finite() or a <= 0 or cast(int, a.as_tuple().exponent) < -2:
+        problems.append(f"字段 area（建筑面积）：{text!r} 应为大于0、最多两位小数的平方米数 "
+                        "(area must be a positive number with at most two decimals)")
+        return None
+    return a
+
+
+def meter_value(text: Any, path: str, problems: list[str]) -> Decimal | None:
+    """A meter reading as a Decimal: not negative, at most two decimals; else a problem."""
+    try:
+        d = Decimal(str(text).strip())
+    except InvalidOperation:
+        problems.append(f"字段 {path}（读数）：{text!r} 不是数字 (not a number)")
+        return None
+    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
+    if not d.is_finite() or d < 0 or cast(int, d.as_tuple().exponent) < -2:
+        problems.append(f"字段 {path}（读数）：{text!r} 应为不小于0、最多两位小数的数 "
+                        "(must be ≥ 0 with at most two decimals)")
+        return None
+    return d

@@ -15,7 +15,7 @@ from .backup import recorded_files, sha256_file
 from .workspace import Workspace
 
 LEFTOVER_SUFFIXES = (".part", ".tmp")
-PENDING, STAGING = "dunning:pending", ".dunning-staging"   # as batch.py keeps them
+PENDING, STAGING = "dunning:pending", ".dunning-staging"   # as processes/arrears/run.py keeps them
 
 
 def _unfinished_run(pending: list[dict]) -> str:
@@ -67,7 +67,7 @@ def fsck(ws: Workspace) -> FsckReport:
         for doc in docs:
             seqs.setdefault((doc.get("series"), doc.get("year")), []).append(doc.get("seq"))
         # Numbers a killed `dunning run` reserved and has not recorded yet: not a gap, the
-        # re-run issues them (batch.py, step 1).
+        # re-run issues them (processes/arrears/run.py, step 1).
         pending = [p for p in (view.meta(PENDING, []) or []) if isinstance(p, dict)]
         reserved: dict[tuple[Any, Any], set[Any]] = {}
         for p in pending:

@@ -1,11 +1,15 @@
-"""Template data built from the store: what `render --unit` fills a template with."""
+"""Template data built from the store: what `render --unit` fills a template with.
+
+The builders themselves live with their process (`formsmith/processes/<name>/sources.py`) and
+register here with `@builder(name)`; this module holds the registry and the lookups they share
+(a unit's address, its owner, its rows of a table, its overdue charges)."""
 from __future__ import annotations
 
 import weakref
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 from typing import Any, Callable
 
+from . import registry
 from .catalog import Template
 from .errors import InputError, TemplateError
 from .store import Transaction, View
@@ -37,6 +41,7 @@ def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date,
     """
     if not template.source:
         raise InputError(f"template {template.id} takes its data from a file (--data), not --{key}")
+    registry.load()
     fn = _BUILDERS.get(template.source)
     if fn is None:
         raise TemplateError(f"template {template.id}: unknown data source {template.source!r}")
@@ -96,61 +101,3 @@ def owner_of(view: View, unit: dict) -> dict:
     if owner is None:
         raise InputError(f"unit {unit['id']}: field owner: no owner {unit.get('owner')!r} on record")
     return owner
-
-
-@builder("unit-arrears")
-def unit_arrears(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
-    """Data of a dunning document: the unit, its owner and every overdue charge."""
-    unit = view.require("units", unit_id, "unit")
-    owner = owner_of(view, unit)
-    charges = overdue_charges(view, unit_id, as_of)
-    if not charges:
-        raise InputError(f"unit {unit_id}: no overdue charges as of {as_of.isoformat()} "
-                         "(房屋无逾期欠费)")
-    address = unit_address(unit)
-    days = int(ws.setting("dunning", "deadline_days", 15))
-    data: dict[str, Any] = {
-        "unit": unit_id,
-        "unit_address": address,
-        "area": unit.get("area"),
-        "owner_name": owner["name"],
-        "owner_kind": "单位" if owner["kind"] == "company" else "个人",
-        "mailing_address": owner.get("mailing_address") or address,
-        "phone": owner.get("phone"),
-        "items": [{"period": c["period"], "item": c["item"], "amount": c["amount"], "due": c["due"]}
-                  for c in charges],
-        "total": str(sum((Decimal(c["amount"]) for c in charges), Decimal("0.00"))),
-        "as_of": as_of.isoformat(),
-        "deadline": (as_of + timedelta(days=days)).isoformat(),
-        "contract": ws.company.contract,
-    }
-    notices = [{"date": d["date"], "way": d["title"].replace("物业服务费", ""), "doc_no": d["doc_no"]}
-               for d in _prior(ws, view, unit_id, as_of, ("payment-notice",))]
-    if notices:
-        data["prior_notices"] = notices
-    return data
-
-
-def _prior(ws: Workspace, view: View, unit_id: str, as_of: date, templates: tuple[str, ...]) -> list[dict]:
-    from .dunning import prior_demands  # dunning builds on this module
-    return prior_demands(view, ws, unit_id, as_of, templates)
-
-
-@builder("unit-legal")
-def unit_legal(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
-    """Data of a legal notice: the arrears, and every earlier notice and letter with its delivery."""
-    data = unit_arrears(ws, view, unit_id, as_of)
-    data.pop("prior_notices", None)
-    days = int(ws.setting("dunning", "legal_deadline_days", 7))
-    data["deadline"] = (as_of + timedelta(days=days)).isoformat()
-    data["prior_demands"] = _prior(ws, view, unit_id, as_of, ("payment-notice", "dunning-letter"))
-    if not any(d.get("delivered_on") for d in data["prior_demands"]):
-        raise InputError(f"unit {unit_id}: field prior_demands: 无已妥投的催缴函，不能发法律催告函 "
-                         "(no delivered dunning letter on record)")
-    return data
-
-
-# Builders of other processes live in their own modules; importing them registers them.
-from . import services_sources  # noqa: E402,F401
-
-from . import custody, movein, renovation  # noqa: E402,F401

@@ -427,11 +427,12 @@ def test_restore_from_a_folder_with_a_hostile_manifest(run, ws, bad, guard, tmp_
 
 
 @pytest.mark.parametrize("name,expected", [
-    ("utf16.csv", "not UTF-8 text"), ("corrupt.xlsx", "not a readable .xlsx file"),
-    ("broken-xml.xlsx", "not a readable .xlsx file"), ("huge-cell.csv", "not a readable CSV file"),
+    ("utf16.csv", "编码无法识别"), ("corrupt.xlsx", "不是有效的 .xlsx 文件"),
+    ("broken-xml.xlsx", "不是有效的 .xlsx 文件"), ("huge-cell.csv", "第2行无法按 CSV 读取"),
 ])
 def test_courier_sheet_refused(run, ws, bad, guard, name, expected):
-    """`docs import-tracking` meets the courier company's sheet: the same corpus, the same rules."""
+    """`docs import-tracking` meets the courier company's sheet: the same corpus, the same rules
+    and the same words as `records import` (one sheet reader, formsmith.sheets.io)."""
     refused(run(ws, "docs", "import-tracking", str(bad[name])), f"formsmith: {bad[name]}", expected)
     guard.unchanged()
 

@@ -121,6 +121,7 @@ def module_map() -> list[tuple[str, str]]:
 
 
 _PY_NAME = re.compile(r"(?<![\w./-])([A-Za-z_]\w*\.py)\b")
+_PACKAGE_NAME = re.compile(r"(?<![\w./-])([a-z_]\w*/)")
 
 
 def tree_names() -> set[str]:
@@ -154,6 +155,10 @@ def test_module_map_matches_the_tree():
                 modules = {p.name for p in where.glob("*.py") if p.name != "__init__.py"}
                 for module in sorted(modules - named):
                     problems.append(f"formsmith/{name}{module} is not in README's line for {name}")
+            # a package of packages (processes/) names each of them: arrears/, custody/, …
+            subpackages = {p.parent.name + "/" for p in where.glob("*/__init__.py")}
+            for sub in sorted(subpackages - set(_PACKAGE_NAME.findall(text))):
+                problems.append(f"formsmith/{name}{sub} is not in README's line for {name}")
         else:
             for module in sorted(named):
                 if not (PACKAGE / module).is_file():

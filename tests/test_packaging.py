@@ -49,12 +49,18 @@ def test_import_contracts_name_every_module():
     import pkgutil
 
     import formsmith
+    import formsmith.processes
+    command_line = ("formsmith.cli", "formsmith.clikit")
     modules = sorted(f"formsmith.{m.name}" for m in pkgutil.iter_modules(formsmith.__path__)
-                     if m.name not in ("cli", "_templates"))
+                     if m.name != "_templates" and f"formsmith.{m.name}" not in command_line)
+    processes = sorted(f"formsmith.processes.{m.name}"
+                       for m in pkgutil.iter_modules(formsmith.processes.__path__) if m.ispkg)
     contracts = {c["id"]: c for c in PYPROJECT["tool"]["importlinter"]["contracts"]}
     assert sorted(contracts["library-below-cli"]["source_modules"]) == modules
     assert sorted(contracts["store-owns-tinydb"]["source_modules"]) == \
-        sorted([m for m in modules if m != "formsmith.store"] + ["formsmith.cli"])
+        sorted([m for m in modules if m != "formsmith.store"] + list(command_line))
+    assert sorted(contracts["processes-independent"]["modules"]) == processes
+    assert len(processes) >= 5
 
 
 def test_package_data_covers_every_template_file_kind():

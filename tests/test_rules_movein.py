@@ -12,8 +12,8 @@ import pytest
 
 from formsmith import find_workspace, issuing
 from formsmith.errors import InputError, ValidationError
-from formsmith.rules import custody as custody_rules
-from formsmith.rules import movein as movein_rules
+from formsmith.processes.custody import rules as custody_rules
+from formsmith.processes.movein import rules as movein_rules
 
 AS_OF = date(2025, 12, 1)
 

@@ -11,7 +11,7 @@ import pytest
 
 from formsmith import find_workspace, issuing
 from formsmith.errors import InputError, NotFoundError, ValidationError
-from formsmith.renovation import record_approval
+from formsmith.processes.renovation.sources import record_approval
 from pdftools import page_texts
 
 AS_OF = date(2025, 12, 1)

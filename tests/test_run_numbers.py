@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FORMSMITH, formsmith_cmd, store_rows
-from formsmith import batch, issuing
+from formsmith import issuing
+from formsmith.processes.arrears import run as batch
 from formsmith.store import Store
 from formsmith.workspace import load_workspace
 from test_dunning_run import only_buildings_owe, overdue_units

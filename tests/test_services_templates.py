@@ -399,7 +399,7 @@ def test_a_leak_repair_is_called_back_from_its_leak_test(ws):
 
 
 def test_survey_items_and_return_days_come_from_the_workspace_settings(ws):
-    from formsmith.services_sources import unit_survey
+    from formsmith.processes.services.sources import unit_survey
     from formsmith.workspace import Workspace
     custom = Workspace(root=ws.root, config={**ws.config, "survey": {
         "return_days": 30, "items": ["客户服务：接待与报修", "停车管理：车位、道闸", "电梯运行"]}})

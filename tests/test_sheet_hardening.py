@@ -302,3 +302,14 @@ def test_stored_bidi_and_control_characters_are_shown_escaped(demo_copy):
         assert "\u202e" in text            # the JSON escape reads back as the stored character
     got = json.loads(formsmith_cmd(home, "records", "show", "P0001", "--json").stdout)
     assert got["name"] == ODD_NAME
+
+
+def test_courier_sheet_in_gbk_under_a_title_line_is_read(tmp_path):
+    """The courier's sheet goes through the one sheet reader: a CSV saved by Chinese Excel (GBK)
+    with a title line above the headers reads as the courier wrote it, with its row numbers."""
+    from formsmith.processes.arrears.tracking import read_sheet
+    sheet = tmp_path / "妥投.csv"
+    sheet.write_bytes("顺丰速运妥投回单\n内件品名,运单号,妥投日期\n物催字〔2025〕1号,SF1151234500099,2025-12-05\n"
+                      .encode("gbk"))
+    assert read_sheet(sheet) == [(3, {"内件品名": "物催字〔2025〕1号", "运单号": "SF1151234500099",
+                                      "妥投日期": "2025-12-05"})]

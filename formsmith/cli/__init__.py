@@ -2,68 +2,24 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import json
 import os
-import re
-import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import click
 
-from .. import __version__, audit, catalog, demo, documents, formats, issuing, lifecycle
+from .. import __version__, audit, catalog, demo, documents, issuing, lifecycle, registry
+from .. import records as records_lib
 from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
 from ..errors import FormsmithError, InputError, TemplateError
+from ..records import masked
 from ..verify import verify_file
-from ..workspace import Workspace, find_workspace, init_workspace
+from ..clikit import (echo, emit_json, emit_table, json_option, parse_date_option,  # noqa: F401
+                      printable, workspace)
+from ..workspace import init_workspace
 
-RECORD_KINDS = {
-    # kind: (table, row filter)
-    "units": ("units", None),
-    "owners": ("parties", lambda r: r.get("kind") in ("individual", "company")),
-    "occupants": ("parties", lambda r: r.get("kind") == "occupant"),
-    "agents": ("parties", lambda r: r.get("kind") == "agent"),
-    "parties": ("parties", None),
-    "charges": ("charges", None),
-    "renovations": ("renovations", None),
-    "repairs": ("repairs", None),
-}
-MASKED_FIELDS = ("id_number", "credit_code")
-
-
-_UNSHOWN = ("Cc", "Cf", "Zl", "Zp")     # controls, formatting (bidi), U+2028/U+2029 line breaks
-
-
-def printable(text: str) -> str:
-    """`text` with control and invisible formatting characters (ESC, NUL, U+202E, newlines)
-    written as escapes: a file name or id from outside cannot drive the clerk's terminal.
-
-    Every text line the CLI prints goes through it (echo, emit_table, the error lines): a note,
-    a name or a path from the store holding a bidi override (U+202E, U+2066 …) or an ANSI
-    sequence shows as "\\u202e" / "\\x1b[2J" instead of reordering or clearing the line.
-    Escaped, not removed: the clerk sees that the stored value holds such a character."""
-    return "".join(c if unicodedata.category(c) not in _UNSHOWN or c == "\t" else
-                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
-
-
-def echo(text: Any = "", err: bool = False) -> None:
-    """Print one line (stdout, or stderr with `err`) with printable(): for every line that can
-    hold a stored value, a path or anything else from outside."""
-    click.echo(printable(str(text)), err=err)
-
-
-_NOT_PLAIN = re.compile(r"[^\x20-\x7e\n]")
-
-
-def _json_escape(m: re.Match) -> str:
-    c = m.group()
-    if unicodedata.category(c) not in _UNSHOWN:
-        return c
-    n = ord(c)
-    if n > 0xFFFF:                       # a JSON escape is UTF-16: a surrogate pair
-        n -= 0x10000
-        return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
-    return f"\\u{n:04x}"
 
 
 class FormsmithGroup(click.Group):
@@ -92,64 +48,6 @@ _OS_REASONS = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘�
                errno.EPERM: "操作不被允许", errno.EROFS: "文件系统为只读"}
 
 
-def workspace(ctx: click.Context) -> Workspace:
-    return find_workspace(ctx.find_root().params.get("home"))
-
-
-def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
-
-
-def emit_json(obj: Any, indent: int | None = 2) -> None:
-    """`obj` as JSON, Chinese as is; control and formatting characters (U+202E …) as JSON escapes
-    (\\u202e), so the output reads back as the stored value but cannot drive the terminal. They
-    only occur inside strings (json.dumps escapes U+0000-U+001F itself), so this stays valid JSON.
-    `indent=None` gives one line (a stream of reports, one per line)."""
-    click.echo(_NOT_PLAIN.sub(_json_escape, json.dumps(obj, ensure_ascii=False, indent=indent, default=str)))
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def emit_table(rows: list[dict], columns: Iterable[str]) -> None:
-    """Rows as aligned columns; CJK characters count double so the columns line up."""
-    cols = list(columns)
-    cells = [[("" if r.get(c) is None else printable(str(r.get(c)))) for c in cols] for r in rows]
-    widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    pad = lambda s, w: s + " " * (w - _width(s))  # noqa: E731
-    echo("  ".join(pad(c, w) for c, w in zip(cols, widths)).rstrip())
-    for row in cells:
-        echo("  ".join(pad(s, w) for s, w in zip(row, widths)).rstrip())
-
-
-def _masked_key(key: Any) -> bool:
-    return isinstance(key, str) and any(key == f or key.endswith("_" + f) for f in MASKED_FIELDS)
-
-
-def masked(row: Any) -> Any:
-    """A row with identity numbers masked (个人信息保护法): 420102********1234.
-
-    Every key named id_number / credit_code or ending in _id_number / _credit_code is masked, at
-    any depth (a document's record: owner_id_number, agent_id_number, workers[].id_number).
-    """
-    if isinstance(row, dict):
-        return {k: (formats.mask_id(v) if _masked_key(k) and isinstance(v, str) and v
-                    else masked(v)) for k, v in row.items()}
-    if isinstance(row, list):
-        return [masked(v) for v in row]
-    return row
-
-
-def parse_date_option(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return formats.parse_date(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.group(cls=FormsmithGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False), default=None,
               help="Workspace folder (else $FORMSMITH_HOME, else the nearest folder upward "
@@ -173,7 +71,7 @@ def init(directory: str, with_demo: bool, as_json: bool) -> None:
     ws, created = init_workspace(Path(directory))
     result: dict[str, Any] = {"workspace": str(ws.root), "created": created, "seeded": None, "issued": []}
     if with_demo:
-        result.update(_demo(ws))
+        result.update(demo.create(ws))
     if as_json:
         emit_json(result)
         return
@@ -182,29 +80,6 @@ def init(directory: str, with_demo: bool, as_json: bool) -> None:
         echo("demo community seeded: " + ", ".join(f"{k} {v}" for k, v in result["seeded"].items()))
     for doc in result["issued"]:
         echo(f"{doc['doc_no']}  {doc['unit']}  {doc['pages']} 页  {doc['path']}")
-
-
-def _demo(ws: Workspace) -> dict[str, Any]:
-    """Seed the demo once; issue the showcase letters that are not issued yet."""
-    seeded = None
-    with ws.store.transaction() as tx:
-        if tx.meta("demo") is None:
-            if tx.all("units"):
-                raise InputError(f"{ws.root}: the store already holds records; the demo is only "
-                                 "seeded into an empty workspace")
-            seeded = demo.seed(tx)
-    issued = []
-    with ws.store.snapshot() as view:
-        units = demo.showcase_units(view)
-        done = {d["unit"]: d for d in view.find("documents", template="dunning-letter")}
-    for unit in units:
-        if unit in done:
-            d = done[unit]
-            issued.append({k: d[k] for k in ("doc_no", "doc_id", "unit", "pages", "path", "sha256")})
-            continue
-        doc = issuing.issue_document(ws, "dunning-letter", unit=unit, as_of=demo.AS_OF)
-        issued.append(doc.as_dict())
-    return {"seeded": seeded, "issued": issued}
 
 
 # ---------------------------------------------------------------- templates
@@ -325,7 +200,7 @@ def records():
 
 
 @records.command("list")
-@click.argument("kind", type=click.Choice(sorted(RECORD_KINDS)))
+@click.argument("kind", type=click.Choice(sorted(records_lib.kinds())))
 @click.option("--unit", help="Only rows of this unit.")
 @click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
 @click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
@@ -333,23 +208,11 @@ def records():
 @click.pass_context
 def records_list(ctx, kind, unit, reveal, by, as_json):
     """Rows of one KIND of record (identity numbers masked unless --reveal)."""
-    table, keep = RECORD_KINDS[kind]
-    ws = workspace(ctx)
-    with ws.store.snapshot() as view:
-        rows = [r if reveal else masked(r) for r in view.all(table) if (keep is None or keep(r))
-                and (not unit or r.get("unit", r.get("id")) == unit)]
-    if reveal:
-        audit.record(ws, by=by, command=f"records list {kind}" + (f" --unit {unit}" if unit else "")
-                     + " --reveal", revealed=f"ID numbers of {len(rows)} {kind} rows")
+    rows = records_lib.list_rows(workspace(ctx), kind, unit, reveal=reveal, by=by)
     if as_json:
         emit_json(rows)
         return
-    columns = {
-        "units": ("id", "community", "building", "entrance", "room", "area", "status", "owner"),
-        "charges": ("id", "unit", "item", "period", "amount", "due", "paid_on"),
-        "renovations": ("id", "unit", "contractor", "structural_change", "start", "end"),
-        "repairs": ("id", "unit", "category", "status", "reported_at", "description"),
-    }.get(kind, ("id", "kind", "name", "id_number", "credit_code", "phone"))
+    columns = records_lib.kinds()[kind].columns
     emit_table(rows, columns)
 
 
@@ -361,18 +224,7 @@ def records_list(ctx, kind, unit, reveal, by, as_json):
 @click.pass_context
 def records_show(ctx, record_id, reveal, by, as_json):
     """One record by id, from whichever table holds it (identity numbers masked unless --reveal)."""
-    ws = workspace(ctx)
-    with ws.store.snapshot() as view:
-        for table in ("units", "parties", "charges", "renovations", "repairs"):
-            row = view.get(table, record_id)
-            if row is not None:
-                row = {"table": table, **(row if reveal else masked(row))}
-                break
-        else:
-            raise InputError(f"no record {record_id!r} (see `formsmith records list KIND`)")
-    if reveal:
-        audit.record(ws, by=by, command=f"records show {record_id} --reveal",
-                     revealed=f"ID numbers of {table} {record_id}")
+    row = records_lib.show_row(workspace(ctx), record_id, reveal=reveal, by=by)
     if as_json:
         emit_json(row)
     else:
@@ -494,12 +346,31 @@ def verify(ctx, file, as_json):
 # Larger command groups live in their own modules (formsmith/cli/<area>.py); each adds its
 # commands to `cli` or to a group above when imported. One import line per module, in order.
 from . import maintenance  # noqa: E402,F401  backup, restore, fsck
-from . import renovation  # noqa: E402,F401
 from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import templates_check  # noqa: E402,F401  templates check
 from . import ingest as _ingest_commands  # noqa: E402,F401
-from . import dunning as _dunning  # noqa: E402,F401  dunning run/status, docs import-tracking
 from . import records_io  # noqa: E402,F401  records import/export/template/arrears
+
+
+def _add_process_commands() -> None:
+    """Each process's own commands (formsmith/processes/<name>/cli.py), found with the process:
+    its `COMMANDS` join `formsmith`, its `GROUP_COMMANDS` the groups above (e.g. `docs`)."""
+    for process in registry.load().values():
+        if not process.commands_module:
+            continue
+        module = importlib.import_module(process.commands_module)
+        for command in getattr(module, "COMMANDS", ()):
+            if command.name in cli.commands:
+                raise RuntimeError(f"{process.commands_module}: command {command.name!r} exists already")
+            cli.add_command(command)
+        for group_name, commands in getattr(module, "GROUP_COMMANDS", {}).items():
+            group = cli.commands[group_name]
+            assert isinstance(group, click.Group), group_name
+            for command in commands:
+                group.add_command(command)
+
+
+_add_process_commands()
 
 
 def main() -> None:

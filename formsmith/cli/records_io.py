@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import arrears as arrears_mod
+from ..processes.arrears import report as arrears_mod
 from .. import audit, formats, sheets
 from ..errors import InputError
 from . import echo, emit_json, emit_table, json_option, parse_date_option, records, workspace

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from .. import batch
-from . import cli, docs, echo, emit_json, emit_table, json_option, parse_date_option, workspace
+from . import run as month_end
+from . import tracking
+from ...clikit import echo, emit_json, emit_table, json_option, parse_date_option, workspace
 
 
-@cli.group()
+@click.group()
 def dunning():
     """Month-end dunning: 缴费通知单 → 催缴函 → 法律催告函, print files, courier lists."""
 
@@ -48,13 +49,13 @@ def _progress(enabled: bool):
 def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, seal, by, as_json):
     """Issue the letters due, then per stage a print file, a courier list and the SMS list."""
     ws = workspace(ctx)
-    from .. import signing
+    from ... import signing
     signer = signing.load_signer(ws) if seal and not dry_run else None  # before any letter
     bar, report = _progress(not as_json)
     if bar:
         bar.start()
     try:
-        result = batch.run(ws, as_of or date.today(), stage=stage, community=community, jobs=jobs,
+        result = month_end.run(ws, as_of or date.today(), stage=stage, community=community, jobs=jobs,
                            engine=engine, dry_run=dry_run, by=by, progress=report, signer=signer)
     finally:
         if bar:
@@ -84,7 +85,7 @@ def dunning_run(ctx, as_of, stage, community, jobs, engine, dry_run, seal, by, a
 @click.pass_context
 def dunning_status(ctx, as_of, community, as_json):
     """Per unit owing money: months, amount, stage reached, last letter, what is due next."""
-    rows = batch.status_rows(workspace(ctx), as_of or date.today(), community)
+    rows = tracking.status_rows(workspace(ctx), as_of or date.today(), community)
     if as_json:
         emit_json(rows)
         return
@@ -93,15 +94,20 @@ def dunning_status(ctx, as_of, community, as_json):
                 "due_now", "next", "next_on", "note"))
 
 
-@docs.command("import-tracking")
+@click.command("import-tracking")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--by", help="Who imports it (default: the workspace clerk).")
 @json_option
 @click.pass_context
 def docs_import_tracking(ctx, file, by, as_json):
     """The courier's sheet back (内件品名/文书编号, 运单号, 妥投日期): letters become sent / delivered."""
-    r = batch.import_tracking(workspace(ctx), Path(file), by=by)
+    r = tracking.import_tracking(workspace(ctx), Path(file), by=by)
     if as_json:
         emit_json({"sent": r.sent, "delivered": r.delivered, "unchanged": r.unchanged})
     else:
         echo(f"{len(r.sent)} sent, {len(r.delivered)} delivered, {len(r.unchanged)} unchanged")
+
+
+# What formsmith.cli adds when it finds the process: top-level commands, and commands of its groups.
+COMMANDS = [dunning]
+GROUP_COMMANDS = {"docs": [docs_import_tracking]}

@@ -10,13 +10,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from . import formats
-from .errors import InputError, NotFoundError
-from .lifecycle import now_iso
-from .rules.custody import fen
-from .sources import builder, owner_of, unit_address
-from .store import View
-from .workspace import Workspace
+from ... import formats
+from ...errors import InputError, NotFoundError
+from ...lifecycle import now_iso
+from ...formats import fen
+from ...sources import builder, owner_of, unit_address
+from ...store import View
+from ...workspace import Workspace
 
 DEFAULT_DEBRIS_RATE = "3.00"     # 元 per m² of floor area; [renovation] debris_rate overrides it
 

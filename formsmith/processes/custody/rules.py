@@ -1,24 +1,18 @@
 """Custody rules (PROCESSES.md §2): the fee is 70% of the full fee; water ≤ 5, electricity ≤ 20."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, cast
+from decimal import Decimal
+from typing import Any
 
-from .. import formats
-from ..errors import ValidationError
-from . import RuleContext, rule
-from .movein import meter_value
+from ... import formats
+from ...errors import ValidationError
+from ...formats import fen, meter_value, parse_area
+from ...rules import RuleContext, rule
 
 # From the source text: "托管期间水表不超过5，电表不超过20；物业管理费按全额的70%收取。"
 CUSTODY_SHARE = Decimal("0.70")
 WATER_LIMIT = 5           # 吨 over the hand-over reading, for the whole custody
 ELECTRICITY_LIMIT = 20    # 度 over the hand-over reading
-FEN = Decimal("0.01")
-
-
-def fen(amount: Decimal) -> Decimal:
-    """Round half up to the fen (分), the way the fee is billed."""
-    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def full_fee(area: Decimal, rate: Decimal) -> Decimal:
@@ -29,20 +23,6 @@ def full_fee(area: Decimal, rate: Decimal) -> Decimal:
 def custody_fee(full: Decimal) -> Decimal:
     """The monthly custody fee: 70% of the full fee, to the fen."""
     return fen(full * CUSTODY_SHARE)
-
-
-def parse_area(text: Any, problems: list[str]) -> Decimal | None:
-    """A floor area in m² as a Decimal (positive, at most two decimals); else a problem."""
-    try:
-        a = Decimal(str(text).strip())
-    except InvalidOperation:
-        a = None
-    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
-    if a is None or not a.is_finite() or a <= 0 or cast(int, a.as_tuple().exponent) < -2:
-        problems.append(f"字段 area（建筑面积）：{text!r} 应为大于0、最多两位小数的平方米数 "
-                        "(area must be a positive number with at most two decimals)")
-        return None
-    return a
 
 
 @rule("custody-agreement")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from .. import renovation as lib
-from . import cli, echo, emit_json, json_option, parse_date_option, workspace
+from . import sources as renovations
+from ...clikit import echo, emit_json, json_option, parse_date_option, workspace
 
 
-@cli.group("renovation")
+@click.group("renovation")
 def renovation_group():
     """Renovations (装修): the authority's approval of a structural plan."""
 
@@ -24,10 +24,13 @@ def renovation_group():
 def renovation_approve(ctx, renovation_id, authority, ref, approved_on, by, as_json):
     """Record the real-estate authority's approval of RENOVATION_ID's plan (needed for a permit
     when the plan alters the main structure)."""
-    row = lib.record_approval(workspace(ctx), renovation_id, authority=authority, ref=ref,
+    row = renovations.record_approval(workspace(ctx), renovation_id, authority=authority, ref=ref,
                               approved_on=approved_on, by=by)
     if as_json:
         emit_json({"id": row["id"], "unit": row["unit"], "authority_approval": row["authority_approval"]})
     else:
         a = row["authority_approval"]
         echo(f"{row['id']}  {row['unit']}: 已登记批准文件 {a['ref']}（{a['authority']}，{a['date']}）")
+
+
+COMMANDS = [renovation_group]     # added to `formsmith` when formsmith.cli finds the process

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable
 
-from .store import View
+from ...store import View
 
 REMINDER_TEMPLATES = ("payment-notice", "dunning-letter", "legal-notice")   # 缴费通知, 催缴函, 律师函
 

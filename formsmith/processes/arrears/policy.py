@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .errors import InputError
-from .sources import overdue_charges, rows_by_unit, unit_rows
-from .store import View
-from .workspace import Workspace
+from ...errors import InputError
+from ...sources import overdue_charges, rows_by_unit, unit_rows
+from ...store import View
+from ...workspace import Workspace
 
 ACTIVE_EXCLUDED = ("void", "superseded")
 DELIVERED_STATES = ("delivered", "signed", "archived")

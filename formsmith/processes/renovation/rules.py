@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import formats
-from ..errors import ValidationError
-from . import RuleContext, rule
-from .custody import fen, parse_area
+from ... import formats
+from ...errors import ValidationError
+from ...formats import fen, parse_area
+from ...rules import RuleContext, rule
 
 # Told to owner and contractor, written into the agreement and the permit (§5). The hours are a
 # workspace setting ([renovation] work_hours); this is the default.

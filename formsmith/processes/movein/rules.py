@@ -1,12 +1,12 @@
 """Move-in pack rules (PROCESSES.md §1): applicant checklists, handover items, meters, repair orders."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
-from .. import identity
-from ..errors import ValidationError
-from . import RuleContext, rule
+from ... import identity
+from ...errors import ValidationError
+from ...formats import meter_value
+from ...rules import RuleContext, rule
 
 OWNER, AGENT, COMPANY = "业主本人", "委托代办", "单位购置"
 
@@ -118,21 +118,6 @@ def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> None:
 # ---------------------------------------------------------------- meter readings
 
 METERS = {"水表": "吨", "电表": "度", "燃气表": "立方米"}
-
-
-def meter_value(text: Any, path: str, problems: list[str]) -> Decimal | None:
-    """A meter reading as a Decimal: not negative, at most two decimals; else a problem."""
-    try:
-        d = Decimal(str(text).strip())
-    except InvalidOperation:
-        problems.append(f"字段 {path}（读数）：{text!r} 不是数字 (not a number)")
-        return None
-    # a finite Decimal's exponent is an int ('n', 'N', 'F' only for NaN and infinity)
-    if not d.is_finite() or d < 0 or cast(int, d.as_tuple().exponent) < -2:
-        problems.append(f"字段 {path}（读数）：{text!r} 应为不小于0、最多两位小数的数 "
-                        "(must be ≥ 0 with at most two decimals)")
-        return None
-    return d
 
 
 @rule("meter-reading")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .errors import InputError
-from .sources import builder
-from .store import View
-from .workspace import Workspace
+from ...errors import InputError
+from ...sources import builder
+from ...store import View
+from ...workspace import Workspace
 
 ACTIVE_EXCLUDED = ("void", "superseded")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from .errors import InputError
-from .sources import builder, owner_of, unit_address
-from .store import View
-from .workspace import Workspace
+from ...errors import InputError
+from ...sources import builder, owner_of, unit_address
+from ...store import View
+from ...workspace import Workspace
 
 # The service items every household rates in the yearly 《业主意见征询表》 (PROCESSES.md §7);
 # a workspace may list its own under [survey] items = [...] ("名称：说明" strings).

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .errors import InputError
-from .sources import builder, owner_of, unit_address
-from .store import View
-from .workspace import Workspace
+from ...errors import InputError
+from ...sources import builder, owner_of, unit_address
+from ...store import View
+from ...workspace import Workspace
 
 
 @builder("unit-custody")

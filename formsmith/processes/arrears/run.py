@@ -1,4 +1,4 @@
-"""Many documents at once: the month-end dunning run, its print files, courier and SMS lists.
+"""The month-end dunning run: every letter of a stage at once, numbered, rendered, recorded.
 
 The run never holds the store lock for long. Its steps, and what a kill -9 at any moment leaves:
 
@@ -13,17 +13,16 @@ The run never holds the store lock for long. Its steps, and what a kill -9 at an
    a reservation no letter will carry (the owner paid meanwhile, the unit got its notice at
    the counter) is recorded as void with the reason and its placed file removed, so the
    register has every number once and output/ holds no letter that does not count;
-5. print file, courier list, SMS list from what the store records for the period.
+5. print file, courier list, SMS list from what the store records for the period
+   (`printing.py`); the courier's sheet comes back through `tracking.py`.
 """
 from __future__ import annotations
 
-import csv
 import errno
 import gc
 import json
 import math
 import os
-import re
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -35,11 +34,13 @@ from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from . import catalog, codes, dates, dunning, issuing, lifecycle, numbering, signing
-from .errors import FormsmithError, InputError
-from .render import BATCH_STATS, RenderJob, engine_for, render_many
-from .store import sync_filesystem
-from .workspace import Workspace, load_workspace
+from ... import catalog, codes, dates, issuing, lifecycle, numbering, signing
+from . import policy as dunning
+from .printing import write_courier_list, write_print_file, write_sms_list
+from ...errors import FormsmithError, InputError
+from ...render import BATCH_STATS, RenderJob, engine_for, render_many
+from ...store import sync_filesystem
+from ...workspace import Workspace, load_workspace
 
 PENDING = "dunning:pending"
 STAGING = ".dunning-staging"
@@ -221,10 +222,10 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
         tpl = todo[st.number][0]
         t2 = time.perf_counter()
         if signer is not None:
-            res.sealed = _seal_period(ws, st.template, period, community, signer, by, progress)
+            res.sealed = seal_period(ws, st.template, period, community, signer, by, progress)
             result.timings[f"seal-{st.number}"] = time.perf_counter() - t2
             t2 = time.perf_counter()
-        _outputs(ws, tpl, st, period, res, community, result.timings)
+        outputs(ws, tpl, st, period, res, community, result.timings)
         result.timings[f"outputs-{st.number}"] = time.perf_counter() - t2
     shutil.rmtree(ws.output_dir / STAGING / f"run-{os.getpid()}", ignore_errors=True)
     return result
@@ -244,7 +245,7 @@ def _with_engine(tpl: catalog.Template, engine: str) -> catalog.Template:
 
 
 def _issued_already(view, template: str, unit: str, period: str) -> bool:
-    from .sources import rows_by_unit
+    from ...sources import rows_by_unit
     return any(d["template"] == template and d.get("period") == period
                and d["state"] not in issuing.ACTIVE_EXCLUDED
                for d in rows_by_unit(view, "documents").get(unit, []))
@@ -520,7 +521,7 @@ def _worker_init(root: str | None = None, engines: tuple[str, ...] = (),
     of a run that no longer exists, nor waits for chunks for ever. It collects cycles at the
     batch threshold. It loads the workspace and the engines at once, while the parent is
     still preparing the letters."""
-    from .lifeline import die_with_parent
+    from ...lifeline import die_with_parent
     die_with_parent(parent)
     gc.set_threshold(*BATCH_GC_THRESHOLD)
     if root is not None:
@@ -676,7 +677,7 @@ def _void_unused(ws: Workspace, templates: set[str], community: str | None, as_o
 
 # ---------------------------------------------------------------- outputs
 
-def _seal_period(ws: Workspace, template: str, period: str, community: str | None, signer,
+def seal_period(ws: Workspace, template: str, period: str, community: str | None, signer,
                  by: str, progress: Progress | None) -> list[str]:
     """Seal every active letter of the period that is not sealed yet; returns their numbers."""
     todo = [d for d in period_documents(ws, template, period, community)
@@ -701,7 +702,7 @@ def period_documents(ws: Workspace, template: str, period: str, community: str |
     return sorted(docs, key=lambda d: dunning.unit_sort_key(units[d["unit"]]))
 
 
-def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
+def outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
              res: StageResult, community: str | None, timings: dict[str, float] | None = None) -> None:
     clock = time.perf_counter
     t = clock()
@@ -730,439 +731,3 @@ def _outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: st
         timings[f"outputs-{st.number}.documents"] = t1 - t
         timings[f"outputs-{st.number}.print"] = t2 - t1
         timings[f"outputs-{st.number}.lists"] = clock() - t2
-
-
-def print_sequence(pages: int, tearoff_pages: tuple[int, ...] | list[int]) -> list[int | None]:
-    """The sides a letter takes in a duplex print file: its pages (1-based) and None for blank
-    sides. A letter starts on a front and ends on a back, so two owners never share a sheet;
-    a page carrying a tear-off 回执 gets a sheet of its own (front, blank back)."""
-    seq: list[int | None] = []
-    for k in range(1, pages + 1):
-        if k in tearoff_pages and len(seq) % 2 == 1:
-            seq.append(None)
-        seq.append(k)
-        if k in tearoff_pages:
-            seq.append(None)
-    if len(seq) % 2 == 1:
-        seq.append(None)
-    return seq
-
-
-def write_print_file(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
-                     docs: list[dict], out: Path, staging: Path) -> Path:
-    """One PDF of every letter of the stage, sorted by building/unit, duplex-safe, with a cover.
-
-    The pages come from the chunk PDFs of this run where there are some (their fonts are
-    shared by the chunk, so the file stays small) and from each letter's own file otherwise.
-    """
-    import pikepdf
-    manifest = out.with_suffix(".json")
-    wanted = [d["doc_no"] for d in docs]
-    if out.exists() and manifest.exists():
-        try:
-            if json.loads(manifest.read_text(encoding="utf-8")).get("documents") == wanted:
-                return out
-        except ValueError:
-            pass
-    chunk_pages: dict[str, tuple[Path, int]] = {}
-    for chunk_file in sorted(staging.glob("chunk-*.pdf")) if staging.is_dir() else ():
-        index = chunk_file.with_suffix(".json")
-        if index.exists():
-            for doc_no, first in json.loads(index.read_text(encoding="utf-8")):
-                chunk_pages[doc_no] = (chunk_file, first)
-    cover = staging.parent / f"cover-{st.number}.pdf"
-    cover.parent.mkdir(parents=True, exist_ok=True)
-    sides = sum(len(print_sequence(d["pages"], d.get("tearoff_pages", ()))) for d in docs)
-    write_cover(ws, tpl, st, period, docs, cover, sides)
-    # qpdf assembles the file (pikepdf's Job: the `qpdf --empty --pages …` command): ~0.1 ms a
-    # page, in time linear in the pages (pypdf takes ~0.5 ms a page; appending pages one by one
-    # through pikepdf's page list grows with the square of the file).
-    blank = staging.parent / f"blank-{st.number}.pdf"
-    first_src, first_page = chunk_pages.get(docs[0]["doc_no"], (ws.root / docs[0]["path"], 0))
-    with pikepdf.open(first_src) as pdf:
-        box = pdf.pages[first_page].mediabox
-        size = (float(box[2]) - float(box[0]), float(box[3]) - float(box[1]))
-    with pikepdf.new() as pdf:
-        pdf.add_blank_page(page_size=size)
-        # Its content stream is empty and stays unfiltered: qpdf compresses no bytes into no
-        # bytes and marks them /FlateDecode (Ghostscript: "Page drawing error occurred").
-        pdf.save(blank, compress_streams=False)
-    with pikepdf.open(cover) as pdf:
-        cover_pages = len(pdf.pages)
-    sequence: list[tuple[str, int]] = [(str(cover), k) for k in range(1, cover_pages + 1)]
-    if cover_pages % 2:
-        sequence.append((str(blank), 1))
-    for d in docs:
-        src, first = chunk_pages.get(d["doc_no"], (ws.root / d["path"], 0))
-        for k in print_sequence(d["pages"], d.get("tearoff_pages", ())):
-            sequence.append((str(blank), 1) if k is None else (str(src), first + k))
-    # Stream data is copied as the sources hold it: qpdf would otherwise compress the
-    # unfiltered ones, an empty one (the blank back's content, an empty field appearance of a
-    # letter taken from its own file) into /FlateDecode over no bytes, which readers fail on.
-    # An EOL before each endstream, as ISO 19005 6.1.7.1 (and strict readers) want it.
-    args = ["qpdf", "--compress-streams=n", "--decode-level=none", "--newline-before-endstream",
-            "--empty", "--pages"]
-    for src, run in _runs(sequence):
-        args += [src, run]
-    tmp = out.with_name(f".{out.name}.part")
-    args += ["--", str(tmp)]
-    try:
-        job = pikepdf.Job(args)
-        pdf = job.create_pdf()
-    except pikepdf.JobUsageError as exc:  # pragma: no cover - our own arguments
-        raise FormsmithError(f"print file {out}: qpdf refused its page list: {exc}") from None
-    manifest_tmp = manifest.with_name(f".{manifest.name}.part")
-    try:
-        with pdf:
-            distinct_subset_tags(pdf)
-            job.write_pdf(pdf)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        # qpdf does not always report a failed write (a full disk leaves a cut file): the file
-        # is read back, and only a whole one takes the print file's place.
-        with pikepdf.open(tmp) as check:
-            if len(check.pages) != len(sequence):
-                raise OSError(errno.EIO, f"the print file came out with {len(check.pages)} of "
-                                         f"{len(sequence)} pages", str(out))
-        manifest_tmp.write_text(json.dumps({"documents": wanted, "sides": sides + cover_pages},
-                                           ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, out)
-        os.replace(manifest_tmp, manifest)
-    except (OSError, pikepdf.PdfError) as exc:
-        tmp.unlink(missing_ok=True)
-        manifest_tmp.unlink(missing_ok=True)
-        why = "磁盘空间已满" if getattr(exc, "errno", None) == errno.ENOSPC else f"{exc}"
-        raise FormsmithError(f"{out}: 打印文件未能写出（{why}）；信函均已登记，腾出空间后重新运行同一命令即可"
-                             "补出打印文件和清单 (the print file could not be written; the letters are "
-                             "recorded: run the same command again to make it)") from None
-    finally:
-        cover.unlink(missing_ok=True)
-        blank.unlink(missing_ok=True)
-    return out
-
-
-_SUBSET_TAG = re.compile(r"/([A-Z]{6})\+")
-
-
-def distinct_subset_tags(pdf) -> int:
-    """Give each subset tag (the ABCDEF+ of a font's name) of the pikepdf `pdf` one font
-    program (ISO 32000-1 9.6.4), as a file put together from several engine documents needs:
-    WeasyPrint tags a font's subsets alike whatever glyphs they hold, so the cover and every
-    chunk of a print file carry e.g. LWGGBP+Noto-Serif-CJK-SC over different programs.
-
-    The first program a tag names (in object order) keeps it; another one under the same tag
-    gets a fresh tag, derived from its bytes, in its descriptor's /FontName and the /BaseFont
-    of the fonts that use it (a Type0 font and its descendant alike). Identical programs
-    (Typst's subsets of the same glyphs) keep sharing their tag. Returns how many
-    descriptors were re-tagged."""
-    import hashlib
-    from collections import Counter
-
-    import pikepdf
-    groups: dict[tuple[int, int], tuple[Any, list]] = {}   # descriptor → (it, fonts naming it)
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
-            continue
-        parts = list(obj.get("/DescendantFonts", ())) if obj.get("/Subtype") == "/Type0" else [obj]
-        for part in parts:
-            fd = part.get("/FontDescriptor")
-            if isinstance(fd, pikepdf.Dictionary) and fd.is_indirect:
-                groups.setdefault(fd.objgen, (fd, []))[1].extend((obj, part))
-    tag_of = {key: m.group(1) for key, (fd, _) in groups.items()
-              if (m := _SUBSET_TAG.match(str(fd.get("/FontName", ""))))}
-    used = set(tag_of.values())
-    shared = {t for t, n in Counter(tag_of.values()).items() if n > 1}
-    named: dict[str, bytes] = {}                 # tag → digest of the program it names
-    fresh: dict[tuple[str, bytes], str] = {}     # (old tag, digest) → its new tag
-    changed = 0
-    for key in sorted(k for k, t in tag_of.items() if t in shared):   # the others name one program
-        fd, fonts = groups[key]
-        program = next((fd[k] for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in fd), None)
-        if program is None:
-            continue
-        tag = tag_of[key]
-        digest = hashlib.sha256(program.read_raw_bytes()).digest()
-        if named.setdefault(tag, digest) == digest:
-            continue
-        new = fresh.get((tag, digest))
-        if new is None:
-            seed = digest
-            while (candidate := "".join(chr(65 + b % 26) for b in seed[:6])) in used:
-                seed = hashlib.sha256(seed).digest()
-            new = candidate
-            used.add(new)
-            named[new] = digest
-            fresh[(tag, digest)] = new
-        for d, entry in ((fd, "/FontName"), *((f, "/BaseFont") for f in fonts)):
-            name = str(d.get(entry, ""))
-            if name.startswith(f"/{tag}+"):
-                d[entry] = pikepdf.Name(f"/{new}+{name[8:]}")
-        changed += 1
-    return changed
-
-
-def _runs(sequence: list[tuple[str, int]]) -> list[tuple[str, str]]:
-    """(file, page) pairs as qpdf page ranges: consecutive pages of one file become "a-b"."""
-    runs: list[list] = []
-    for src, page in sequence:
-        if runs and runs[-1][0] == src and runs[-1][2] == page - 1:
-            runs[-1][2] = page
-        else:
-            runs.append([src, page, page])
-    return [(src, f"{a}-{b}" if a != b else str(a)) for src, a, b in runs]
-
-
-def write_cover(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
-                docs: list[dict], out: Path, sides: int) -> None:
-    """The cover sheet of a print file: stage, period, counts and totals, per building."""
-    from weasyprint import HTML
-
-    from .formats import cn_date, money, rmb_words
-    from .render.html import font_config
-    total = sum((Decimal(d["record"].get("total") or "0") for d in docs), Decimal("0.00"))
-    by_building: dict[str, list[dict]] = {}
-    with ws.store.snapshot() as view:
-        for d in docs:
-            u = view.get("units", d["unit"]) or {}
-            by_building.setdefault(f"{u.get('community', '')}{u.get('building', '?')}栋", []).append(d)
-    rows = "".join(
-        f"<tr><td>{b}</td><td class='n'>{len(ds)}</td><td class='n'>"
-        f"{money(sum((Decimal(x['record'].get('total') or '0') for x in ds), Decimal('0.00')))}</td></tr>"
-        for b, ds in by_building.items())
-    f = ws.fonts
-    html = f"""<html lang="zh-CN"><head><meta charset="utf-8"><style>
-@page {{ size: A4; margin: 25mm; }}
-body {{ font-family: "{f['serif']}"; font-size: 12pt; }}
-h1 {{ font-family: "{f['sans']}"; font-size: 20pt; text-align: center; margin-bottom: 8mm; }}
-table {{ border-collapse: collapse; width: 100%; margin: 4mm 0; }}
-td, th {{ border: 0.6pt solid #000; padding: 1.5mm 3mm; }} th {{ font-family: "{f['sans']}"; font-weight: normal; background: #eee; }}
-td.n {{ text-align: right; }}
-</style></head><body>
-<h1>打印批次封面（不邮寄）</h1>
-<table>
-<tr><th>单位</th><td>{ws.company.name}</td></tr>
-<tr><th>文书</th><td>第{st.number}阶段：{tpl.title}</td></tr>
-<tr><th>所属期间</th><td>{period}</td></tr>
-<tr><th>文书编号</th><td>{docs[0]['doc_no']} 至 {docs[-1]['doc_no']}（按楼栋、房号排序）</td></tr>
-<tr><th>份数</th><td>{len(docs)} 份</td></tr>
-<tr><th>打印面数</th><td>{sides} 面（双面打印；每份从正面开始，回执页背面留空）</td></tr>
-<tr><th>欠费合计</th><td>¥{money(total)}（{rmb_words(total)}）</td></tr>
-<tr><th>生成日期</th><td>{cn_date(date.today())}　{ws.clerk}</td></tr>
-</table>
-<table><tr><th>楼栋</th><th>份数</th><th>欠费合计（元）</th></tr>{rows}</table>
-</body></html>"""
-    HTML(string=html).write_pdf(str(out), font_config=font_config())
-
-
-COURIER_COLUMNS = ("序号", "收件人", "收件地址", "收件电话", "内件品名", "欠费金额（元）", "房屋编号")
-
-
-def _amount(total: Any) -> Decimal | str:
-    """A letter's total as a number cell (the record keeps it as text "433.66")."""
-    return Decimal(total) if total not in (None, "") else ""
-
-
-def courier_rows(docs: list[dict]) -> list[list[Any]]:
-    rows = []
-    for n, d in enumerate(docs, 1):
-        r = d["record"]
-        rows.append([n, r.get("owner_name", ""), r.get("mailing_address") or r.get("unit_address", ""),
-                     r.get("phone") or "", d["doc_no"], _amount(r.get("total")), d["unit"]])
-    return rows
-
-
-def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str) -> list[Path]:
-    """The same rows as .xlsx (for the courier's batch import) and .csv (UTF-8 with BOM, so
-    Excel shows the Chinese), each written whole then renamed into place by the sheets writer:
-    names and addresses stay inert text (never a formula), amounts are numbers."""
-    from .sheets.io import SheetSpec, write_csv, write_xlsx
-    xlsx, csv_path = path_stem.with_suffix(".xlsx"), path_stem.with_suffix(".csv")
-    write_xlsx(xlsx, [SheetSpec(title, columns, rows, (6, 18, 40, 16, 22, 14, 12, 60)[:len(columns)])])
-    write_csv(csv_path, columns, rows)
-    return [xlsx, csv_path]
-
-
-def write_courier_list(docs: list[dict], stem: Path) -> list[Path]:
-    """Courier batch-import sheet: one row per letter, the document number as 内件品名."""
-    return _write_table(stem, COURIER_COLUMNS, courier_rows(docs), "快递批量下单")
-
-
-SMS_COLUMNS = ("序号", "手机号码", "业主", "房屋编号", "欠费金额（元）", "方式", "短信内容")
-
-
-def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
-    """Stage 1: the SMS (mobile) or phone-call (landline) list that goes with the notices."""
-    from .formats import cn_date, money
-    from .identity import validate_phone
-    rows = []
-    for n, d in enumerate(docs, 1):
-        r = d["record"]
-        phone = r.get("phone") or ""
-        try:
-            mobile = bool(phone) and validate_phone(phone).startswith("1")
-        except ValueError:
-            mobile = False
-        text = (f"【{ws.company.name}】尊敬的业主，您的房屋{r['unit_address']}截至{cn_date(r['as_of'])}"
-                f"尚欠物业服务费等共计{money(r['total'])}元，请于{cn_date(r['deadline'])}前缴纳"
-                f"（通知单{d['doc_no']}）。如已缴纳请忽略。咨询电话{ws.company.phone}。")
-        rows.append([n, phone, r.get("owner_name", ""), d["unit"], _amount(r.get("total")),
-                     "短信" if mobile else ("电话" if phone else "上门"), text])
-    return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒")
-
-
-# ---------------------------------------------------------------- tracking
-
-TRACKING_HEADERS = {
-    "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),
-    "waybill": ("运单号", "快递单号", "waybill", "tracking"),
-    "delivered_on": ("妥投日期", "签收日期", "送达日期", "delivered_on", "delivered"),
-}
-
-
-def read_sheet(path: Path) -> list[dict[str, str]]:
-    """Rows of a .xlsx or .csv sheet as dicts by header (first row)."""
-    import io
-    from .inputs import MAX_SHEET_BYTES, read_input
-    from .sheets.io import bounded_rows, check_unpacked
-    path = Path(path)
-    if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise InputError(f"{path}: give a .xlsx or .csv file")
-    data = read_input(path, MAX_SHEET_BYTES)    # a regular file, not too large (not a FIFO)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-        check_unpacked(path, data)
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            wb.active.reset_dimensions()         # its declared <dimension> is not trusted
-            rows = [["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date)
-                                           else str(v))
-                     for v in row] for row in bounded_rows(wb.active.iter_rows(values_only=True),
-                                                           path, wb.active.title)]
-            wb.close()
-        except InputError:
-            raise
-        except Exception as exc:  # openpyxl reads lazily: a damaged file fails here too
-            raise InputError(f"{path}: not a readable .xlsx file: {exc}") from None
-    elif path.suffix.lower() == ".csv":
-        try:
-            rows = bounded_rows(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")), path)
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
-        except csv.Error as exc:   # a cell beyond the csv module's 128 KiB limit
-            raise InputError(f"{path}: not a readable CSV file: {exc}") from None
-    if not rows:
-        raise InputError(f"{path}: the sheet is empty")
-    head = [h.strip() for h in rows[0]]
-    return [dict(zip(head, (c.strip() for c in r))) for r in rows[1:] if any(c.strip() for c in r)]
-
-
-@dataclass
-class TrackingResult:
-    sent: list[str] = field(default_factory=list)
-    delivered: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
-def import_tracking(ws: Workspace, path: Path, by: str | None = None) -> TrackingResult:
-    """The courier's sheet back: for each row (doc_no, waybill, delivered date) move the letter
-    to sent, and to delivered when a delivery date is given. All rows or none: every bad row
-    is reported (sheet row number, field, problem) and nothing changes."""
-    from .errors import ValidationError
-    from .formats import parse_date
-    rows = read_sheet(path)
-    head = rows[0].keys() if rows else []
-    col = {k: next((h for h in names if h in head), None) for k, names in TRACKING_HEADERS.items()}
-    if not col["doc_no"] or not col["waybill"]:
-        raise InputError(f"{path}: the sheet needs a 内件品名 (or 文书编号) column and a 运单号 column")
-    problems: list[str] = []
-    result = TrackingResult()
-    by = by or ws.clerk
-    with ws.store.transaction() as tx:
-        docs = {d["doc_no"]: d for d in tx.all("documents")}
-        seen: dict[str, int] = {}
-        changes: list[tuple[dict, dict]] = []
-        for n, row in enumerate(rows, 2):
-            where = f"第{n}行"
-            doc_no, waybill = row.get(col["doc_no"], ""), row.get(col["waybill"], "")
-            doc = docs.get(doc_no)
-            if doc is None:
-                problems.append(f"{where} 内件品名：没有编号为 {doc_no!r} 的文书 (no such document)")
-                continue
-            if doc_no in seen:
-                problems.append(f"{where} 内件品名：{doc_no} 与第{seen[doc_no]}行重复 (listed twice)")
-                continue
-            seen[doc_no] = n
-            if not waybill or not waybill.replace("-", "").isalnum():
-                problems.append(f"{where} 运单号：{waybill!r} 不是有效的运单号 (bad waybill number)")
-                continue
-            got = None
-            if col["delivered_on"] and row.get(col["delivered_on"]):
-                try:
-                    got = parse_date(row[col["delivered_on"]])
-                except ValueError as exc:
-                    problems.append(f"{where} 妥投日期：{exc}")
-                    continue
-                if got < date.fromisoformat(doc["issued_on"]) or got > date.today():
-                    problems.append(f"{where} 妥投日期：{got.isoformat()} 早于发函日期或晚于今天 (impossible date)")
-                    continue
-            if doc.get("tracking") and doc["tracking"] != waybill:
-                problems.append(f"{where} 运单号：{doc_no} 已登记运单号 {doc['tracking']}，与 {waybill} 不符")
-                continue
-            events = list(doc.get("events", []))
-            state = doc["state"]
-            upd: dict[str, Any] = {}
-            try:
-                if state not in dunning.SENT_STATES:
-                    lifecycle.check_transition(doc_no, state, "sent")
-                    events.append(lifecycle.event("sent", by, note=f"courier sheet {Path(path).name}",
-                                                  tracking=waybill))
-                    state = "sent"
-                    result.sent.append(doc_no)
-                if got and state == "sent":
-                    events.append(lifecycle.event("delivered", by, note=f"courier sheet {Path(path).name}",
-                                                  tracking=waybill, delivered_on=got.isoformat()))
-                    state = "delivered"
-                    upd["delivered_on"] = got.isoformat()
-                    result.delivered.append(doc_no)
-            except FormsmithError as exc:
-                problems.append(f"{where} 状态：{exc}")
-                continue
-            if state == doc["state"]:
-                result.unchanged.append(doc_no)
-                continue
-            upd.update({"state": state, "events": events, "tracking": waybill})
-            changes.append((doc, upd))
-        if problems:
-            raise ValidationError(problems, record=str(path))
-        for doc, upd in changes:
-            tx.update("documents", doc["id"], upd)
-    return result
-
-
-def status_rows(ws: Workspace, as_of: date, community: str | None = None) -> list[dict[str, Any]]:
-    """Per unit that owes money: months, amount, stage reached with its documents, what is next."""
-    dates.check_as_of(as_of, plan=True)
-    pol = dunning.policy(ws)
-    with ws.store.snapshot() as view:
-        found = dunning.statuses(view, pol, as_of, community=community)
-        owners = {u: (view.get("parties", (view.get("units", u) or {}).get("owner", "")) or {}).get("name", "")
-                  for u in (s.unit for s in found)}
-    rows = []
-    for s in found:
-        last = s.documents[-1] if s.documents else None
-        nxt = pol.stage(s.due).label if s.due else (
-            pol.stage(s.stage + 1).label if s.stage < len(pol.stages) and s.next_on else "")
-        rows.append({
-            "unit": s.unit, "owner": owners.get(s.unit, ""), "months": s.months,
-            "total": f"{s.total:.2f}", "since": s.since.isoformat() if s.since else None,
-            "stage": s.stage,
-            "documents": [{"doc_no": d["doc_no"], "template": d["template"], "issued_on": d["issued_on"],
-                           "state": d["state"], "tracking": d.get("tracking"),
-                           "delivered_on": got.isoformat() if (got := dunning.delivered_on(d)) else ""}
-                          for d in s.documents],
-            "last_doc": last["doc_no"] if last else "", "last_date": last["issued_on"] if last else "",
-            "last_state": last["state"] if last else "",
-            "due_now": s.due, "next": nxt,
-            "next_on": s.next_on.isoformat() if s.next_on else None, "note": s.note,
-        })
-    return rows

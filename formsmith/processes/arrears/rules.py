@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import formats
-from ..errors import ValidationError
-from . import RuleContext, rule
+from ... import formats
+from ...errors import ValidationError
+from ...rules import RuleContext, rule
 
 NOTICES = ("payment-notice", "dunning-letter", "legal-notice")
 

@@ -3,8 +3,8 @@
 The manifest declares the data a template takes; the rules of PROCESSES.md that go beyond the
 field types (the custody fee is 70% of the full fee, no renovation permit without the
 authority's approval of a structural change, complaint deadlines by severity, …) live here, in
-Python, one module per process (`movein.py`, `renovation.py`, …). A module registers a function
-for a template id with `@rule("custody-agreement")`; the function gets the validated values and
+Python, in the `rules.py` of each process package (`formsmith/processes/movein/rules.py`, …).
+A module registers a function for a template id with `@rule("custody-agreement")`; the function gets the validated values and
 a `RuleContext` and returns the values computed from them (merged into the template's `data`),
 or raises `ValidationError`/`InputError` naming the field and the problem.
 
@@ -13,15 +13,14 @@ by the same rules.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
+from . import registry
+
 RuleFn = Callable[[dict[str, Any], "RuleContext"], dict[str, Any] | None]
 _RULES: dict[str, list[RuleFn]] = {}
-_loaded = False
 
 
 @dataclass(frozen=True)
@@ -42,16 +41,8 @@ def rule(template_id: str) -> Callable[[RuleFn], RuleFn]:
     return register
 
 
-def _load_all() -> None:
-    global _loaded
-    if not _loaded:
-        for info in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{info.name}")
-        _loaded = True
-
-
 def rules_for(template_id: str) -> list[RuleFn]:
-    _load_all()
+    registry.load()
     return list(_RULES.get(template_id, ()))
 
 

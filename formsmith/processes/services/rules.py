@@ -5,9 +5,9 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .. import formats
-from ..errors import ValidationError
-from . import RuleContext, rule
+from ... import formats
+from ...errors import ValidationError
+from ...rules import RuleContext, rule
 
 # PROCESSES.md §3: callback deadline per kind of repair, in calendar days after the event
 # the count starts from. 渗漏水 repairs count from the leak test (试漏), the others from the end
