@@ -190,22 +190,22 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
     signing.declared_fields(tpl)  # a malformed [[signature_fields]] is refused before a number is taken
     as_of = as_of or date.today()
     record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
-    if data is None:
-        if not unit and not record:
-            raise InputError("give --unit UNIT or --data FILE.json")
-        with (nullcontext(view) if view is not None else ws.store.snapshot()) as snap:
+    if data is None and not unit and not record:
+        raise InputError("give --unit UNIT or --data FILE.json")
+    with (nullcontext(view) if view is not None else ws.store.snapshot()) as snap:
+        if data is None:
             if unit:
                 data = sources.build(ws, tpl, snap, unit, as_of)
-            elif record:
-                data = sources.build(ws, tpl, snap, record, as_of, key="record")
-    values = catalog.validate(tpl, data, record=record_name)
-    bad_unit = isinstance(values.get("unit"), str) and formats.unit_id_problem(values["unit"])
-    if bad_unit:  # a unit id is a store key and is printed; it must never look like a path
-        declared = tpl.field("unit")          # it is: validate refuses undeclared fields
-        label = declared.label if declared is not None else ""
-        raise ValidationError([f"字段 unit（{label}）：{bad_unit}"], record_name)
-    values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
-                                                   record=record_name))
+            else:
+                data = sources.build(ws, tpl, snap, record or "", as_of, key="record")
+        values = catalog.validate(tpl, data, record=record_name)
+        bad_unit = isinstance(values.get("unit"), str) and formats.unit_id_problem(values["unit"])
+        if bad_unit:  # a unit id is a store key and is printed; it must never look like a path
+            declared = tpl.field("unit")          # it is: validate refuses undeclared fields
+            label = declared.label if declared is not None else ""
+            raise ValidationError([f"字段 unit（{label}）：{bad_unit}"], record_name)
+        values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
+                                                       record=record_name, view=snap))
     texts = catalog.text_values(values) + [
         (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()] + [
         (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import registry
+
+if TYPE_CHECKING:
+    from .catalog import Template
+    from .store import View
+    from .workspace import Workspace
 
 RuleFn = Callable[[dict[str, Any], "RuleContext"], dict[str, Any] | None]
 _RULES: dict[str, list[RuleFn]] = {}
@@ -25,12 +30,17 @@ _RULES: dict[str, list[RuleFn]] = {}
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule may consult besides the values: the workspace (settings, store) and dates."""
+    """What a rule may consult besides the values: the workspace's settings, the store as the
+    data was built from it, and the date.
 
-    ws: Any            # formsmith.workspace.Workspace
-    template: Any      # formsmith.catalog.Template
+    `view` is the snapshot the template's data builder read (or the batch's): a rule looks the
+    store up there, never in a snapshot of its own, so the data and its checks see one state."""
+
+    ws: "Workspace"        # settings; not its store (use `view`)
+    template: "Template"
     as_of: date
-    record: str        # how the record is named in messages ("unit 1-2-301", "data.json")
+    record: str            # how the record is named in messages ("unit 1-2-301", "data.json")
+    view: "View"
 
 
 def rule(template_id: str) -> Callable[[RuleFn], RuleFn]:

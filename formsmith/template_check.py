@@ -165,8 +165,9 @@ def _example_problems(ws, tpl: catalog.Template, add) -> set[str]:
     dated = values.get(tpl.period_field) if tpl.period_field else None
     as_of = dated if isinstance(dated, date) else date.today()
     try:
-        computed = rules.apply(dict(values), rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
-                                                               record="example"))
+        with ws.store.snapshot() as view:
+            computed = rules.apply(dict(values), rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
+                                                                   record="example", view=view))
     except FormsmithError as exc:
         for line in exc.lines():
             add("manifest.toml [example]", f"the rules refuse the example: {line}")

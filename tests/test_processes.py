@@ -68,3 +68,12 @@ def test_a_new_process_is_one_package(tmp_path):
     ''')
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "found", done.stderr
+
+
+def test_the_public_api_holds_every_step_a_service_centre_takes():
+    """Library first: what the command line does, a program can do from `formsmith` alone."""
+    import formsmith
+    for name in ("init_workspace", "load_workspace", "issue", "run_dunning", "import_sheet",
+                 "ingest", "seal", "verify", "backup", "restore", "fsck", "mark", "list_documents"):
+        assert callable(getattr(formsmith, name)), name
+        assert name in formsmith.__all__, name

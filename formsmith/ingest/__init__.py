@@ -6,7 +6,7 @@ check compares every coded page with the issued page it claims (a code copied on
 sheet is not that document): what does not match ends in `review`, never in the archive.
 
 Each stage is a module with `run(job) -> job` working on one IngestJob (model.py), so it can be
-run and tested alone; `ingest()` runs them in order. Rasterizing and reading codes — nearly all
+run and tested alone; `ingest()` runs `pipeline()`, the stages of STAGES in order. Rasterizing and reading codes — nearly all
 of the time — run page by page in a process pool; the later stages are quick and run here.
 """
 from __future__ import annotations
@@ -24,7 +24,9 @@ from ..workspace import Workspace
 from . import check, filing, match, preflight, rasterize, readcodes, split
 from .model import DocumentScan, IngestJob, ScanPage, SourceFile
 
-STAGES = (preflight, rasterize, readcodes, split, match, check, filing)
+# The pipeline as ingest() runs it, in order. "read" is rasterize → read codes → the pixel part
+# of check, page by page in a pool (read_all); every other stage is its module's run(job).
+STAGES = ("preflight", "read", "split", "match", "check", "filing")
 CHUNK = 6                    # pages per pool task: small enough to spread, big enough to amortise
 POOL_MIN_PAGES = 8           # below this a pool costs more than it saves
 
@@ -122,16 +124,23 @@ def ingest(ws: Workspace, paths: Iterable[Path], *, move_to: Path | None = None,
     """
     job = IngestJob(ws=ws, paths=[Path(p) for p in paths], by=by or ws.clerk,
                     move_to=Path(move_to) if move_to else None)
-    preflight.run(job)
-    total = sum(s.pages for s in job.sources if not s.refused)
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("read", done, total)
-    read_all(job, workers, advance)
-    for stage in (split, match, check, filing):
-        stage.run(job)
+            progress("read", done, sum(s.pages for s in job.sources if not s.refused))
+
+    for _name, run in pipeline(workers, advance):
+        run(job)
     return job
+
+
+def pipeline(workers: int | None = None, advance: Callable[[int], None] = lambda n: None
+             ) -> list[tuple[str, Callable[[IngestJob], object]]]:
+    """The stages of STAGES with what runs each: (name, run(job))."""
+    runs: dict[str, Callable[[IngestJob], object]] = {
+        "preflight": preflight.run, "read": lambda job: read_all(job, workers, advance),
+        "split": split.run, "match": match.run, "check": check.run, "filing": filing.run}
+    return [(name, runs[name]) for name in STAGES]

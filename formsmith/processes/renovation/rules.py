@@ -45,8 +45,7 @@ def stored_renovation(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
     rid = values.get("renovation_id")
     if not rid:
         return None
-    with ctx.ws.store.snapshot() as view:
-        return view.get("renovations", rid)
+    return ctx.view.get("renovations", rid)
 
 
 def _check_against_store(values: dict[str, Any], row: dict[str, Any] | None,

@@ -62,8 +62,7 @@ def _not_before(ctx: RuleContext, values: dict, later: str, earlier: str, proble
 
 def _active_documents(ctx: RuleContext, template: str, key: str, value: Any) -> list[dict]:
     """Issued, not voided documents of `template` whose record has `key` == `value`."""
-    with ctx.ws.store.snapshot() as view:
-        return view.find("documents", template=template,
+    return ctx.view.find("documents", template=template,
                          where=lambda d: d.get("state") not in ("void", "superseded")
                          and (d.get("record") or {}).get(key) == value)
 
