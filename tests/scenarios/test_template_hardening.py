@@ -21,7 +21,7 @@ from conftest import FORMSMITH, formsmith_cmd, store_rows
 
 from pdftools import attachment_json, page_texts
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MARKER = "FS-MARKER-7f3a9c-OUTSIDE"
 
 
