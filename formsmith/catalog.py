@@ -312,14 +312,14 @@ def _validate_object(fields: tuple[Field, ...], data: dict, prefix: str,
             out[f.name] = [] if f.type == "list" else None
             continue
         try:
-            out[f.name] = _coerce(f, raw, path, problems)
+            out[f.name] = coerce(f, raw, path, problems)
         except (ValueError, TypeError, ArithmeticError) as exc:
             problems.append(f"字段 {label}：{exc}")
             out[f.name] = None
     return out
 
 
-def _coerce(f: Field, raw: Any, path: str, problems: list[str]) -> Any:
+def coerce(f: Field, raw: Any, path: str, problems: list[str]) -> Any:
     t = f.type
     if t in ("string", "text"):
         if not isinstance(raw, (str, int)) or isinstance(raw, bool):

@@ -8,9 +8,9 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from . import catalog, codes, dates, documents, facts, fonts, formats, lifecycle, numbering, rules, signing, sources
 from .errors import InputError, StoreError, ValidationError, WorkspaceError
 from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
 from .store import fsync_dir
@@ -178,13 +178,15 @@ def unrecorded_leftover(view, path: Path) -> bool:
 def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: str | None = None,
             as_of: date | None = None, source_name: str = "",
             record: str | None = None, view=None,
-            template: catalog.Template | None = None) -> tuple[catalog.Template, dict, str]:
+            template: catalog.Template | None = None,
+            origin: str | None = None) -> tuple[catalog.Template, dict, str]:
     """Everything that can be checked before a number is taken: (template, values, record name).
 
     The data comes from `data`, or is built from the store for `unit`, or for `record` (the id
     of another row the template's source is built from, e.g. a repair BX2025-0101). A batch
     passes its own store `view` (and loaded `template`) so that many documents are prepared
-    from one snapshot.
+    from one snapshot. Data that does not come from the store (`origin` "data") and names a
+    unit the store holds must agree with it (formsmith.facts): else refused, each field named.
     """
     tpl = template or ws.catalog.get(template_id)
     signing.declared_fields(tpl)  # a malformed [[signature_fields]] is refused before a number is taken
@@ -192,6 +194,7 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
     record_name = f"unit {unit}" if unit else f"record {record}" if record else (source_name or "data")
     if data is None and not unit and not record:
         raise InputError("give --unit UNIT or --data FILE.json")
+    data_given = data is not None
     with (nullcontext(view) if view is not None else ws.store.snapshot()) as snap:
         if data is None:
             if unit:
@@ -204,8 +207,13 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
             declared = tpl.field("unit")          # it is: validate refuses undeclared fields
             label = declared.label if declared is not None else ""
             raise ValidationError([f"字段 unit（{label}）：{bad_unit}"], record_name)
+        origin = origin or ("data" if data_given else "store")
+        if origin == "data":
+            disagree = facts.problems(ws, tpl, snap, values, as_of, record_name)
+            if disagree:
+                raise ValidationError(disagree, record_name)
         values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
-                                                       record=record_name, view=snap))
+                                                       record=record_name, view=snap, origin=origin))
     texts = catalog.text_values(values) + [
         (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()] + [
         (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]
@@ -236,7 +244,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                    unit: str | None = None, as_of: date | None = None, out: Path | None = None,
                    by: str | None = None, again: bool = False, source_name: str = "",
                    record: str | None = None, replaces: str | None = None,
-                   engine: str | None = None) -> IssuedDocument:
+                   engine: str | None = None, origin: str | None = None,
+                   on_record: Callable[[Any, dict[str, Any]], None] | None = None) -> IssuedDocument:
     """Issue one document and record it; on any failure nothing is left behind.
 
     The PDF is rendered outside the store's lock, with a time limit, at the next number; the
@@ -248,10 +257,13 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
     record, nor a number without a document.
     `replaces` (a doc_no) issues a correction: the old document becomes superseded and points
     to the new one, in the same transaction.
+    `origin` says where `data` comes from when a process built it (the rules may insist on
+    one: a receipt only from the ledger); `on_record(tx, row)` writes what the process records
+    with the document, in the transaction that records it (a payment and the charges it clears).
     """
     dates.check_as_of(as_of)   # before the data is built from it (9999-12-25 + 15 days overflows)
     tpl, values, record_name = prepare(ws, template_id, data=data, unit=unit, as_of=as_of,
-                                       source_name=source_name, record=record)
+                                       source_name=source_name, record=record, origin=origin)
     dated = values.get(tpl.period_field) if tpl.period_field else None
     issued_on = dated if isinstance(dated, date) else (as_of or date.today())
     if dates.date_problem(issued_on):   # the same check as the month-end run's
@@ -296,6 +308,9 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 raise InputError(
                     f"unit {unit_id}: {tpl.title} for {period} was issued already as "
                     f"{dup[0]['doc_no']} ({dup[0]['state']}); use --again to issue another")
+        backdated = numbering.order_problem(view, series, issued_on.year, issued_on)
+        if backdated:
+            raise ValidationError([f"{tpl.period_field or '--as-of'}：{backdated}"], record_name)
         seq = numbering.peek(view, series, issued_on.year)
         return replaced, numbering.format_number(series, issued_on.year, seq), seq
 
@@ -350,7 +365,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 with nullcontext(held) if held is not None else ws.store.transaction() as tx:
                     complete_placements(ws, tx, by)
                     replaced, now_no, _ = look(tx)
-                    if now_no != doc_no or numbering.allocate(tx, series, issued_on.year) != (doc_no, seq):
+                    if now_no != doc_no or numbering.allocate(tx, series, issued_on.year, issued_on) != (doc_no, seq):
                         raise _NumberTaken()
                     for _, taken, _ in placing:   # an issued file is never replaced
                         if taken.exists() and (out is not None or not unrecorded_leftover(tx, taken)):
@@ -380,6 +395,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                                                    sha256=digest, pages=rendered.pages,
                                                    replaces=replaced["doc_no"] if replaced else None)],
                     })
+                    if on_record is not None:
+                        on_record(tx, tx.require("documents", doc_id, "document"))
         except BaseException as exc:
             for leftover in (tmp, *leftovers):
                 if leftover is not None:

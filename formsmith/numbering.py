@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import date
 
 from .errors import InputError, TemplateError
 from .store import Transaction, View
@@ -78,8 +79,33 @@ def peek(view: View, series: str, year: int) -> int:
     return int(view.meta(_counter_key(series, year), 0)) + 1
 
 
-def allocate(tx: Transaction, series: str, year: int) -> tuple[str, int]:
-    """Take the next number of `series` in `year` inside transaction `tx`: (doc_no, seq)."""
+def _date_key(series: str, year: int) -> str:
+    """Where the store keeps the date of the last number of `series` in `year`."""
+    return f"counter-date:{series}:{year}"
+
+
+def order_problem(view: View, series: str, year: int, on: date) -> str | None:
+    """Why a document of `series` dated `on` cannot take the next number (in Chinese), or None.
+
+    Numbers run with dates: a document is never dated before the last one numbered in its
+    series (a register whose numbers run against its dates reads as backdating)."""
+    last = view.meta(_date_key(series, year))
+    if last and on.isoformat() < last:
+        prev = format_number(series, year, peek(view, series, year) - 1)
+        nxt = format_number(series, year, peek(view, series, year))
+        return (f"文书日期 {on.isoformat()} 早于本编号序列上一号 {prev} 的日期 {last}：{nxt} 不能倒签，"
+                "编号与日期须同序 (a document cannot be dated before the last one of its series)")
+    return None
+
+
+def allocate(tx: Transaction, series: str, year: int, on: date | None = None) -> tuple[str, int]:
+    """Take the next number of `series` in `year` inside transaction `tx`: (doc_no, seq).
+
+    `on` is the document's date: refused when before the last numbered one's (order_problem)."""
+    if on is not None:
+        problem = order_problem(tx, series, year, on)
+        if problem:
+            raise InputError(problem)
     seq = peek(tx, series, year)
     doc_no = format_number(series, year, seq)
     if tx.find("documents", doc_no=doc_no):
@@ -88,6 +114,8 @@ def allocate(tx: Transaction, series: str, year: int) -> tuple[str, int]:
         raise InputError(f"文书编号 {doc_no} 已被库中另一份文书使用，不能再次签发：请检查 formsmith.toml "
                          f"[numbering] 的编号格式 {series!r}（须与已用过的编号不重复）")
     tx.set_meta(_counter_key(series, year), seq)
+    if on is not None:
+        tx.set_meta(_date_key(series, year), on.isoformat())
     return doc_no, seq
 
 

@@ -22,6 +22,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import store
+
 PACKAGE = "formsmith.processes"
 
 DemoRows = Callable[[dict[str, list[dict]]], dict[str, list[dict]]]
@@ -43,6 +45,7 @@ class Process:
     tables: tuple[str, ...] = ()
     demo: DemoRows | None = None
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)   # table → `records list` columns
+    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)   # table → fields the store indexes
     module: str = field(default="", compare=False)
 
     @property
@@ -61,6 +64,9 @@ def register(process: Process, module: str | None = None) -> Process:
     if module is None:
         module = f"{PACKAGE}.{process.name}"
     registered = dataclasses.replace(process, module=module)
+    for table in process.tables:
+        if table not in store.TABLES:      # renovations, repairs: laid out by the store itself
+            store.register_table(table, indexes=process.indexes.get(table, ()))
     previous = _PROCESSES.get(process.name)
     if previous is not None and previous.module != module:
         raise RuntimeError(f"two processes named {process.name!r}: {previous.module} and {module}")

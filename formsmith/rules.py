@@ -41,6 +41,9 @@ class RuleContext:
     as_of: date
     record: str            # how the record is named in messages ("unit 1-2-301", "data.json")
     view: "View"
+    # Where the values came from: "data" (a data file or dict), "store" (a data builder), or
+    # the process that built them (e.g. "ledger" for a receipt of a recorded payment).
+    origin: str = "data"
 
 
 def rule(template_id: str) -> Callable[[RuleFn], RuleFn]:

@@ -33,6 +33,12 @@ def builder(name: str, key: str = "unit"):
     return register
 
 
+def key_of(name: str) -> str | None:
+    """What the builder `name` is keyed by ("unit" or a table), None if there is no such builder."""
+    registry.load()
+    return _KEYS.get(name)
+
+
 def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date,
           key: str = "unit") -> dict[str, Any]:
     """The data for `template` about `unit` as of `as_of`, from the store in `view`.

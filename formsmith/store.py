@@ -66,6 +66,21 @@ LAYOUT: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 DEFAULT_LAYOUT = (8, ())
 INDEX_BUCKETS = 64
+# Tables a process declares (formsmith.registry), with their layout: known once registered.
+_PROCESS_TABLES: dict[str, tuple[int, tuple[str, ...]]] = {}
+
+
+def register_table(table: str, buckets: int = DEFAULT_LAYOUT[0], indexes: tuple[str, ...] = ()) -> None:
+    """Make `table` known to the store (a process's own table), partitioned in `buckets` with
+    an index on each field of `indexes`. A table's layout is fixed when it is first written."""
+    if table in TABLES:
+        raise StoreError(f"internal: table {table!r} is the store's own")
+    _PROCESS_TABLES[table] = (buckets, tuple(indexes))
+
+
+def known_tables() -> tuple[str, ...]:
+    """The store's own tables and those the processes registered."""
+    return TABLES + tuple(t for t in _PROCESS_TABLES if t not in TABLES)
 
 Row = dict[str, Any]
 
@@ -125,7 +140,7 @@ def bucket_of(key: Any, buckets: int) -> int:
 
 
 def layout(table: str) -> tuple[int, tuple[str, ...]]:
-    return LAYOUT.get(table, DEFAULT_LAYOUT)
+    return LAYOUT.get(table) or _PROCESS_TABLES.get(table, DEFAULT_LAYOUT)
 
 
 class _SnapshotStorage(Storage):
@@ -244,7 +259,7 @@ class View:
 
     # ------------------------------------------------------------ internals
     def _layout(self, table: str) -> tuple[int, tuple[str, ...]]:
-        if table not in TABLES:
+        if table not in TABLES and table not in _PROCESS_TABLES and table not in self._root["tables"]:
             raise StoreError(f"internal: unknown table {table!r}")
         t = self._root["tables"].get(table)
         return (t["buckets"], tuple(t.get("indexes", ()))) if t else layout(table)
@@ -498,7 +513,7 @@ class Store:
                     problems.append(str(exc))
             if problems:
                 return problems
-            for table in TABLES:
+            for table in dict.fromkeys((*known_tables(), *view._root["tables"])):
                 buckets, indexed = view._layout(table)
                 rows = view._scan(table)
                 if len(rows) != view.count(table):

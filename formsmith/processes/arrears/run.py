@@ -321,7 +321,7 @@ def _reserve(ws: Workspace, tpl: catalog.Template, letters: list[Letter]) -> Non
                 # letter's .part file, and its old file at the number's path is replaced.
                 _assign(ws, lt, tpl, old["doc_no"], old["seq"], codes.new_doc_id(), series, issued_on.year)
             else:
-                doc_no, seq = numbering.allocate(tx, series, issued_on.year)
+                doc_no, seq = numbering.allocate(tx, series, issued_on.year, issued_on)
                 _assign(ws, lt, tpl, doc_no, seq, codes.new_doc_id(), series, issued_on.year)
         mine = {lt.doc_no for lt in letters}
         rest = [p for p in pending if p["doc_no"] not in mine]

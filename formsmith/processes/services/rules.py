@@ -35,13 +35,6 @@ COMPLAINT_RULES: dict[str, dict[str, Any]] = {
 }
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 
-RECEIPT_COPIES = (
-    {"no": "第一联", "name": "存根联", "use": "收款单位留存"},
-    {"no": "第二联", "name": "收据联", "use": "交付款人收执"},
-    {"no": "第三联", "name": "记账联", "use": "财务记账凭证"},
-)
-
-
 def _refuse(ctx: RuleContext, problems: list[str]) -> None:
     if problems:
         raise ValidationError(problems, ctx.record)
@@ -219,29 +212,3 @@ def service_acceptance(values: dict[str, Any], ctx: RuleContext) -> dict[str, An
 
 
 # ---------------------------------------------------------------- 收费收据 (§4)
-
-@rule("fee-receipt")
-def fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Positive lines, periods in order, the total in capitals computed and any typed 大写 checked."""
-    problems: list[str] = []
-    for i, item in enumerate(values["items"], 1):
-        where = f"字段 items[{i}]"
-        if item["amount"] is not None and item["amount"] <= 0:
-            problems.append(f"{where}.amount（金额）：{formats.money(item['amount'])} 应大于零 "
-                            "(a receipt line is a positive amount)")
-        a, b = item.get("period_from"), item.get("period_to")
-        if (a is None) != (b is None):
-            problems.append(f"{where}.period_to（止月）：起止月份须同时填写 (give both months or neither)")
-        elif a is not None and b < a:
-            problems.append(f"{where}.period_to（止月）：{formats.cn_month(b)} 早于起月 "
-                            f"{formats.cn_month(a)} (period ends before it starts)")
-    total = values["total"]
-    words = formats.rmb_words(total) if total is not None else ""
-    typed = values.get("total_words")
-    if typed is not None and total is not None:
-        given = typed.removeprefix("人民币").removeprefix("（大写）").removeprefix("(大写)").strip("：: ")
-        if given != words:
-            problems.append(f"字段 {_field(ctx, 'total_words')}：大写 {typed} 与合计 "
-                            f"{formats.money_yen(total)} 不符，应为 {words} (amount in words does not match)")
-    _refuse(ctx, problems)
-    return {"total_words": words, "copies": [dict(c) for c in RECEIPT_COPIES]}

@@ -1,0 +1,98 @@
+"""What a data file states about a unit the store knows must be what the store records.
+
+A template may be filled from a data file (`render --data`), but where the data names a unit
+the store holds, every fact it states about that unit is checked against the store before a
+number is taken: its owner, its area, its address; for a template the store can build (the
+arrears letters), everything the store would have put there — the months owed and their
+amounts, the total, the earlier letters it cites. Each field that differs is named with both
+values; the document is refused, nothing is written. What the data may choose (the letter's
+date, its deadline) is not a fact about the unit and is not compared.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from . import catalog, sources
+from .errors import FormsmithError
+from .store import View
+from .workspace import Workspace
+
+# Facts about a unit a template without a store builder may state, by field name.
+UNIT_FACTS = ("unit_address", "area", "owner_name", "owner_kind")
+# What a data file chooses for itself even where the store could build the rest.
+CHOSEN = ("as_of", "deadline", "contract")
+
+
+def unit_facts(view: View, unit: dict[str, Any]) -> dict[str, Any]:
+    """The facts of UNIT_FACTS as the store records them."""
+    owner = view.get("parties", unit.get("owner", "")) or {}
+    return {"unit_address": sources.unit_address(unit), "area": unit.get("area"),
+            "owner_name": owner.get("name"),
+            "owner_kind": "单位" if owner.get("kind") == "company" else "个人" if owner else None}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{len(value)} 项"
+    if value is None or value == "":
+        return "（空）"
+    return str(value)
+
+
+def _comparable(value: Any) -> Any:
+    """A value as compared: lists of rows as tuples of their items, in order."""
+    if isinstance(value, list):
+        return [tuple(sorted((k, _comparable(v)) for k, v in row.items())) if isinstance(row, dict)
+                else _comparable(row) for row in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def problems(ws: Workspace, template: catalog.Template, view: View, values: dict[str, Any],
+             as_of: date, record: str) -> list[str]:
+    """Every field of `values` that disagrees with what the store records about the unit they
+    name (none when they name no unit, or one the store does not hold)."""
+    unit_id = values.get("unit")
+    if not isinstance(unit_id, str) or not unit_id:
+        return []
+    unit = view.get("units", unit_id)
+    if unit is None:
+        return []
+    where = f"房屋 {unit_id} 登记为"
+    if template.source and sources.key_of(template.source) == "unit":
+        stated = values.get("as_of")
+        stated_as_of: date = stated if isinstance(stated, date) else as_of
+        try:
+            built = sources.build(ws, template, view, unit_id, stated_as_of)
+            stored = catalog.validate(template, built, record=f"unit {unit_id}")
+        except FormsmithError as exc:
+            return [f"数据文件所写房屋 {unit_id} 与登记不符：{line}" for line in exc.lines()]
+        chosen = set(CHOSEN) | ({template.period_field} if template.period_field else set())
+        keys = [k for k in values if k in stored and k not in chosen]
+        missing = [k for k in stored if k not in values and k not in chosen
+                   and k in ("items", "total", "prior_notices", "prior_demands")]
+    else:
+        stored = {}
+        for k, v in unit_facts(view, unit).items():
+            field = template.field(k)
+            if v is None or field is None:
+                continue
+            problems_: list[str] = []   # typed as the template types it (area "98.56" a number)
+            typed = catalog.coerce(field, v, k, problems_)
+            stored[k] = v if problems_ else typed
+        keys = [k for k in UNIT_FACTS if k in values and k in stored]
+        missing = []
+    out = []
+    for key in keys:
+        if _comparable(values[key]) != _comparable(stored[key]):
+            field = template.field(key)
+            label = f"{key}（{field.label}）" if field is not None and field.label else key
+            out.append(f"字段 {label}：数据文件写的是“{_shown(values[key])}”，{where}“{_shown(stored[key])}” "
+                       "(the data disagrees with the store)")
+    for key in missing:
+        field = template.field(key)
+        label = f"{key}（{field.label}）" if field is not None and field.label else key
+        out.append(f"字段 {label}：数据文件未写，{where}“{_shown(stored[key])}” (the store records it)")
+    return out

@@ -1,0 +1,145 @@
+"""The fee schedule (收费标准): one record set, used by everything that states a fee.
+
+The rates the community charges live in the store's `fees` table, one row per line of the
+published schedule. Billing checks (`ledger check`), the 住户手册's fee table, the custody
+agreement's 70 %, the debris-fee receipt and the receipts all read them from here, so what is
+published is what is billed (明码标价). A workspace with no schedule recorded states none: a
+document that would print one takes it from its data and nothing contradicts it.
+
+    id                 item                    rate    unit          basis
+    property-highrise  物业服务费（高层住宅）     2.20    元/平方米·月    area
+    custody-share      物业服务费（托管房屋）     0.70    全额的比例      share of the unit's rate
+    parking            车位管理费                150.00  元/个·月        fixed per space
+    debris             装修垃圾清运费            3.00    元/平方米       area, once
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import formats
+from .errors import InputError
+from .store import View
+
+TABLE = "fees"
+PROPERTY_FEE = "物业服务费"
+PARKING_FEE = "车位管理费"
+BASES = {"area": "按房屋建筑面积按月计收", "share": "按全额的比例计收", "fixed": "按月定额计收",
+         "area-once": "按建筑面积一次性收取"}
+
+
+@dataclass(frozen=True)
+class Fee:
+    """One line of the schedule."""
+
+    id: str
+    item: str            # as published: 物业服务费（高层住宅）
+    charge_item: str     # as billed in `charges.item`: 物业服务费
+    rate: Decimal
+    unit: str            # 元/平方米·月
+    basis: str           # area | share | fixed | area-once
+    note: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        return {"id": self.id, "item": self.item, "charge_item": self.charge_item,
+                "rate": str(self.rate), "unit": self.unit, "basis": self.basis, "note": self.note}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Fee":
+        try:
+            rate = Decimal(str(row["rate"]))
+        except Exception:
+            raise InputError(f"收费标准 {row.get('id')}: field rate: {row.get('rate')!r} 不是金额") from None
+        return cls(row["id"], row["item"], row.get("charge_item", row["item"]), rate,
+                   row.get("unit", ""), row.get("basis", "fixed"), row.get("note", ""))
+
+
+def schedule(view: View) -> list[Fee]:
+    """The recorded schedule, in its published order (by id order of entry: `order`)."""
+    rows = sorted(view.all(TABLE), key=lambda r: (r.get("order", 0), r["id"]))
+    return [Fee.from_row(r) for r in rows]
+
+
+def find(view: View, fee_id: str) -> Fee | None:
+    row = view.get(TABLE, fee_id)
+    return Fee.from_row(row) if row else None
+
+
+def custody_share(view: View, default: Decimal) -> Decimal:
+    """The share of the full fee a unit in custody pays (0.70 unless the schedule says)."""
+    fee = find(view, "custody-share")
+    return fee.rate if fee else default
+
+
+def published_lines(view: View) -> list[dict[str, str]]:
+    """The schedule as the handbook prints it: item, price, unit, note; the custody line shows
+    the rate it comes to for each property rate (全额的70%，即 1.54 元/平方米·月)."""
+    fees = schedule(view)
+    property_rates = [f for f in fees if f.basis == "area" and f.charge_item == PROPERTY_FEE]
+    out = []
+    for f in fees:
+        if f.basis == "share":
+            each = "、".join(f"{formats.money(formats.fen(p.rate * f.rate))}" for p in property_rates)
+            out.append({"item": f.item, "price": each, "unit": property_rates[0].unit if property_rates else "",
+                        "note": f"全额的{int(f.rate * 100)}%" + (f"，{f.note}" if f.note else "")})
+        else:
+            out.append({"item": f.item, "price": formats.money(f.rate), "unit": f.unit,
+                        "note": f.note or BASES.get(f.basis, "")})
+    return out
+
+
+def monthly_fee(view: View, unit: dict[str, Any], default_share: Decimal = Decimal("0.70")) -> Decimal:
+    """What `unit` is billed a month as 物业服务费: area × its rate, × the custody share when
+    it is in custody, to the fen (the rule the demo's and an import's charges follow)."""
+    full = formats.fen(Decimal(str(unit["area"])) * Decimal(str(unit["fee_rate"])))
+    if unit.get("status") == "custody":
+        return formats.fen(full * custody_share(view, default_share))
+    return full
+
+
+def billing_problems(view: View, charges: list[dict[str, Any]] | None = None) -> list[str]:
+    """Charges that do not follow the schedule: a unit whose rate is not a published one, a
+    物业服务费 that is not area × rate (× the custody share), a 车位管理费 other than published.
+    Empty when no schedule is recorded."""
+    fees = schedule(view)
+    if not fees:
+        return []
+    rates = {f.rate for f in fees if f.basis == "area" and f.charge_item == PROPERTY_FEE}
+    parking = next((f.rate for f in fees if f.charge_item == PARKING_FEE), None)
+    units = {u["id"]: u for u in view.all("units")}
+    problems: list[str] = []
+    for u in units.values():
+        if u.get("fee_rate") is not None and Decimal(str(u["fee_rate"])) not in rates:
+            problems.append(f"房屋 {u['id']}：字段 fee_rate（收费标准）：{u['fee_rate']} 元不是公示的物业服务费标准 "
+                            f"（{'、'.join(formats.money(r) for r in sorted(rates))}）")
+    for c in charges if charges is not None else view.all("charges"):
+        unit = units.get(c["unit"])
+        if unit is None:
+            continue
+        amount = Decimal(c["amount"])
+        if c["item"] == PROPERTY_FEE and unit.get("fee_rate") is not None and unit.get("area") is not None:
+            due = monthly_fee(view, unit)
+            if amount != due:
+                problems.append(f"应收 {c['id']}：物业服务费 {formats.money(amount)} 元与收费标准不符，应为 "
+                                f"{unit['area']}平方米 × {unit['fee_rate']}元"
+                                + ("（托管）" if unit.get("status") == "custody" else "")
+                                + f" = {formats.money(due)} 元")
+        elif c["item"] == PARKING_FEE and parking is not None and amount != parking:
+            problems.append(f"应收 {c['id']}：车位管理费 {formats.money(amount)} 元与公示标准 "
+                            f"{formats.money(parking)} 元不符")
+    return problems
+
+
+def demo_schedule() -> list[dict[str, Any]]:
+    """The demo community's schedule: what its charges are billed at."""
+    lines = [
+        Fee("property-highrise", "物业服务费（高层住宅）", PROPERTY_FEE, Decimal("2.20"), "元/平方米·月", "area",
+            "按房屋建筑面积计收，按月缴纳；含电梯运行维护费"),
+        Fee("custody-share", "物业服务费（托管房屋）", PROPERTY_FEE, Decimal("0.70"), "全额的比例", "share",
+            "托管期间适用"),
+        Fee("parking", "车位管理费", PARKING_FEE, Decimal("150.00"), "元/个·月", "fixed", "按月缴纳"),
+        Fee("debris", "装修垃圾清运费", "装修垃圾清运费", Decimal("3.00"), "元/平方米", "area-once",
+            "按建筑面积一次性收取"),
+    ]
+    return [{**f.as_row(), "order": n} for n, f in enumerate(lines, 1)]
