@@ -1,7 +1,6 @@
 """Issue one document: data → validation → glyph check → number → PDF → store, all or nothing."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from contextlib import nullcontext
@@ -12,8 +11,8 @@ from typing import Any
 
 from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
 from .errors import InputError, StoreError, ValidationError, WorkspaceError
+from .files import fsync_dir, fsync_file, publish, sha256_file, temp_name  # batch.py uses issuing.sha256_file
 from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
-from .store import fsync_dir
 from .workspace import Workspace
 
 ACTIVE_EXCLUDED = ("void", "superseded")
@@ -34,14 +33,6 @@ class IssuedDocument:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def period_of(template: catalog.Template, values: dict[str, Any]) -> str | None:
@@ -93,15 +84,13 @@ def place_new(tmp: Path, final: Path, leftover=None) -> None:
     only such a file is removed to make room.
     """
     try:
-        os.link(tmp, final)
+        publish(tmp, final, overwrite=False)
     except FileExistsError:
         if leftover is None or not leftover(final):
             raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件 "
                              "(exists already; formsmith does not overwrite files)") from None
         final.unlink()
-        os.link(tmp, final)
-    tmp.unlink()
-    fsync_dir(final.parent)
+        publish(tmp, final, overwrite=False)
 
 
 PLACING = "issuing:placing"   # store meta: recorded documents whose files are being put in place
@@ -317,7 +306,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 doc_id = codes.new_doc_id()
                 final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
                 made = _make_folders(final.parent)
-                tmp = final.parent / f".{final.name}.{doc_id}.part"
+                tmp = temp_name(final, doc_id)   # .<name>.<doc_id>.part, recorded in PLACING below
                 identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
                                                       issued_on=issued_on, record=stored_record, unit=unit_id)
                 part = tmp
@@ -335,8 +324,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
 
                 rendered, sig_fields = time_limited(limit, render, f"模板 {tpl.id}（{record_name}）")
                 for f in (tmp, *rendered.side_files.values()):
-                    with open(f, "rb+") as fh:
-                        os.fsync(fh.fileno())
+                    fsync_file(f)
                     os.chmod(f, 0o644)
                 digest = sha256_file(tmp)
                 side_rows: dict[str, str] = {}
