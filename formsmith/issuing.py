@@ -9,13 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import catalog, codes, dates, documents, fonts, formats, lifecycle, numbering, rules, signing, sources
+from . import catalog, codes, dates, documents, fonts, formats, lifecycle, model, numbering, rules, signing, sources
 from .errors import InputError, StoreError, ValidationError, WorkspaceError
 from .files import fsync_dir, fsync_file, publish, sha256_file, temp_name  # batch.py uses issuing.sha256_file
 from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
 from .workspace import Workspace
 
-ACTIVE_EXCLUDED = ("void", "superseded")
+ACTIVE_EXCLUDED = model.RETIRED   # states of documents that no longer count (model.RETIRED)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def complete_placements(ws: Workspace, tx, by: str | None = None) -> list[str]:
         for t, f, sha in files:
             t.unlink(missing_ok=True)
         doc = tx.get("documents", entry["doc_id"])
-        if doc is not None and doc["state"] not in ACTIVE_EXCLUDED:
+        if doc is not None and model.is_active(doc):
             tx.update("documents", doc["id"], documents.transition(
                 doc, "void", by or ws.clerk,
                 note="文件未能写到指定位置（写出时中断，或 --out 的文件已被占用）：编号作废",
@@ -278,9 +278,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
         if replaced:
             documents.check_replacement(replaced, tpl.id, unit_id)
         if not again and unit_id and period:
-            dup = view.find("documents", template=tpl.id, unit=unit_id, period=period,
-                            where=lambda d: d["state"] not in ACTIVE_EXCLUDED
-                            and not (replaced and d["id"] == replaced["id"]))
+            dup = model.issued_already(view, tpl.id, unit_id, period,
+                                       excluding=replaced["id"] if replaced else None)
             if dup:
                 raise InputError(
                     f"unit {unit_id}: {tpl.title} for {period} was issued already as "
@@ -354,7 +353,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     if replaced:
                         documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
                                                                      "template": tpl.id, "unit": unit_id}, by)
-                    tx.insert("documents", {**side_rows,
+                    row: model.DocumentRow = {
                         "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                         "year": issued_on.year, "seq": seq, "template": tpl.id,
                         "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
@@ -362,12 +361,13 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                         "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                         "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
                         "record": stored_record, "versions": [], "signature_fields": sig_fields,
-                        "sign_areas": list(rendered.sign_areas),
-                        **({"replaces": replaced["doc_no"]} if replaced else {}),
-                        "events": [lifecycle.event("generated", by, note=record_name,
-                                                   sha256=digest, pages=rendered.pages,
-                                                   replaces=replaced["doc_no"] if replaced else None)],
-                    })
+                        "sign_areas": list(rendered.sign_areas)}
+                    if replaced:
+                        row["replaces"] = replaced["doc_no"]
+                    row["events"] = [lifecycle.event("generated", by, note=record_name,
+                                                     sha256=digest, pages=rendered.pages,
+                                                     replaces=replaced["doc_no"] if replaced else None)]
+                    tx.insert("documents", {**side_rows, **row})   # the .docx's path and hash first
         except BaseException as exc:
             for leftover in (tmp, *leftovers):
                 if leftover is not None:

@@ -23,6 +23,7 @@ from typing import Any, cast
 from . import certs, documents, lifecycle
 from .errors import FormsmithError, InputError, RenderError, TemplateError, VerificationFailed
 from .files import sha256_file, staged
+from .model import RETIRED
 from .workspace import Workspace
 
 # pyHanko logs every untrusted certificate as a warning with a traceback, which Python prints
@@ -447,7 +448,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
 
     with ws.store.snapshot() as view:
         doc = documents.find(view, doc_no)
-    if doc["state"] in ("void", "superseded"):
+    if doc["state"] in RETIRED:
         raise InputError(f"{doc['doc_no']}: is {doc['state']}（{lifecycle.LABELS[doc['state']]}）; "
                          "a voided or replaced document is not sealed")
     done = sealed_version(doc)
