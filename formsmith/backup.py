@@ -17,10 +17,8 @@ and renames it into place.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,12 +26,13 @@ from typing import Any
 
 from . import __version__
 from .errors import InputError, StoreError, VerificationFailed
-from .store import STORE_FILE, Store, fsync_dir
+from .files import TEMP_SUFFIXES, copy_hashed, sha256_file, staged_dir
+from .store import STORE_FILE, Store
 from .workspace import CONFIG_NAME, Workspace
 
 MANIFEST = "MANIFEST.json"
 FOLDERS = ("output", "archive", "templates", "assets")
-SKIP_SUFFIXES = (".part", ".tmp")
+SKIP_SUFFIXES = TEMP_SUFFIXES   # files being written: not copied
 
 
 @dataclass
@@ -49,30 +48,6 @@ class BackupReport:
         return asdict(self)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _copy(src: Path, dst: Path) -> tuple[str, int]:
-    """Copy one file, hashing what was read; returns (sha256, size)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    h = hashlib.sha256()
-    size = 0
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        for chunk in iter(lambda: fin.read(1 << 20), b""):
-            h.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
-    shutil.copymode(src, dst)
-    return h.hexdigest(), size
-
-
 def backup(ws: Workspace, dest: Path) -> BackupReport:
     """Copy the workspace to `dest` (a new or empty folder) as one consistent snapshot."""
     dest = Path(dest).resolve()
@@ -81,18 +56,15 @@ def backup(ws: Workspace, dest: Path) -> BackupReport:
                          f"choose a folder outside {ws.root}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InputError(f"{dest}: exists and is not an empty folder; formsmith does not overwrite")
-    partial = dest.with_name(f".{dest.name}.partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True, mode=0o700)
     entries: dict[str, dict[str, Any]] = {}
     drift: list[str] = []
-    try:
+    # built in .<dest>.partial beside it, renamed into place once complete, removed on failure
+    with staged_dir(dest, ".partial") as partial:
         with ws.store.frozen() as (view, store_files):
             generation = view._root["generation"]
             for src in store_files:
                 rel = Path("records") / src.relative_to(ws.records_dir)
-                digest, size = _copy(src, partial / rel)
+                digest, size = copy_hashed(src, partial / rel)
                 entries[rel.as_posix()] = {"sha256": digest, "size": size}
             # What was copied is what restore will check: a damaged store is refused now,
             # not found out on the day the backup is needed.
@@ -104,7 +76,7 @@ def backup(ws: Workspace, dest: Path) -> BackupReport:
                                  + (f" (and {len(damage) - 1} more problem(s))" if len(damage) > 1 else "")
                                  + "; run `formsmith fsck`")
             if ws.config_path.exists():
-                digest, size = _copy(ws.config_path, partial / CONFIG_NAME)
+                digest, size = copy_hashed(ws.config_path, partial / CONFIG_NAME)
                 entries[CONFIG_NAME] = {"sha256": digest, "size": size}
             for folder in FOLDERS:
                 base = ws.root / folder
@@ -114,7 +86,7 @@ def backup(ws: Workspace, dest: Path) -> BackupReport:
                     if src.name.endswith(SKIP_SUFFIXES) or src.is_symlink():
                         continue
                     rel = src.relative_to(ws.root)
-                    digest, size = _copy(src, partial / rel)
+                    digest, size = copy_hashed(src, partial / rel)
                     entries[rel.as_posix()] = {"sha256": digest, "size": size}
             documents = view.count("documents")
             for doc in view.all("documents"):
@@ -130,13 +102,6 @@ def backup(ws: Workspace, dest: Path) -> BackupReport:
                     "drift": drift, "files": entries}
         (partial / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
-        if dest.exists():
-            dest.rmdir()
-        os.replace(partial, dest)
-        fsync_dir(dest.parent)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return BackupReport(dest=str(dest), files=len(entries),
                         bytes=sum(e["size"] for e in entries.values()),
                         generation=generation, documents=documents, drift=drift)
@@ -210,13 +175,10 @@ def restore(src: Path, target: Path) -> dict[str, Any]:
         raise InputError(f"{target}: exists and is not empty; restore into a new folder "
                          f"(formsmith never overwrites a workspace)")
     manifest = check_backup(src)
-    staging = target.with_name(f".{target.name}.restoring")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        staging.mkdir(parents=True, mode=0o700)
+    # built in .<target>.restoring beside it, renamed into place once complete, removed on failure
+    with staged_dir(target, ".restoring") as staging:
         for rel in manifest["files"]:
-            digest, _ = _copy(src / rel, staging / rel)
+            digest, _ = copy_hashed(src / rel, staging / rel)
             if digest != manifest["files"][rel]["sha256"]:
                 raise VerificationFailed(f"{rel}: changed while it was being restored")
         for private in ("records", "archive"):
@@ -226,13 +188,6 @@ def restore(src: Path, target: Path) -> dict[str, Any]:
         (staging / "output").mkdir(exist_ok=True)
         if not (staging / "records" / STORE_FILE).exists():
             raise VerificationFailed(f"{src}: the backup holds no store")
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return {"restored": str(target), "files": len(manifest["files"]),
             "store_generation": manifest.get("store_generation"),
             "taken_at": manifest.get("taken_at")}

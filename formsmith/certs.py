@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .errors import InputError
+from .files import write_atomic
 from .workspace import Workspace
 
 ENV_PKCS12 = "FORMSMITH_SEAL_PKCS12"
@@ -102,11 +103,7 @@ def make_test_certificate(company: str, out: Path, password: str, years: int = 2
         name=company.encode("utf-8"), key=key, cert=cert, cas=None,
         encryption_algorithm=BestAvailableEncryption(password.encode("utf-8")))
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(blob)
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_atomic(out, blob, mode=0o600, overwrite=False)   # FileExistsError if it appeared meanwhile
     return cert
 
 
@@ -149,9 +146,8 @@ def configure_if_unset(ws: Workspace, path: Path, password_env: str) -> str | No
              "# licensed CA (依法设立的电子认证服务机构) issued to the company.\n"
              f"pkcs12 = {_toml_string(shown)}\n"
              f"password_env = {_toml_string(password_env)}\n")
-    tmp = ws.config_path.with_name(ws.config_path.name + ".part")
-    tmp.write_text(text.rstrip("\n") + "\n" + block, encoding="utf-8")
-    os.replace(tmp, ws.config_path)
+    # kept as this write always was: not fsynced, the mode open() gives a new file
+    write_atomic(ws.config_path, text.rstrip("\n") + "\n" + block, mode=None, durable=False)
     ws.config["seal"] = {"pkcs12": shown, "password_env": password_env}
     return shown
 

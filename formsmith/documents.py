@@ -6,6 +6,7 @@ from typing import Any
 
 from . import lifecycle
 from .errors import InputError, NotFoundError
+from .model import AWAITING_SIGNATURE, STATES
 from .store import View
 from .workspace import Workspace
 
@@ -32,8 +33,8 @@ def list_documents(ws: Workspace, state: str | None = None, template: str | None
     `overdue` N keeps documents that went out (sent or delivered) at least N days before `today`
     and have no signed copy yet — the ones a clerk should chase.
     """
-    if state and state not in lifecycle.STATES:
-        raise InputError(f"--state {state!r}: not one of {', '.join(lifecycle.STATES)}")
+    if state and state not in STATES:
+        raise InputError(f"--state {state!r}: not one of {', '.join(STATES)}")
     if overdue is not None and overdue < 0:
         raise InputError(f"--overdue {overdue}: the number of days cannot be negative")
     equals = {k: v for k, v in dict(state=state, template=template, unit=unit, period=period).items() if v}
@@ -42,7 +43,7 @@ def list_documents(ws: Workspace, state: str | None = None, template: str | None
     if overdue is not None:
         def keep(d: dict[str, Any]) -> bool:
             out = went_out_on(d)
-            return (d["state"] in lifecycle.AWAITING_SIGNATURE and out is not None
+            return (d["state"] in AWAITING_SIGNATURE and out is not None
                     and (today - out).days >= overdue)
     with ws.store.snapshot() as view:
         return view.find("documents", where=keep, **equals)

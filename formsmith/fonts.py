@@ -11,6 +11,7 @@ from pathlib import Path
 from fontTools.ttLib import TTCollection, TTFont
 
 from .errors import MissingGlyphError, RenderError
+from .files import write_atomic
 
 # Line breaks and tabs are layout, not glyphs.
 _LAYOUT = {0x0A, 0x0D, 0x09}
@@ -81,9 +82,7 @@ def coverage(families: tuple[str, ...]) -> Coverage:
     result = Coverage.of(points)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(result.bitmap)
-        os.replace(tmp, cache)
+        write_atomic(cache, result.bitmap, mode=None, durable=False, suffix=".tmp")   # a cache: no fsync
     except OSError:
         pass  # a read-only home only costs the 0.2 s again next time
     return result

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from . import numbering
-from .backup import recorded_files, sha256_file
+from .backup import recorded_files
+from .files import TEMP_SUFFIXES, sha256_file
 from .workspace import Workspace
 
-LEFTOVER_SUFFIXES = (".part", ".tmp")
+LEFTOVER_SUFFIXES = TEMP_SUFFIXES   # a file still under its temporary name: an interrupted write
 PENDING, STAGING = "dunning:pending", ".dunning-staging"   # as processes/arrears/run.py keeps them
 
 

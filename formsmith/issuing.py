@@ -1,7 +1,6 @@
 """Issue one document: data → validation → glyph check → number → PDF → store, all or nothing."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from contextlib import nullcontext
@@ -10,13 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import catalog, codes, dates, documents, facts, fonts, formats, lifecycle, numbering, rules, signing, sources
+from . import (catalog, codes, dates, documents, facts, fonts, formats, lifecycle, model, numbering, rules,
+               signing, sources)
 from .errors import InputError, StoreError, ValidationError, WorkspaceError
+from .files import fsync_dir, fsync_file, publish, sha256_file, temp_name  # batch.py uses issuing.sha256_file
 from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
-from .store import fsync_dir
 from .workspace import Workspace
 
-ACTIVE_EXCLUDED = ("void", "superseded")
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,6 @@ class IssuedDocument:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def period_of(template: catalog.Template, values: dict[str, Any]) -> str | None:
@@ -93,15 +84,13 @@ def place_new(tmp: Path, final: Path, leftover=None) -> None:
     only such a file is removed to make room.
     """
     try:
-        os.link(tmp, final)
+        publish(tmp, final, overwrite=False)
     except FileExistsError:
         if leftover is None or not leftover(final):
             raise InputError(f"{final}: 文件已存在，formsmith 不覆盖已有文件 "
                              "(exists already; formsmith does not overwrite files)") from None
         final.unlink()
-        os.link(tmp, final)
-    tmp.unlink()
-    fsync_dir(final.parent)
+        publish(tmp, final, overwrite=False)
 
 
 PLACING = "issuing:placing"   # store meta: recorded documents whose files are being put in place
@@ -154,7 +143,7 @@ def complete_placements(ws: Workspace, tx, by: str | None = None) -> list[str]:
         for t, f, sha in files:
             t.unlink(missing_ok=True)
         doc = tx.get("documents", entry["doc_id"])
-        if doc is not None and doc["state"] not in ACTIVE_EXCLUDED:
+        if doc is not None and model.is_active(doc):
             tx.update("documents", doc["id"], documents.transition(
                 doc, "void", by or ws.clerk,
                 note="文件未能写到指定位置（写出时中断，或 --out 的文件已被占用）：编号作废",
@@ -301,9 +290,8 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
         if replaced:
             documents.check_replacement(replaced, tpl.id, unit_id)
         if not again and unit_id and period:
-            dup = view.find("documents", template=tpl.id, unit=unit_id, period=period,
-                            where=lambda d: d["state"] not in ACTIVE_EXCLUDED
-                            and not (replaced and d["id"] == replaced["id"]))
+            dup = model.issued_already(view, tpl.id, unit_id, period,
+                                       excluding=replaced["id"] if replaced else None)
             if dup:
                 raise InputError(
                     f"unit {unit_id}: {tpl.title} for {period} was issued already as "
@@ -332,7 +320,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                 doc_id = codes.new_doc_id()
                 final = out or ws.output_dir / tpl.id / str(issued_on.year) / f"{numbering.safe_filename(doc_no)}.pdf"
                 made = _make_folders(final.parent)
-                tmp = final.parent / f".{final.name}.{doc_id}.part"
+                tmp = temp_name(final, doc_id)   # .<name>.<doc_id>.part, recorded in PLACING below
                 identity, context = document_identity(ws, tpl, values, doc_no=doc_no, doc_id=doc_id,
                                                       issued_on=issued_on, record=stored_record, unit=unit_id)
                 part = tmp
@@ -350,8 +338,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
 
                 rendered, sig_fields = time_limited(limit, render, f"模板 {tpl.id}（{record_name}）")
                 for f in (tmp, *rendered.side_files.values()):
-                    with open(f, "rb+") as fh:
-                        os.fsync(fh.fileno())
+                    fsync_file(f)
                     os.chmod(f, 0o644)
                 digest = sha256_file(tmp)
                 side_rows: dict[str, str] = {}
@@ -381,7 +368,7 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                     if replaced:
                         documents.supersede(tx, replaced["doc_no"], {"doc_no": doc_no, "doc_id": doc_id,
                                                                      "template": tpl.id, "unit": unit_id}, by)
-                    tx.insert("documents", {**side_rows,
+                    row: model.DocumentRow = {
                         "id": doc_id, "doc_no": doc_no, "doc_id": doc_id, "series": series,
                         "year": issued_on.year, "seq": seq, "template": tpl.id,
                         "template_version": tpl.version, "title": tpl.title, "unit": unit_id,
@@ -389,12 +376,13 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
                         "path": relative_to_workspace(ws, final), "pages": rendered.pages,
                         "issued_on": issued_on.isoformat(), "created_at": lifecycle.now_iso(),
                         "record": stored_record, "versions": [], "signature_fields": sig_fields,
-                        "sign_areas": list(rendered.sign_areas),
-                        **({"replaces": replaced["doc_no"]} if replaced else {}),
-                        "events": [lifecycle.event("generated", by, note=record_name,
-                                                   sha256=digest, pages=rendered.pages,
-                                                   replaces=replaced["doc_no"] if replaced else None)],
-                    })
+                        "sign_areas": list(rendered.sign_areas)}
+                    if replaced:
+                        row["replaces"] = replaced["doc_no"]
+                    row["events"] = [lifecycle.event("generated", by, note=record_name,
+                                                     sha256=digest, pages=rendered.pages,
+                                                     replaces=replaced["doc_no"] if replaced else None)]
+                    tx.insert("documents", {**side_rows, **row})   # the .docx's path and hash first
                     if on_record is not None:
                         on_record(tx, tx.require("documents", doc_id, "document"))
         except BaseException as exc:

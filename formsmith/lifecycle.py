@@ -1,22 +1,14 @@
-"""Document states and the events that move a document between them."""
+"""The moves between document states (model.py defines the states) and the events that record them."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from .errors import StateError
+from .model import AWAITING_SIGNATURE, LABELS, MAIN_STATES, SIDE_STATES, STATES, Event  # defined once there
 
-# The paper's life, in order. A document may skip forward (a letter handed over at the counter
-# goes from printed straight to delivered) but never goes back.
-MAIN_STATES = ("generated", "printed", "sent", "delivered", "signed", "archived")
-# Ends that keep the number: a voided document keeps its number and says so; a superseded one
-# points to the corrected re-issue that replaces it.
-SIDE_STATES = ("void", "superseded")
-STATES = MAIN_STATES + SIDE_STATES
-# Out of the centre, waiting for the owner's signed copy (what `docs list --overdue` chases).
-AWAITING_SIGNATURE = ("sent", "delivered")
-LABELS = {"generated": "已生成", "printed": "已打印", "sent": "已寄出", "delivered": "已送达",
-          "signed": "已签收", "archived": "已归档", "void": "已作废", "superseded": "已被替代"}
+__all__ = ["AWAITING_SIGNATURE", "LABELS", "MAIN_STATES", "SIDE_STATES", "STATES",
+           "allowed_next", "check_transition", "event", "now_iso"]
 
 
 def allowed_next(state: str) -> tuple[str, ...]:
@@ -44,10 +36,10 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def event(state: str, by: str, note: str = "", **extra: Any) -> dict[str, Any]:
+def event(state: str, by: str, note: str = "", **extra: Any) -> Event:
     """One entry of a document's history."""
-    ev = {"at": now_iso(), "state": state, "by": by}
+    ev: dict[str, Any] = {"at": now_iso(), "state": state, "by": by}
     if note:
         ev["note"] = note
     ev.update({k: v for k, v in extra.items() if v not in (None, "")})
-    return ev
+    return cast(Event, ev)

@@ -22,7 +22,8 @@ from typing import Any, cast
 
 from . import certs, documents, lifecycle
 from .errors import FormsmithError, InputError, RenderError, TemplateError, VerificationFailed
-from .store import fsync_dir
+from .files import sha256_file, staged
+from .model import RETIRED
 from .workspace import Workspace
 
 # pyHanko logs every untrusted certificate as a warning with a traceback, which Python prints
@@ -447,7 +448,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
 
     with ws.store.snapshot() as view:
         doc = documents.find(view, doc_no)
-    if doc["state"] in ("void", "superseded"):
+    if doc["state"] in RETIRED:
         raise InputError(f"{doc['doc_no']}: is {doc['state']}（{lifecycle.LABELS[doc['state']]}）; "
                          "a voided or replaced document is not sealed")
     done = sealed_version(doc)
@@ -456,14 +457,13 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     src = (ws.root / doc["path"]).resolve()
     if not src.is_file():
         raise InputError(f"{doc['doc_no']}: the issued file {doc['path']} is missing")
-    from .issuing import relative_to_workspace, sha256_file
+    from .issuing import relative_to_workspace
     if sha256_file(src) != doc["sha256"]:
         raise VerificationFailed(f"{doc['doc_no']}: {doc['path']} is no longer the file as issued "
                                  "(its SHA-256 differs from the record); it is not sealed")
     signer = signer or load_signer(ws)
     final = src.with_name(src.name[:-4] + SEALED_SUFFIX if src.name.endswith(".pdf")
                           else src.name + SEALED_SUFFIX)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.part")  # per process: never another's
     seal_field = _seal_field(doc)
     field_name = seal_field["name"] if seal_field else SEAL_FIELD
     tsa_url = ws.setting("seal", "tsa_url")
@@ -479,26 +479,25 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
     pdf_signer = signers.PdfSigner(
         meta, signer=signer, timestamper=timestamper,
         stamp_style=_stamp_style(ws))
-    placed = None
-    try:
+    # Written as .<name>.<pid>.part (per process: never another's), fsynced, 0644; put in place
+    # inside the transaction that records it; on any failure neither file is left.
+    with staged(final, tag=str(os.getpid())) as st:
         try:
-            with open(src, "rb") as inf, open(tmp, "xb") as out:
+            with open(src, "rb") as inf, open(st.tmp, "xb") as out:
                 writer = incremental_writer(inf)
                 if seal_field is None:
                     _add_invisible_seal_field(writer, field_name)
                 pdf_signer.sign_pdf(writer, output=out)
-                out.flush()
-                os.fsync(out.fileno())
+            st.finish()      # fsync, then mode 0644
         except FormsmithError:
             raise
         except Exception as exc:  # pyHanko / TSA failures: one line, never the password
             what = f"时间戳服务器 {tsa_url} " if tsa_url and "imestamp" in type(exc).__name__ \
                 else "盖章"
             raise FormsmithError(f"{doc['doc_no']}: {what}失败：{type(exc).__name__}: {exc}") from None
-        os.chmod(tmp, 0o644)
-        if not _declares_pdfa(tmp):
+        if not _declares_pdfa(st.tmp):
             raise RenderError(f"{doc['doc_no']}: the sealed file lost its PDF/A declaration; not kept")
-        digest = sha256_file(tmp)
+        digest = sha256_file(st.tmp)
         subject = certs.subject_text(cert)
         at = lifecycle.now_iso()
         by = by or ws.clerk
@@ -506,9 +505,7 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
             row = documents.find(tx, doc["doc_id"])
             if sealed_version(row):
                 raise InputError(f"{row['doc_no']}: sealed meanwhile by another process")
-            os.replace(tmp, final)
-            placed = final
-            fsync_dir(final.parent)
+            st.publish()
             version = {"kind": "sealed", "sha256": digest, "path": relative_to_workspace(ws, final),
                        "at": at, "by": by, "signer": subject, "field": field_name,
                        "size": final.stat().st_size, "based_on": row["sha256"],
@@ -520,14 +517,6 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
                     row["state"], by, note="sealed", action="sealed", sha256=digest,
                     signer=certs.common_name(cert), path=version["path"])],
             })
-    except BaseException:
-        for leftover in (tmp, placed):
-            if leftover is not None:
-                try:
-                    leftover.unlink()
-                except FileNotFoundError:
-                    pass
-        raise
     return SealResult(doc_no=doc["doc_no"], doc_id=doc["doc_id"], path=str(final), sha256=digest,
                       original_path=str(src), original_sha256=doc["sha256"], signer=subject,
                       signer_name=certs.common_name(cert),

@@ -28,10 +28,8 @@ RETIRE_GRACE_S so that readers still working on the older root can finish, then 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 import time
 import zlib
 from contextlib import contextmanager
@@ -44,6 +42,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 
 from .errors import NotFoundError, StoreError
+from .files import fsync_dir, sha256_bytes, sync_filesystem, write_atomic
 
 SCHEMA_VERSION = 2
 STORE_FILE = "formsmith.json"
@@ -85,53 +84,7 @@ def known_tables() -> tuple[str, ...]:
 Row = dict[str, Any]
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename inside `directory` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 BULK_COMMIT_FILES = 16   # above this many partition files, a commit syncs the filesystem once
-
-
-def sync_filesystem(path: Path) -> None:
-    """Make every file written so far on `path`'s filesystem durable: syncfs(2) on Linux
-    (that filesystem only), else sync(2). Both return once the data is on disk."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            if libc.syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    except (OSError, AttributeError):
-        pass
-    os.sync()
-
-
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write `data` to `path` so that a reader or a crash sees the old file or the new, never a mix."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(path.parent)
 
 
 def bucket_of(key: Any, buckets: int) -> int:
@@ -595,11 +548,12 @@ class Store:
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
-        return hashlib.sha256(raw).hexdigest()
+        return sha256_bytes(raw)
 
     def _write_root(self, root: dict) -> None:
         try:
-            atomic_write_bytes(self.path, _dumps(root))
+            # a random .formsmith.json.XXXXXXXX.tmp beside it (_collect_garbage removes a killed one's)
+            write_atomic(self.path, _dumps(root), mode=0o600, suffix=".tmp")
         except OSError as exc:
             raise StoreError(f"could not write store {self.path}: {exc}") from None
 
@@ -678,7 +632,7 @@ class Store:
         try:
             raw = path.read_bytes()
             expected = (root or {}).get("sums", {}).get(name)
-            if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+            if expected is not None and sha256_bytes(raw) != expected:
                 raise StoreError(f"store {self.directory}: partition {name} is damaged (its "
                                  f"SHA-256 differs from the one recorded when it was written); "
                                  f"restore from a backup")

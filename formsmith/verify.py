@@ -9,7 +9,7 @@ from typing import Any
 
 from . import codes, signing
 from .errors import InputError
-from .issuing import sha256_file
+from .files import sha256_bytes, sha256_file
 from .workspace import Workspace
 
 
@@ -160,7 +160,6 @@ def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
     intact and valid, sit in a field the document was issued with, and pyHanko's difference
     analysis from the recorded revision on must find nothing beyond signing form fields.
     """
-    import hashlib
     from io import BytesIO
 
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -171,7 +170,7 @@ def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
     kinds.update({v.get("sha256"): v.get("kind", "version") for v in doc.get("versions", [])})
     base = None
     for end in _revision_ends(data)[:-1]:
-        kind = kinds.get(hashlib.sha256(data[:end]).hexdigest())
+        kind = kinds.get(sha256_bytes(data[:end]))
         if kind:
             base = (kind, end)
     if base is None:
@@ -180,7 +179,7 @@ def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
     if tail:
         # A polyglot: a signed letter with something else glued on (a ZIP, a script, another
         # revision nobody signed). Whatever follows the signed bytes is not the signed letter.
-        return Verdict(str(path), sha256_hex(data), False, doc["doc_no"], doc["doc_id"], doc["state"],
+        return Verdict(str(path), sha256_bytes(data), False, doc["doc_no"], doc["doc_id"], doc["state"],
                        doc["template"], signatures=checks,
                        reason=f"claims to be {doc['doc_no']} but {tail} bytes come after the end of "
                               "its last signature, covered by no signature")
@@ -198,12 +197,8 @@ def signed_later(path: Path, doc: dict, checks: list[dict]) -> Verdict | None:
         return None
     who = ", ".join(f"{c['field']} by {c['signer_name'] or c['signer']}" for c in new)
     what = "as issued" if base[0] == "issued" else f"{base[0]} version"
-    return Verdict(str(path), sha256_hex(data), False, doc["doc_no"], doc["doc_id"], doc["state"],
+    return Verdict(str(path), sha256_bytes(data), False, doc["doc_no"], doc["doc_id"], doc["state"],
                    doc["template"], version=base[0], signatures=checks, verified=True,
                    reason=f"{doc['doc_no']} {what}, signed afterwards in its own field(s): {who}; "
                           "nothing else changed")
 
-
-def sha256_hex(data: bytes) -> str:
-    import hashlib
-    return hashlib.sha256(data).hexdigest()

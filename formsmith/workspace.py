@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError, StoreError, WorkspaceError
+from .files import write_atomic
 from .store import Store
 
 CONFIG_NAME = "formsmith.toml"
@@ -291,12 +292,7 @@ def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[
         created = not path.exists()
         if created:
             values = {**DEMO_SETTINGS, **(settings or {})}
-            tmp = root / f".{CONFIG_NAME}.part"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(DEFAULT_CONFIG.format(**values))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
+            write_atomic(path, DEFAULT_CONFIG.format(**values), mode=0o644, durable=False)
         for sub, mode in (("output", 0o755), ("records", 0o700), ("archive", 0o700)):
             if not (root / sub).is_dir():
                 (root / sub).mkdir(mode=mode)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..issuing import sha256_file
+from ..files import sha256_file
 from . import compare, signature
 from .model import DocumentScan, IngestJob, ScanPage
 

@@ -11,11 +11,8 @@ recorded (same input hash, same input pages) is recognised and not filed again.
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
-import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ from pypdf import PdfReader, PdfWriter
 
 from .. import lifecycle, numbering
 from ..errors import FormsmithError
-from ..store import fsync_dir
+from ..files import StagedFiles, sha256_bytes
 from . import rasterize
 from .model import DocumentScan, IngestJob, ScanPage, SourceFile
 
@@ -83,52 +80,6 @@ def assemble(scan: DocumentScan, readers: dict[Path, PdfReader]) -> bytes:
     return buf.getvalue()
 
 
-class Placement:
-    """Files written under temp names, made durable together, then renamed into place.
-
-    fsync is most of the cost of filing; issued from a few threads at once the file system
-    commits them together instead of one journal commit per file.
-    """
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[Path, Path]] = []
-        self.placed: list[Path] = []
-
-    def write(self, path: Path, data: bytes) -> None:
-        tmp = path.parent / f".{path.name}.{os.getpid()}.part"
-        self.pending.append((tmp, path))     # first: a failed write is cleaned up by abandon()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-
-    def commit(self) -> None:
-        def sync(path: Path) -> None:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(sync, [tmp for tmp, _ in self.pending]))
-        for tmp, final in self.pending:
-            os.replace(tmp, final)
-            self.placed.append(final)
-        for directory in {final.parent for _, final in self.pending}:
-            fsync_dir(directory)
-        self.pending.clear()
-        self.placed.clear()
-
-    def abandon(self) -> None:
-        """After a failed write or commit: remove every temp file, and the files this placement
-        already renamed into place (the store transaction they belong to will not commit)."""
-        for tmp, _ in self.pending:
-            tmp.unlink(missing_ok=True)
-        for final in self.placed:
-            final.unlink(missing_ok=True)
-        self.pending.clear()
-        self.placed.clear()
-
-
 def _clear_parts(directory: Path) -> None:
     """Temp files of a killed run (we hold the store lock: no other ingest is writing here)."""
     for part in directory.glob(".*.part"):
@@ -177,7 +128,10 @@ def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> N
     nothing: the transaction does not commit, the input stays where it is, and the run stops
     with one line (a FormsmithError) saying so.
     """
-    placement = Placement()
+    # The scans under temp names (.<name>.<pid>.part, 0644), made durable together (fsync is
+    # most of the cost of filing: from a few threads at once the file system commits them
+    # together), then renamed into place just before the store commits.
+    placement = StagedFiles()
     try:
         _file_source(job, src, scans, placement)
     except OSError as exc:
@@ -190,7 +144,7 @@ def file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan]) -> N
             "原文件未移动，腾出空间后重新导入即可") from None
 
 
-def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], placement: Placement) -> None:
+def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], placement: StagedFiles) -> None:
     ws = job.ws
     readers: dict[Path, PdfReader] = {}
     cleared: set[Path] = set()
@@ -214,7 +168,7 @@ def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], pla
             k = 1 + sum(1 for v in doc.get("versions", []) if (v["kind"] == "incomplete") == (kind == "incomplete"))
             target = directory / f"scan-{k}.pdf"
             data = assemble(scan, readers)
-            digest = hashlib.sha256(data).hexdigest()
+            digest = sha256_bytes(data)
             placement.write(target, data)
             placement.write(target.with_name(target.name + ".sha256"), f"{digest}  {target.name}\n".encode())
             rel = str(target.relative_to(ws.root))

@@ -1,13 +1,13 @@
 """Stage 1, preflight: what each input is (by its bytes, not its name), whether it can be read, its SHA-256."""
 from __future__ import annotations
 
-import hashlib
 import warnings
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageFile
 
+from ..files import sha256_file
 from .model import IngestJob, SourceFile
 
 MAX_FILE_BYTES = 512 * 1024 * 1024      # a 500-page 300 dpi colour scan stays well below this
@@ -43,14 +43,6 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def inspect(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
     """One input checked: type, size, hash, page count, or the reason it is refused."""
     src = SourceFile(path=Path(path))
@@ -74,7 +66,7 @@ def inspect(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
     if not src.kind:
         src.refused = "不是PDF或图片（JPEG/PNG/TIFF）文件（按内容识别，与扩展名无关）"
         return src
-    src.sha256 = sha256_of(path)
+    src.sha256 = sha256_file(path)
     src.pages, src.refused = (_pdf_pages if src.kind == "pdf" else _image_frames)(path)
     if not src.refused and src.pages > MAX_PAGES:
         src.refused = f"页数过多（{src.pages} 页，上限 {MAX_PAGES} 页）"

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..errors import InputError
+from ..files import staged
 from ..inputs import MAX_SHEET_BYTES, read_input, size_text
 
 HEADER_SCAN_ROWS = 20
@@ -205,20 +204,13 @@ def read_sheet(path: Path, recognise: Callable[[str], bool]) -> Sheet:
 
 # --- writing ------------------------------------------------------------------------------------
 
-def _atomic_target(path: Path):
+def _staged(path: Path):
+    """A sheet written atomically: under a random .<name>.XXXXXXXX.part beside it (mode 0600),
+    renamed into place when complete, removed on failure; not fsynced (an export, written again
+    on demand)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-def _place(tmp: Path, path: Path) -> None:
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return staged(path, mode=0o600, durable=False)
 
 
 def csv_cell(value: Any) -> str:
@@ -237,17 +229,11 @@ def csv_cell(value: Any) -> str:
 
 def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A UTF-8 CSV with a BOM (Excel on Chinese Windows opens it correctly), written atomically."""
-    tmp = _atomic_target(path)
-    try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(headers)
-            for r in rows:
-                w.writerow([csv_cell(v) for v in r])
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _place(tmp, path)
+    with _staged(path) as st, open(st.tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(headers)
+        for r in rows:
+            w.writerow([csv_cell(v) for v in r])
 
 
 @dataclass
@@ -318,13 +304,8 @@ def write_xlsx(path: Path, sheets: Sequence[SheetSpec]) -> None:
                 else:
                     out.append(v)
             ws.append(out)
-    tmp = _atomic_target(path)
-    try:
-        wb.save(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _place(tmp, path)
+    with _staged(path) as st:
+        wb.save(st.tmp)
 
 
 def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str]], out: Path) -> None:
@@ -377,10 +358,5 @@ def write_error_copy(sheet: Sheet, problems: Sequence[tuple[int, int | None, str
         cell.comment = Comment(old + reason, "formsmith")
     for row, reasons in by_row.items():
         inert(ws.cell(row=row, column=note_col, value="；".join(reasons))).fill = fill
-    tmp = _atomic_target(out)
-    try:
-        wb.save(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _place(tmp, out)
+    with _staged(out) as st:
+        wb.save(st.tmp)

@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ... import model
 from ...errors import InputError
 from ...sources import overdue_charges, rows_by_unit, unit_rows
 from ...store import View
 from ...workspace import Workspace
 
-ACTIVE_EXCLUDED = ("void", "superseded")
 DELIVERED_STATES = ("delivered", "signed", "archived")
 SENT_STATES = ("sent",) + DELIVERED_STATES
 
@@ -121,7 +121,7 @@ def _unit_docs(view: View, pol: Policy, unit_id: str, as_of: date) -> list[dict]
     templates = {s.template for s in pol.stages}
     cut = as_of.isoformat()
     docs = [d for d in unit_rows(view, "documents", unit_id)
-            if d.get("template") in templates and d["state"] not in ACTIVE_EXCLUDED
+            if d.get("template") in templates and d["state"] not in model.RETIRED
             and d.get("issued_on", "") <= cut]
     return sorted(docs, key=lambda d: (d["issued_on"], d.get("seq", 0)))
 

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from filelock import FileLock, Timeout
 
-from ... import catalog, codes, dates, issuing, lifecycle, numbering, signing
+from ... import catalog, codes, dates, issuing, lifecycle, model, numbering, signing
 from . import policy as dunning
 from .printing import write_courier_list, write_print_file, write_sms_list
 from ...errors import FormsmithError, InputError
@@ -245,10 +245,9 @@ def _with_engine(tpl: catalog.Template, engine: str) -> catalog.Template:
 
 
 def _issued_already(view, template: str, unit: str, period: str) -> bool:
+    """The one duplicate check (model.issued_already) over the snapshot's grouping by unit."""
     from ...sources import rows_by_unit
-    return any(d["template"] == template and d.get("period") == period
-               and d["state"] not in issuing.ACTIVE_EXCLUDED
-               for d in rows_by_unit(view, "documents").get(unit, []))
+    return bool(model.issued_already(rows_by_unit(view, "documents").get(unit, []), template, unit, period))
 
 
 def _prepare(ws: Workspace, view, tpl: catalog.Template, st: dunning.Stage, units: list[str],
@@ -617,7 +616,7 @@ def _record(ws: Workspace, tpl: catalog.Template, letters: list[Letter], by: str
             # Through the index on unit: reading every document of the store at each commit
             # made a month-end run's recording grow with the square of its size.
             dup = [d for d in tx.find("documents", unit=lt.unit) if d["template"] == tpl.id
-                   and d.get("period") == lt.period and d["state"] not in issuing.ACTIVE_EXCLUDED]
+                   and d.get("period") == lt.period and d["state"] not in model.RETIRED]
             if dup:
                 (ws.root / lt.path).unlink(missing_ok=True)
                 tx.insert("documents", _void_row(ws, _pending_entry(tpl, lt),
@@ -660,7 +659,7 @@ def _void_unused(ws: Workspace, templates: set[str], community: str | None, as_o
             if tx.find("documents", doc_no=p["doc_no"]):
                 continue   # recorded already (cannot happen: _recover drops these); never twice
             other = [d for d in tx.find("documents", unit=p["unit"]) if d["template"] == p["template"]
-                     and d.get("period") == p["period"] and d["state"] not in issuing.ACTIVE_EXCLUDED]
+                     and d.get("period") == p["period"] and d["state"] not in model.RETIRED]
             if other:
                 reason = f"该户本期已另行开具{other[0]['doc_no']}"
             elif p["unit"] not in owing:
@@ -695,7 +694,7 @@ def period_documents(ws: Workspace, template: str, period: str, community: str |
     """Active documents of `template` for `period`, in building/unit order."""
     with ws.store.snapshot() as view:
         docs = view.find("documents", template=template, period=period,
-                         where=lambda d: d["state"] not in issuing.ACTIVE_EXCLUDED)
+                         where=lambda d: d["state"] not in model.RETIRED)
         units = {d["unit"]: view.get("units", d["unit"]) or {"id": d["unit"]} for d in docs}
     if community:
         docs = [d for d in docs if units[d["unit"]].get("community") == community]

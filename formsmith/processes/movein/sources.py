@@ -4,18 +4,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ... import model
 from ...errors import InputError
 from ...sources import builder
 from ...store import View
 from ...workspace import Workspace
 
-ACTIVE_EXCLUDED = ("void", "superseded")
 
 
 def last_inspection(view: View, unit_id: str) -> dict[str, Any]:
     """The unit's most recent issued 房屋质量验收登记表 (not voided or superseded)."""
     rows = view.find("documents", template="inspection-form", unit=unit_id,
-                     where=lambda d: d["state"] not in ACTIVE_EXCLUDED)
+                     where=lambda d: d["state"] not in model.RETIRED)
     if not rows:
         raise InputError(f"unit {unit_id}: no 房屋质量验收登记表 issued for this unit "
                          "(先开具验收登记表 inspection-form，再据其不合格项目开维修工作单)")

@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ... import formats
+from ... import formats, model
 from ...errors import ValidationError
 from ...rules import RuleContext, rule
 
@@ -56,7 +56,7 @@ def _not_before(ctx: RuleContext, values: dict, later: str, earlier: str, proble
 def _active_documents(ctx: RuleContext, template: str, key: str, value: Any) -> list[dict]:
     """Issued, not voided documents of `template` whose record has `key` == `value`."""
     return ctx.view.find("documents", template=template,
-                         where=lambda d: d.get("state") not in ("void", "superseded")
+                         where=lambda d: d.get("state") not in model.RETIRED
                          and (d.get("record") or {}).get(key) == value)
 
 
