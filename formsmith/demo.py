@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import identity, issuing, registry
+from . import identity, registry
 from .errors import InputError
 from .store import Transaction
 
@@ -131,24 +131,9 @@ def seed(tx: Transaction, seed_value: int = 2025) -> dict[str, int]:
     return {t: len(r) for t, r in rows.items()}
 
 
-def showcase_units(view) -> list[str]:
-    """Units whose letters the demo issues: an individual, a company owner, the longest arrears."""
-    owed: dict[str, set[str]] = {}
-    for c in view.all("charges"):
-        if not c.get("paid_on") and c["due"] < AS_OF.isoformat():
-            owed.setdefault(c["unit"], set()).add(c["period"])
-    units = view.all("units")
-    owners = {p["id"]: p for p in view.all("parties")}
-    age = {u["id"]: len(owed.get(u["id"], ())) for u in units}
-    kind = {u["id"]: owners[u["owner"]]["kind"] for u in units}
-    individual = next(u for u in age if age[u] >= 5 and kind[u] == "individual")
-    company = next(u for u in age if age[u] >= 2 and kind[u] == "company")
-    longest = max(age, key=lambda u: (age[u], u))
-    return list(dict.fromkeys([individual, company, longest]))
-
-
 def create(ws: "Workspace") -> dict[str, Any]:
-    """`init --demo`: seed the demo once, then issue the showcase letters not issued yet.
+    """`init --demo`: seed the demo once, then let each process tell its part of the story (the
+    showcase letters, a payment at the counter …): what is already issued is not issued again.
 
     Returns {"seeded": counts per table or None when already seeded, "issued": the letters}.
     Refused when the store holds records that are not the demo's."""
@@ -159,15 +144,13 @@ def create(ws: "Workspace") -> dict[str, Any]:
                 raise InputError(f"{ws.root}: the store already holds records; the demo is only "
                                  "seeded into an empty workspace")
             seeded = seed(tx)
-    issued = []
-    with ws.store.snapshot() as view:
-        units = showcase_units(view)
-        done = {d["unit"]: d for d in view.find("documents", template="dunning-letter")}
-    for unit in units:
-        if unit in done:
-            d = done[unit]
-            issued.append({k: d[k] for k in ("doc_no", "doc_id", "unit", "pages", "path", "sha256")})
-            continue
-        doc = issuing.issue_document(ws, "dunning-letter", unit=unit, as_of=AS_OF)
-        issued.append(doc.as_dict())
+    issued: list[dict[str, Any]] = []
+    for process in registry.load().values():    # each process tells its part: letters, a payment …
+        if process.story is not None:
+            issued.extend(process.story(ws, AS_OF))
     return {"seeded": seeded, "issued": issued}
+
+
+def issued_row(doc: dict[str, Any]) -> dict[str, Any]:
+    """A recorded document as `init --demo` reports it."""
+    return {k: doc[k] for k in ("doc_no", "doc_id", "unit", "pages", "path", "sha256")}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import catalog, sources
+from . import catalog, formats, sources
 from .errors import FormsmithError
 from .store import View
 from .workspace import Workspace
@@ -32,7 +32,11 @@ def unit_facts(view: View, unit: dict[str, Any]) -> dict[str, Any]:
             "owner_kind": "单位" if owner.get("kind") == "company" else "个人" if owner else None}
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, key: str = "") -> str:
+    """A value as the refusal shows it: identity numbers masked (the message is printed and
+    logged; it must not carry a full ID number the data file or the store holds)."""
+    if key.endswith(("id_number", "credit_code")) and isinstance(value, str) and value:
+        return formats.mask_id(value)
     if isinstance(value, list):
         return f"{len(value)} 项"
     if value is None or value == "":
@@ -62,7 +66,9 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         return []
     where = f"房屋 {unit_id} 登记为"
     if template.source and sources.key_of(template.source) == "unit":
-        stated = values.get("as_of")
+        # built as of the date the document states (its period field, else as_of)
+        stated = values.get(template.period_field) if template.period_field else None
+        stated = stated if isinstance(stated, date) else values.get("as_of")
         stated_as_of: date = stated if isinstance(stated, date) else as_of
         try:
             built = sources.build(ws, template, view, unit_id, stated_as_of)
@@ -70,15 +76,16 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         except FormsmithError as exc:
             return [f"数据文件所写房屋 {unit_id} 与登记不符：{line}" for line in exc.lines()]
         chosen = set(CHOSEN) | ({template.period_field} if template.period_field else set())
-        keys = [k for k in values if k in stored and k not in chosen]
-        missing = [k for k in stored if k not in values and k not in chosen
-                   and k in ("items", "total", "prior_notices", "prior_demands")]
+        recorded = {k for k, v in built.items() if v not in (None, "", [])}   # what the store knows
+        keys = [k for k in values if k in stored and k in recorded and k not in chosen]
+        missing = [k for k in ("items", "total", "prior_notices", "prior_demands")
+                   if k in recorded and k in stored and k not in values]
     else:
         stored = {}
         for k, v in unit_facts(view, unit).items():
             field = template.field(k)
-            if v is None or field is None:
-                continue
+            if v is None or field is None or (k == "area" and "建筑面积" not in field.label):
+                continue            # a 服务面积 is not the unit's floor area
             problems_: list[str] = []   # typed as the template types it (area "98.56" a number)
             typed = catalog.coerce(field, v, k, problems_)
             stored[k] = v if problems_ else typed
@@ -89,10 +96,10 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         if _comparable(values[key]) != _comparable(stored[key]):
             field = template.field(key)
             label = f"{key}（{field.label}）" if field is not None and field.label else key
-            out.append(f"字段 {label}：数据文件写的是“{_shown(values[key])}”，{where}“{_shown(stored[key])}” "
+            out.append(f"字段 {label}：数据文件写的是“{_shown(values[key], key)}”，{where}“{_shown(stored[key], key)}” "
                        "(the data disagrees with the store)")
     for key in missing:
         field = template.field(key)
         label = f"{key}（{field.label}）" if field is not None and field.label else key
-        out.append(f"字段 {label}：数据文件未写，{where}“{_shown(stored[key])}” (the store records it)")
+        out.append(f"字段 {label}：数据文件未写，{where}“{_shown(stored[key], key)}” (the store records it)")
     return out

@@ -73,19 +73,21 @@ def custody_share(view: View, default: Decimal) -> Decimal:
 
 
 def published_lines(view: View) -> list[dict[str, str]]:
-    """The schedule as the handbook prints it: item, price, unit, note; the custody line shows
-    the rate it comes to for each property rate (全额的70%，即 1.54 元/平方米·月)."""
+    """The schedule as the handbook prints it: item, price, unit, note. A share (the custody
+    fee) is printed as what it comes to for each property rate: 全额的70%，即 1.54 元."""
     fees = schedule(view)
     property_rates = [f for f in fees if f.basis == "area" and f.charge_item == PROPERTY_FEE]
     out = []
     for f in fees:
-        if f.basis == "share":
-            each = "、".join(f"{formats.money(formats.fen(p.rate * f.rate))}" for p in property_rates)
-            out.append({"item": f.item, "price": each, "unit": property_rates[0].unit if property_rates else "",
-                        "note": f"全额的{int(f.rate * 100)}%" + (f"，{f.note}" if f.note else "")})
-        else:
-            out.append({"item": f.item, "price": formats.money(f.rate), "unit": f.unit,
+        if f.basis != "share":
+            out.append({"item": f.item, "price": str(f.rate), "unit": f.unit,
                         "note": f.note or BASES.get(f.basis, "")})
+            continue
+        for p in property_rates:
+            kind = p.item[p.item.find("（") + 1:p.item.rfind("）")] if "（" in p.item else ""
+            item = f.item if len(property_rates) == 1 or not kind else f.item.replace("）", f"，{kind}）")
+            out.append({"item": item, "price": str(formats.fen(p.rate * f.rate)), "unit": p.unit,
+                        "note": f"按{p.item}全额的{int(f.rate * 100)}%计收" + (f"，{f.note}" if f.note else "")})
     return out
 
 

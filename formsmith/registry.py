@@ -46,6 +46,9 @@ class Process:
     demo: DemoRows | None = None
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)   # table → `records list` columns
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)   # table → fields the store indexes
+    # `init --demo`'s part of this process, after the rows are seeded: story(ws, as_of) issues
+    # what the process shows (not again when issued already) and returns those documents.
+    story: Callable[[Any, Any], list[dict]] | None = None
     module: str = field(default="", compare=False)
 
     @property

@@ -231,7 +231,10 @@ def test_repair_order_from_the_units_last_inspection_in_the_store(ws, home, run)
     """GIVEN an inspection issued for a unit WHEN the order is rendered with --unit THEN its lines
     are that inspection's failed items; an all-passed inspection gives no order and no number."""
     unit = "3-2-502"
-    inspection = example(ws, "inspection-form", unit=unit, unit_address="阳光花园3栋2单元502室")
+    with ws.store.snapshot() as view:   # a form about a unit on record states its recorded owner
+        owner = view.get("parties", view.get("units", unit)["owner"])["name"]
+    inspection = example(ws, "inspection-form", unit=unit, unit_address="阳光花园3栋2单元502室",
+                         owner_name=owner)
     path = home / "inspection.json"
     path.write_text(json.dumps(inspection, ensure_ascii=False), encoding="utf-8")
     assert run(home, "render", "inspection-form", "--data", str(path)).exit_code == 0

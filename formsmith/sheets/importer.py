@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -530,9 +531,16 @@ def _plan_charges(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan
         plan.put("charges", stored, row)
 
 
+def payment_id(unit: str, paid_on: str) -> str:
+    """The ledger id of what `unit` paid on `paid_on` outside the counter (imported, or taken
+    over by the demo): one payment per unit and day."""
+    return f"SK-{unit}-{paid_on}"
+
+
 def _plan_payments(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan: Plan) -> None:
     units = {u["id"] for u in view.all("units")}
-    by_key, _ = _charge_index(view)
+    by_key, by_id = _charge_index(view)
+    paid: dict[str, dict] = {}
     seen: dict[tuple, int] = {}
     for r in rows:
         v = r.values
@@ -557,10 +565,34 @@ def _plan_payments(ws: Workspace, view: View, ck: _Checker, rows: list[Row], pla
         if charge.get("paid_on") and charge["paid_on"] != paid_on:
             ck.add(r.number, "paid_on", f"该费用已于{charge['paid_on']}缴清")
             continue
-        row = {"id": charge["id"], "paid_on": paid_on}
+        pid = payment_id(str(uid), paid_on)
+        row = {"id": charge["id"], "paid_on": paid_on, "payment": pid}
         if "receipt" in v:
             row["receipt"] = v["receipt"]
         plan.put("charges", charge, row)
+        group = paid.setdefault(pid, {"id": pid, "unit": uid, "paid_on": paid_on, "charges": [],
+                                      "amounts": [], "receipts": []})
+        group["charges"].append(charge["id"])
+        group["amounts"].append(Decimal(amount))
+        if v.get("receipt"):
+            group["receipts"].append(str(v["receipt"]))
+    # Every imported payment is a payment of the ledger too: one per unit and day, naming the
+    # charges it cleared, so the ledger reconciles receipts with 应收 whatever the source.
+    for pid, g in paid.items():
+        existing = view.get("payments", pid)
+        charges = sorted(set((existing or {}).get("charges", [])) | set(g["charges"]))
+        amounts = {c: a for c, a in zip(g["charges"], g["amounts"])}
+        for c in charges:
+            if c not in amounts:
+                amounts[c] = Decimal(by_id[c]["amount"])
+        receipts = list(dict.fromkeys(g["receipts"]))
+        plan.put("payments", existing, {
+            "id": pid, "unit": g["unit"], "paid_on": g["paid_on"], "charges": charges,
+            "amount": str(sum(amounts.values(), Decimal("0.00"))),
+            "method": (existing or {}).get("method", "导入"), "payer": (existing or {}).get("payer"),
+            "by": (existing or {}).get("by", "导入"), "state": "recorded",
+            "receipt": (existing or {}).get("receipt") or ("、".join(receipts) or None),
+            "source": (existing or {}).get("source", "缴费表导入（收据由原系统开具）")})
 
 
 PLANNERS = {"units": _plan_units, "owners": _plan_owners, "occupants": _plan_occupants,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ... import formats
+from ... import fees, formats
 from ...errors import ValidationError
 from ...formats import fen, meter_value, parse_area
 from ...rules import RuleContext, rule
@@ -20,9 +20,9 @@ def full_fee(area: Decimal, rate: Decimal) -> Decimal:
     return fen(area * rate)
 
 
-def custody_fee(full: Decimal) -> Decimal:
+def custody_fee(full: Decimal, share: Decimal = CUSTODY_SHARE) -> Decimal:
     """The monthly custody fee: 70% of the full fee, to the fen."""
-    return fen(full * CUSTODY_SHARE)
+    return fen(full * share)
 
 
 @rule("custody-agreement")
@@ -48,16 +48,17 @@ def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
     if area is None or rate is None or rate <= 0:
         raise ValidationError(problems, ctx.record)
     full = full_fee(area, rate)
-    fee = custody_fee(full)
+    share = fees.custody_share(ctx.view, CUSTODY_SHARE)   # the recorded schedule's, else 70 %
+    fee = custody_fee(full, share)
     for key, label, right in (("full_fee", "全额物业服务费", full), ("custody_fee", "托管物业服务费", fee)):
         stated = values.get(key)
         if stated is not None and stated != right:
             how = (f"{area}平方米 × {formats.money(rate)}元 = {formats.money(full)}元" if key == "full_fee"
-                   else f"全额{formats.money(full)}元的70% = {formats.money(fee)}元")
+                   else f"全额{formats.money(full)}元的{int(share * 100)}% = {formats.money(fee)}元")
             problems.append(f"字段 {key}（{label}）：填写的{formats.money(stated)}元与规定不符，应为{how} "
                             f"(stated fee differs from the rule)")
     if problems or water is None or power is None:     # None: a problem was listed
         raise ValidationError(problems, ctx.record)
-    return {"full_fee": full, "custody_fee": fee, "share_percent": int(CUSTODY_SHARE * 100),
+    return {"full_fee": full, "custody_fee": fee, "share_percent": int(share * 100),
             "water_limit": WATER_LIMIT, "electricity_limit": ELECTRICITY_LIMIT,
             "water_max": water + WATER_LIMIT, "electricity_max": power + ELECTRICITY_LIMIT}

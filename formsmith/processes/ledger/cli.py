@@ -108,7 +108,7 @@ def records_ledger(ctx, unit, as_of, as_json):
     emit_table(rows, ("期间", "应收", "实收", "欠费", "收据"))
     echo(f"合计：应收 {money(account['billed'])}  实收 {money(account['paid'])}  欠费 {money(account['owed'])}"
          f"  （已登记收款 {money(account['received'])}，{len(account['payments'])} 笔）")
-    if Decimal(account["received"]) != Decimal(account["receipted_charges"]):
+    if Decimal(account["received"]) != Decimal(account["cleared_by_payments"]):
         echo("注意：已登记收款与其结清的应收不相等", err=True)
 
 

@@ -182,5 +182,5 @@ def ledger(ws: Workspace, unit_id: str) -> dict[str, Any]:
             "billed": str(sum((Decimal(c["amount"]) for c in charges), Decimal("0.00"))),
             "paid": str(sum((Decimal(c["amount"]) for c in charges if c.get("paid_on")), Decimal("0.00"))),
             "owed": str(sum((Decimal(c["amount"]) for c in charges if not c.get("paid_on")), Decimal("0.00"))),
-            "received": str(received), "receipted_charges": str(receipted),
+            "received": str(received), "cleared_by_payments": str(receipted),
             "payments": [{k: p.get(k) for k in ("id", "paid_on", "amount", "method", "receipt")} for p in payments]}

@@ -1,9 +1,10 @@
 """Move-in pack rules (PROCESSES.md §1): applicant checklists, handover items, meters, repair orders."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from ... import identity
+from ... import fees, formats, identity
 from ...errors import ValidationError
 from ...formats import meter_value
 from ...rules import RuleContext, rule
@@ -177,3 +178,23 @@ def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     if missing:
         raise ValidationError(missing, ctx.record)
     return {"lines": lines}
+
+
+# ---------------------------------------------------------------- 住户手册 (§1)
+
+@rule("owner-handbook")
+def owner_handbook(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
+    """The handbook publishes the fee schedule the charges follow (明码标价): with a schedule on
+    record its fee table is the schedule's, and a data file whose table differs is refused."""
+    published = fees.published_lines(ctx.view)
+    if not published:
+        return None
+    stated = values.get("fees")
+    if stated:
+        want = [(p["item"], Decimal(p["price"]), p["unit"]) for p in published]
+        got = [(s.get("item"), s.get("price"), s.get("unit")) for s in stated]
+        if got != want:
+            lines = "；".join(f"{i} {formats.money(p)} {u}" for i, p, u in want)
+            raise ValidationError([f"字段 fees（收费标准）：与登记的收费标准不符，应为：{lines} "
+                                   "(the handbook must publish the recorded fee schedule)"], ctx.record)
+    return {"fees": [{**p, "price": Decimal(p["price"])} for p in published]}
