@@ -21,7 +21,8 @@ from .workspace import Workspace
 # Facts about a unit a template without a store builder may state, by field name.
 UNIT_FACTS = ("unit_address", "area", "owner_name", "owner_kind")
 # What a data file chooses for itself even where the store could build the rest.
-CHOSEN = ("as_of", "deadline", "contract")
+CHOSEN = ("as_of", "deadline", "contract",
+          "applicant_kind")   # who applies (owner or an agent) is the application's, not the unit's
 
 
 def unit_facts(view: View, unit: dict[str, Any]) -> dict[str, Any]:

@@ -158,13 +158,13 @@ def _pay_all_but_a_few(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def batches(demo_home, tmp_path_factory, sealing_env):
+def batches(demo_records_home, tmp_path_factory, sealing_env):
     """The three stages of the month-end run for one (engine, sealed) case, made when a test of
     that case first asks:
     case → ([(file, veraPDF verdict, declared signature fields)], print files)."""
     def get(case):
         if case not in _MADE:
-            _MADE[case] = _month_end(case, demo_home, tmp_path_factory)
+            _MADE[case] = _month_end(case, demo_records_home, tmp_path_factory)
         return _MADE[case]
     return get
 

@@ -49,6 +49,19 @@ def demo_home(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def demo_records_home(tmp_path_factory) -> Path:
+    """The demo community's records (units, owners, charges, payments …) without the documents
+    its story issues: a month-end story can begin in any month of 2025 (numbers never run
+    against dates, so it cannot begin before the demo's letters of 1 December)."""
+    from formsmith import demo
+    home = tmp_path_factory.mktemp("demo-records") / "ws"
+    ws, _ = init_workspace(home)
+    with ws.store.transaction() as tx:
+        demo.seed(tx)
+    return home
+
+
 @pytest.fixture
 def demo_copy(demo_home, tmp_path) -> Path:
     """A private copy of the demo workspace, for tests that change it."""

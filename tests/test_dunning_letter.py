@@ -18,7 +18,7 @@ from pdftools import attachment_json, fonts_embedded, our_page_codes, page_qr_pa
 @pytest.fixture(scope="module")
 def issued(demo_home):
     """The demo's issued letters with their store rows."""
-    docs = store_rows(demo_home, "documents")
+    docs = [d for d in store_rows(demo_home, "documents") if d["template"] == "dunning-letter"]
     assert len(docs) == 3
     return [(demo_home / d["path"], d) for d in docs]
 

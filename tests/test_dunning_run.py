@@ -60,14 +60,14 @@ def run_cli(run, home: Path, *args: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def story(demo_home, tmp_path_factory):
+def story(demo_records_home, tmp_path_factory):
     """Three months of the dunning run on building 1, with the courier's sheet in between."""
     from click.testing import CliRunner
     from formsmith.cli import cli
     runner = CliRunner()
     run = lambda home, *a: runner.invoke(cli, ["--home", str(home), *a], catch_exceptions=False)  # noqa: E731
     home = tmp_path_factory.mktemp("dunning") / "ws"
-    shutil.copytree(demo_home, home)
+    shutil.copytree(demo_records_home, home)
     only_buildings_owe(home, {"1"})
     s = {"home": home, "run": run}
     s["june"] = run_cli(run, home, "--as-of", JUNE, "--jobs", "2")

@@ -19,7 +19,7 @@ from formsmith.workspace import find_workspace
 def letter(demo_home):
     """An issued one-page letter of the demo (read only): its row and its printed page."""
     with find_workspace(demo_home).store.snapshot() as view:
-        row = view.all("documents")[0]
+        row = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[0]
     return row, demo_home / row["path"], scansim.printed(demo_home / row["path"])[0]
 
 
@@ -259,7 +259,7 @@ def _likeness(image, reference, areas, scale=1.0):
 @pytest.fixture(scope="module")
 def other_letter(demo_home):
     with find_workspace(demo_home).store.snapshot() as view:
-        row = view.all("documents")[1]
+        row = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[1]
     return row, scansim.printed(demo_home / row["path"])[0]
 
 
@@ -295,7 +295,7 @@ def test_scansim_stacks_hold_the_pages_given_in_their_order(tmp_path, demo_home)
     """Pillow ≥ 13 keeps state on images saved with append_images: a second stack of the same
     page objects came out [p2, p2, p3] for [p2, p3, p1]. The helper must write what it is given."""
     with find_workspace(demo_home).store.snapshot() as view:
-        rows = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+        rows = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[:3]
     pages = [scansim.scanned(scansim.printed(demo_home / r["path"])[0], 0.5, 0.5, 60) for r in rows]
     for k in range(3):
         order = pages[k:] + pages[:k]

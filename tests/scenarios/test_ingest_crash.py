@@ -36,7 +36,7 @@ def setup(demo_home, tmp_path_factory):
     base = tmp / "base"
     shutil.copytree(demo_home, base)
     with find_workspace(base).store.snapshot() as view:
-        rows = view.all("documents")
+        rows = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])
     pages = []
     for i, row in enumerate(rows):
         page = scansim.printed(base / row["path"])[0]

@@ -33,7 +33,7 @@ def forged(demo_home, tmp_path_factory):
     home = tmp / "ws"
     shutil.copytree(demo_home, home)
     with find_workspace(home).store.snapshot() as view:
-        a, b, c = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+        a, b, c = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[:3]
     paper = {d["doc_no"]: scansim.printed(home / d["path"])[0] for d in (a, b, c)}
     pa, pb, pc = (paper[d["doc_no"]] for d in (a, b, c))
     area = {d["doc_no"]: d["sign_areas"][0] for d in (a, b, c)}
@@ -163,7 +163,7 @@ def test_active_content_of_a_scan_is_not_archived(demo_home, tmp_path):
     home = tmp_path / "ws"
     shutil.copytree(demo_home, home)
     with find_workspace(home).store.snapshot() as view:
-        doc = sorted(view.all("documents"), key=lambda d: d["seq"])[1]
+        doc = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[1]
     page = scansim.printed(home / doc["path"])[0]
     plain = scansim.save_pdf([scansim.scanned(scansim.sign(page, doc["sign_areas"][0]), 1.0, 0.8, 60)],
                              tmp_path / "plain.pdf")
@@ -209,7 +209,7 @@ def test_disk_full_while_filing_loses_nothing(full_archive, tmp_path):
     file left, nothing recorded, the input still where it was (not moved to --move-to)."""
     home = full_archive
     with find_workspace(home).store.snapshot() as view:
-        docs = sorted(view.all("documents"), key=lambda d: d["seq"])[:3]
+        docs = sorted(view.find("documents", template="dunning-letter"), key=lambda d: d["seq"])[:3]
         before = {d["doc_id"]: (d["state"], len(d.get("versions", []))) for d in docs}
     pages = [scansim.scanned(scansim.sign(scansim.printed(home / d["path"])[0], d["sign_areas"][0], seed=i),
                              1.0, 0.5, 95) for i, d in enumerate(docs)]

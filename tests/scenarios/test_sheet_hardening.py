@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import resource
 import subprocess
 from pathlib import Path
@@ -77,11 +78,12 @@ def assert_inert_csv(path: Path) -> int:
 
 # ---------------------------------------------------------------- 1. formula injection
 
-def test_formula_names_are_stored_as_text_and_exported_inert(demo_copy, run, tmp_path):
+def test_formula_names_are_stored_as_text_and_exported_inert(demo_records_home, run, tmp_path):
     """A name or address that Excel would run imports as text (the store keeps it exactly), and
     every sheet formsmith writes from it - records export .xlsx/.csv, the courier and SMS lists
     of the dunning run - holds it as inert text; amounts stay numbers."""
-    home = demo_copy
+    home = tmp_path / "ws"
+    shutil.copytree(demo_records_home, home)
     only_unit_owes(home, OWING)
     owners = tmp_path / "owners.xlsx"
     assert run(home, "records", "export", "owners", str(owners), "--reveal").exit_code == 0
