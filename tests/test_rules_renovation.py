@@ -12,6 +12,7 @@ import pytest
 from formsmith import find_workspace, issuing
 from formsmith.errors import InputError, NotFoundError, ValidationError
 from formsmith.processes.renovation.sources import record_approval
+from formsmith.processes.renovation.works import BY_CODE, classify, kinds_of, recognise
 from pdftools import page_texts
 
 AS_OF = date(2025, 12, 1)
@@ -141,6 +142,102 @@ def test_record_approval_refuses_bad_input(ws):
         record_approval(ws, "ZX2025-003", authority=" ", ref="b", approved_on=AS_OF, today=AS_OF)
     with ws.store.snapshot() as view:
         assert view.get("renovations", "ZX2025-003")["authority_approval"] is None
+
+
+# ---------------------------------------------------------------- the classifier, on plans as clerks write them
+
+FORBIDDEN_PLANS = [
+    ("拆除客厅与阳台之间的承重墙并扩建阳台", {"bearing-wall-removal", "balcony-wall-removal", "building"}),
+    ("打通客厅与阳台，拆除阳台窗下墙", {"balcony-wall-removal"}),
+    ("阳台墙体拆除，做成开放式客厅", {"balcony-wall-removal"}),
+    ("拆除厨房与阳台之间的门连窗及窗下墙", {"balcony-wall-removal"}),
+    ("拆掉卫生间与次卧之间的剪力墙", {"bearing-wall-removal"}),
+    ("主卧承重墙门洞加宽至1.2米", {"bearing-opening-enlargement"}),
+    ("扩大承重墙上原有门洞", {"bearing-opening-enlargement"}),
+    ("将次卧改为卫生间", {"wet-room-conversion"}),
+    ("阳台改成厨房", {"wet-room-conversion"}),
+    ("将没有防水要求的书房改为卫生间", {"wet-room-conversion"}),
+    ("餐厅改为开放式厨房", {"wet-room-conversion"}),
+    ("主卧增设卫生间", {"wet-room-conversion"}),
+    ("铲除外墙保温层", {"energy-damage"}),
+]
+REGULATED_PLANS = [
+    ("承重墙上开门洞", {"structure-change"}),
+    ("楼板开洞增设室内楼梯", {"structure-change"}),
+    ("承重墙面开槽布线", {"structure-change"}),
+    ("拆除卧室非承重隔墙并加设楼板夹层", {"building", "floor-load"}),
+    ("露台搭建阳光房", {"building"}),
+    ("顶层露台加盖彩钢房", {"building"}),
+    ("卧室外墙开落地窗", {"exterior-opening"}),
+    ("在非承重外墙上新开一扇窗", {"exterior-opening"}),
+    ("外墙刷成蓝色", {"facade-change"}),
+    ("改变外立面，安装雨棚", {"facade-change"}),
+    ("暖气片移位", {"heating"}),
+    ("拆除原有暖气片改装地暖", {"heating"}),
+    ("燃气表移位至阳台", {"gas"}),
+    ("厨房吊柜安装，燃气管道包管", {"gas"}),
+    ("拆改燃气、暖气管道", {"gas", "heating"}),
+    ("客厅、餐厅铺设天然石材地面，书房增设通顶实木书墙，超过设计标准增加楼面荷载", {"floor-load"}),
+    ("阳台砌筑鱼池", {"floor-load"}),
+]
+LAWFUL_PLANS = [
+    "厨卫翻新、墙面刷新、更换地板",                    # ZX2025-001
+    "更换门窗、阳台封闭（不涉及主体结构）",             # ZX2025-003: 阳台封闭 is no wall removed
+    "拆除卧室非承重隔墙，重新砌筑轻质隔墙",
+    "不改变主体结构，拆除非承重墙",
+    "承重墙不动，仅拆除隔墙",
+    "保留承重墙，拆除厨房隔墙",
+    "严禁拆除承重墙",
+    "厨房改为开放式厨房",
+    "卫生间干湿分离改造，重做防水",
+    "拆除旧窗更换断桥铝节能窗",
+    "拆除阳台墙面瓷砖，重新贴砖",
+    "拆除阳台旧窗户，更换断桥铝窗",
+    "拆除厨房与阳台之间的推拉门",
+    "拆除承重墙上的吊柜",
+    "吊顶包梁、墙面刷漆",
+    "外墙内侧墙面刷乳胶漆",
+    "搭建脚手架刷墙",
+    "安装电地暖，更换暖气罩",
+    "更换燃气灶和燃气热水器",
+    "厨房改造，燃气管道不动",
+    "厨房改造不涉及燃气管道",
+    "保留原有燃气管道位置",
+    "不增加楼面荷载",
+    "全屋水电改造",
+    "客厅吊顶、主卧衣柜定制",
+]
+
+
+@pytest.mark.parametrize("plan, works", FORBIDDEN_PLANS + REGULATED_PLANS, ids=lambda v: v if isinstance(v, str) else "")
+def test_the_classifier_recognises_regulated_works(plan, works):
+    found = recognise(plan)
+    assert {f.work.code for f in found} == works
+    assert all(f.where and f.where in plan for f in found)
+    assert any(BY_CODE[c].forbidden for c in works) == ((plan, works) in FORBIDDEN_PLANS)
+
+
+@pytest.mark.parametrize("plan", LAWFUL_PLANS)
+def test_the_classifier_does_not_flag_lawful_plans(plan):
+    assert recognise(plan) == []
+
+
+def test_given_codes_join_what_the_plan_says():
+    found = classify(["更换门窗、阳台封闭（不涉及主体结构）", None], ["gas", "floor-load"])
+    assert [(f.work.code, f.where) for f in found] == [("gas", ""), ("floor-load", "")]
+    found = classify(["燃气表移位"], ["gas"])
+    assert [(f.work.code, f.where) for f in found] == [("gas", "燃气表移位")]
+
+
+@pytest.mark.parametrize("authority, kinds", [
+    ("江城市南湖区住房和城市更新局", ("housing",)), ("江城市住房和城乡建设局", ("housing",)),
+    ("江城市自然资源和规划局", ("planning",)), ("江城市城乡规划局", ("planning",)),
+    ("江城港华燃气有限公司", ("gas",)), ("江城市热力集团有限公司", ("heating",)),
+    ("江城燃气热力集团有限公司", ("heating", "gas")),
+    ("江城市建筑设计研究院有限公司", ("design",)), ("江城市规划设计研究院", ("design",)),
+    ("南湖匠心装饰设计有限公司", ()), ("江城房地产开发有限公司", ()), ("别的机关", ())])
+def test_an_authority_is_of_the_kind_its_name_says(authority, kinds):
+    assert kinds_of(authority) == kinds
 
 
 # ---------------------------------------------------------------- agreement, passes, debris fee
