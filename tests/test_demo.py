@@ -47,3 +47,16 @@ def test_custody_units_pay_seventy_percent_and_other_records_exist():
     assert Decimal(fee["amount"]) == (full * Decimal("0.7")).quantize(Decimal("0.01"))
     assert any(r["structural_change"] for r in rows["renovations"])
     assert len(rows["renovations"]) >= 2 and len(rows["repairs"]) >= 3
+
+
+def test_the_renovations_show_every_case_of_the_law():
+    """ZX2025-002 is what the law forbids outright, ZX2025-004 a structural plan lawful once
+    approved, ZX2025-001 and ZX2025-003 need nothing; no two renovations share a unit."""
+    from formsmith.processes.renovation.works import classify
+    rows = demo.generate()
+    works = {r["id"]: classify([r["plan"]], r.get("works") or []) for r in rows["renovations"]}
+    assert [r["id"] for r in rows["renovations"]] == ["ZX2025-001", "ZX2025-002", "ZX2025-003", "ZX2025-004"]
+    assert any(f.work.forbidden for f in works["ZX2025-002"])
+    assert [f.work.code for f in works["ZX2025-004"]] == ["floor-load"]
+    assert works["ZX2025-001"] == works["ZX2025-003"] == []
+    assert len({r["unit"] for r in rows["renovations"]}) == len(rows["renovations"])

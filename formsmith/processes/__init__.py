@@ -9,6 +9,6 @@ own. Its templates (templates/<id>/) name it in their manifest: `process = "<nam
     arrears/      欠费催缴: 缴费通知单 → 催缴函 → 法律催告函, the month-end run, tracking
     custody/      房屋托管: the custody agreement and its fee
     movein/       入住办理: registration, hand-over, meter readings, inspection and repair order
-    renovation/   装修管理: agreement, permit, passes, debris fee, the authority's approval
+    renovation/   装修管理: agreement, permit, passes, debris fee; the works the law regulates, their approvals
     services/     客户服务: surveys, callbacks, complaints, release passes, receipts
 """

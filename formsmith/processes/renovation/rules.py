@@ -1,10 +1,17 @@
-"""Renovation rules (PROCESSES.md §5): no permit for a structural change without the authority's approval.
+"""Renovation rules (PROCESSES.md §5; 《住宅室内装饰装修管理办法》建设部令第110号, 第五条至第七条).
 
-A plan that alters the main structure or clearly adds load needs the approval of the local
-real-estate authority (房地产行政主管部门) first. The data names the approval (authority, number,
-date); when the data names a renovation that the store holds, the store is the truth: its
-structural flag and its recorded approval (`formsmith renovation approve`) decide, so a data
-file cannot claim an approval that was never recorded.
+What 第五条 forbids outright (works.WORKS: 拆除承重墙, 拆除连接阳台的墙体, 扩大承重墙上的门窗,
+改为卫生间/厨房间, 损坏节能设施) gets no agreement, no permit and no worker pass, whatever
+approval is on file. Every other regulated work needs the approval its article names before the
+permit and the passes: the planning authority's (第六条（一）（二）), the heating or gas company's
+(第六条（三）（四）), a design unit's design scheme (第五条（一）, 第七条); and a plan that alters
+the main structure or clearly adds load needs the local real-estate authority's approval (§5).
+The works are the renovation's given `works` codes plus what its plan says (works.classify).
+
+The data names the approvals (approval_authority/no/date for the real-estate authority's,
+`approvals` for the others); when the data names a renovation that the store holds, the store is
+the truth: its structural flag, its works and its recorded approvals (`formsmith renovation
+approve`) decide, so a data file cannot claim an approval that was never recorded.
 """
 from __future__ import annotations
 
@@ -14,30 +21,47 @@ from ... import formats
 from ...errors import ValidationError
 from ...formats import fen, parse_area
 from ...rules import RuleContext, rule
+from .sources import approval_of_kind, approvals_of
+from .works import AUTHORITIES, BY_CODE, LAW, Found, classify, kinds_of, parse_codes
 
 # Told to owner and contractor, written into the agreement and the permit (§5). The hours are a
 # workspace setting ([renovation] work_hours); this is the default.
 WORK_HOURS = ("工作日8:00—12:00、14:00—18:00；周六、周日及法定节假日不得进行敲、凿、钻、锯、"
               "切割等产生噪声的施工，其他施工时间为9:00—12:00、14:30—17:30")
-# 《住宅室内装饰装修管理办法》（建设部令第110号）第五条、第六条, and the community's own rules.
+# What owner and contractor are told they may not do: (where it comes from, unless, what). The
+# 办法's items in its words: 第五条 forbids (its item (一) unless on a design scheme); 第六条 and 第七条
+# forbid doing without the approval or the design scheme they name. "" marks the community's rules.
 PROHIBITIONS = (
-    "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，变动建筑主体和承重结构；",
-    "将没有防水要求的房间或者阳台改为卫生间、厨房间；",
-    "扩大承重墙上原有的门窗尺寸，拆除连接阳台的砖、混凝土墙体；",
-    "损坏房屋原有节能设施，降低节能效果；",
-    "未经批准搭建建筑物、构筑物，改变住宅外立面，在非承重外墙上开门、窗；",
-    "未经批准拆改供暖、燃气管道和设施；",
-    "在楼道、电梯厅等公共部位堆放材料、搅拌砂浆，或将装修垃圾倒入下水管道、垃圾桶；",
-    "在装修房屋内留宿施工人员，未经报批进行电焊、气割等动火作业。",
+    ("第五条第（一）项", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "变动建筑主体和承重结构"),
+    ("第五条第（二）项", "", "将没有防水要求的房间或者阳台改为卫生间、厨房间"),
+    ("第五条第（三）项", "", "扩大承重墙上原有的门窗尺寸，拆除连接阳台的砖、混凝土墙体"),
+    ("第五条第（四）项", "", "损坏房屋原有节能设施，降低节能效果"),
+    ("第五条第（五）项", "", "其他影响建筑结构和使用安全的行为"),
+    ("第六条第（一）项、第（二）项", "未经城市规划行政主管部门批准，",
+     "搭建建筑物、构筑物，改变住宅外立面，在非承重外墙上开门、窗"),
+    ("第六条第（三）项", "未经供暖管理单位批准，", "拆改供暖管道和设施"),
+    ("第六条第（四）项", "未经燃气管理单位批准，", "拆改燃气管道和设施"),
+    ("第七条", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "超过设计标准或者规范增加楼面荷载"),
+    ("", "", "在楼道、电梯厅等公共部位堆放材料、搅拌砂浆，或将装修垃圾倒入下水管道、垃圾桶"),
+    ("", "", "在装修房屋内留宿施工人员，未经报批进行电焊、气割等动火作业"),
 )
+# Works that alter the main structure or add load: the plan is structural (§5) whatever its flag says.
+STRUCTURAL_WORKS = ("structure-change", "floor-load")
 APPROVAL_FIELDS = (("approval_authority", "批准机关"), ("approval_no", "批准文号"),
                    ("approval_date", "批准日期"))
-# Where `formsmith renovation approve` keeps each of them in the renovation's authority_approval.
+# Where `formsmith renovation approve` keeps each of them in a recorded approval.
 STORED_AS = {"approval_authority": "authority", "approval_no": "ref", "approval_date": "date"}
 
 
 def work_hours(values: dict[str, Any], ctx: RuleContext) -> str:
     return values.get("work_hours") or str(ctx.ws.setting("renovation", "work_hours", WORK_HOURS))
+
+
+def prohibitions() -> list[dict[str, str]]:
+    """PROHIBITIONS for a template: article (第五条第（一）项; "" for the community's rules), law
+    (第五条), text (the whole item), act (what is done, without the approval that would allow it)."""
+    return [{"article": a, "law": a[:a.index("条") + 1] if a else "", "text": unless + act, "act": act}
+            for a, unless, act in PROHIBITIONS]
 
 
 def stored_renovation(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
@@ -61,51 +85,162 @@ def _check_against_store(values: dict[str, Any], row: dict[str, Any] | None,
                         "不能填写为不涉及 (the record says the plan alters the main structure)")
 
 
-def structural_gate(values: dict[str, Any], ctx: RuleContext, document: str) -> dict[str, Any]:
-    """Refuse `document` for a structural plan whose approval is not on file; return the approval.
+def renovation_works(values: dict[str, Any], row: dict[str, Any] | None, ctx: RuleContext) -> list[Found]:
+    """The regulated works of the renovation: given codes (data and store) plus what its plans say."""
+    given, unknown = parse_codes(values.get("works"))
+    stored, stored_unknown = parse_codes((row or {}).get("works"))
+    if unknown or stored_unknown:
+        raise ValidationError([f"字段 works（装修事项）：未知的事项代码 {'、'.join(unknown + stored_unknown)}，"
+                               f"可选：{'、'.join(BY_CODE)} (unknown work code)"], ctx.record)
+    return classify([values.get("plan"), (row or {}).get("plan")], stored + given)
 
-    The returned dict holds the approval as printed (approval_authority, approval_no,
-    approval_date), or is empty for a plan that alters nothing structural.
+
+def _whose(values: dict[str, Any]) -> str:
+    return f"装修登记{values['renovation_id']}的" if values.get("renovation_id") else ""
+
+
+def _said(found: Found) -> str:
+    return f"方案“{found.where}”含“{found.work.label}”" if found.where else f"登记的装修事项含“{found.work.label}”"
+
+
+def refuse_forbidden(values: dict[str, Any], found: list[Found], ctx: RuleContext, document: str) -> None:
+    """第五条: no document at all for a plan with a work the law forbids outright; a line per work."""
+    lines = [f"字段 {'plan（装修内容）' if f.where else 'works（装修事项）'}：{_whose(values)}{_said(f)}，属{LAW}"
+             f"{f.work.article}禁止的行为（“{f.work.law}”），不予办理{document}，任何批准均不能豁免 "
+             "(forbidden outright by law, whatever approval is on file)"
+             for f in found if f.work.forbidden]
+    if lines:
+        raise ValidationError(lines, ctx.record)
+
+
+def structural_of(values: dict[str, Any], row: dict[str, Any] | None, found: list[Found]) -> bool:
+    return (bool(values.get("structural_change")) or bool(row and row.get("structural_change"))
+            or any(f.work.code in STRUCTURAL_WORKS for f in found))
+
+
+def _housing_from_store(values: dict[str, Any], row: dict[str, Any], document: str,
+                        problems: list[str]) -> dict[str, Any]:
+    """§5: the real-estate authority's approval of a structural plan, as recorded; {} if missing."""
+    approval = approval_of_kind(row, "housing") or {}
+    missing = [label for key, label in APPROVAL_FIELDS if not approval.get(STORED_AS[key])]
+    if missing:
+        problems.append(
+            f"字段 authority_approval（主管部门批准文件）：装修{row['id']}的方案（{row.get('plan', '')}）涉及拆改主体结构或明显加大荷载，"
+            f"房地产行政主管部门的批准尚未登记（缺少{'、'.join(missing)}），不予核发{document}；"
+            f"请取得批准后先登记：formsmith renovation approve {row['id']} "
+            "(structural change without the authority's approval on file)")
+        return {}
+    recorded = {"approval_authority": approval["authority"], "approval_no": approval["ref"],
+                "approval_date": formats.parse_date(approval["date"])}
+    for key, label in APPROVAL_FIELDS:
+        if values.get(key) and values[key] != recorded[key]:
+            problems.append(f"字段 {key}（{label}）：与装修{row['id']}登记的批准文件不符（登记为"
+                            f"{formats.cn_date(recorded[key]) if key == 'approval_date' else recorded[key]}）"
+                            " (does not match the recorded approval)")
+    return recorded
+
+
+def _housing_from_data(values: dict[str, Any], document: str, problems: list[str]) -> dict[str, Any]:
+    """§5 for data of a renovation the store does not hold: the approval the data names."""
+    rid = values.get("renovation_id") or values.get("unit") or ""
+    missing = [f"{label}（{key}）" for key, label in APPROVAL_FIELDS if not values.get(key)]
+    if missing:
+        problems.append(
+            f"字段 approval_no（主管部门批准文件）：装修{rid}的方案涉及拆改主体结构或明显加大荷载，缺少房地产行政主管部门的"
+            f"批准文件：{'、'.join(missing)}，不予核发{document} "
+            "(structural change without the authority's approval)")
+        return {}
+    if "housing" not in kinds_of(values["approval_authority"]):
+        problems.append(f"字段 approval_authority（批准机关）：装修{rid}的方案涉及拆改主体结构或明显加大荷载，须经房地产行政主管部门批准，"
+                        f"“{values['approval_authority']}”不是房地产行政主管部门，不予核发{document} "
+                        "(not the real-estate authority)")
+        return {}
+    return {k: values[k] for k, _ in APPROVAL_FIELDS}
+
+
+def _stated_approvals(values: dict[str, Any], ctx: RuleContext) -> list[dict[str, Any]]:
+    """The approvals data names (for a renovation the store does not hold), each with the kinds
+    its authority's name says; one dated after today is refused."""
+    stated = [({"authority": values["approval_authority"], "ref": values["approval_no"],
+                "date": values["approval_date"]}, "approval_date（批准日期）")] \
+        if all(values.get(k) for k, _ in APPROVAL_FIELDS) else []
+    stated += [(a, f"approvals[{i}].date（日期）") for i, a in enumerate(values.get("approvals") or [], 1)]
+    for a, field in stated:
+        if a["date"] > ctx.as_of:
+            raise ValidationError([f"字段 {field}：{formats.cn_date(a['date'])}晚于今日，批准尚未取得 "
+                                   "(approval date is in the future)"], ctx.record)
+    return [dict(a, kinds=kinds_of(a["authority"])) for a, _ in stated]
+
+
+def _recorded_approvals(values: dict[str, Any], row: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]:
+    """The approvals the store records for the renovation; the data's `approvals` must be among them."""
+    on_file = [dict(a, kinds=(a["kind"],), date=formats.parse_date(a["date"])) for a in approvals_of(row)]
+    for i, a in enumerate(values.get("approvals") or [], 1):
+        if not any((r["authority"], r["ref"], r["date"]) == (a["authority"], a["ref"], a["date"]) for r in on_file):
+            problems.append(f"字段 approvals[{i}]（批准文件）：装修{row['id']}未登记{a['authority']}的{a['ref']}"
+                            f"（{formats.cn_date(a['date'])}），请先登记：formsmith renovation approve {row['id']} "
+                            "(an approval that was never recorded)")
+    return on_file
+
+
+def _work_approvals(values: dict[str, Any], row: dict[str, Any] | None, found: list[Found],
+                    on_file: list[dict[str, Any]], document: str, problems: list[str]) -> list[dict[str, Any]]:
+    """Each regulated work's approval of the kind its article names; a line per one not on file."""
+    out = []
+    for f in found:
+        authority = f.work.authority
+        if authority is None:
+            continue
+        a = next((a for a in on_file if authority.kind in a["kinds"]), None)
+        if a is not None:
+            out.append({"work": f.work.label, "article": f.work.article, "authority": a["authority"],
+                        "ref": a["ref"], "date": a["date"], "act": authority.act})
+            continue
+        what = "设计方案" if authority.kind == "design" else "批准文件"
+        law = f"{_whose(values)}{_said(f)}，依{LAW}{f.work.article}{authority.requirement}"
+        if row is not None:
+            have = "、".join(f"{a['authority']}（{AUTHORITIES[a['kind']].title}）" for a in approvals_of(row))
+            problems.append(f"字段 approvals（批准文件）：{law}，{what}尚未登记{f'（已登记：{have}）' if have else ''}，"
+                            f"不予核发{document}；取得后先登记：formsmith renovation approve {row['id']} "
+                            f"--kind {authority.kind} --authority … --ref … --date … "
+                            f"({_needs_en(authority.kind)} not on file)")
+        else:
+            named = "、".join(f"“{a['authority']}”" for a in on_file)
+            problems.append(f"字段 approvals（批准文件）：{law}，"
+                            f"{f'填写的{named}不是{authority.title}' if named else f'未填写{what}'}，"
+                            f"不予核发{document} ({_needs_en(authority.kind)} not given)")
+    return out
+
+
+def _needs_en(kind: str) -> str:
+    return "a design unit's design scheme" if kind == "design" else f"the {kind} authority's approval"
+
+
+def permit_gate(values: dict[str, Any], ctx: RuleContext, document: str) -> dict[str, Any]:
+    """Refuse `document` for a forbidden work or an approval not on file; return what to print.
+
+    Returns structural_change, the real-estate authority's approval of a structural plan
+    (approval_authority, approval_no, approval_date) and `approved_works`: each regulated work
+    with the approval (or design scheme) it has.
     """
     problems: list[str] = []
     row = stored_renovation(values, ctx)
     _check_against_store(values, row, problems)
-    structural = bool(values.get("structural_change")) or bool(row and row.get("structural_change"))
     if problems:
         raise ValidationError(problems, ctx.record)
-    if not structural:
-        return {}
-    rid = values.get("renovation_id") or values.get("unit") or ""
-    if row is not None:
-        approval = row.get("authority_approval") or {}
-        missing = [label for key, label in APPROVAL_FIELDS if not approval.get(STORED_AS[key])]
-        if missing:
-            raise ValidationError([
-                f"字段 authority_approval（主管部门批准文件）：装修{rid}的方案（{row.get('plan', '')}）涉及拆改主体结构，"
-                f"房地产行政主管部门的批准尚未登记（缺少{'、'.join(missing)}），不予核发{document}；"
-                f"请取得批准后先登记：formsmith renovation approve {row['id']} "
-                "(structural change without the authority's approval on file)"], ctx.record)
-        stated = {k: values.get(k) for k, _ in APPROVAL_FIELDS if values.get(k)}
-        recorded = {"approval_authority": approval["authority"], "approval_no": approval["ref"],
-                    "approval_date": formats.parse_date(approval["date"])}
-        for key, label in APPROVAL_FIELDS:
-            if key in stated and stated[key] != recorded[key]:
-                problems.append(f"字段 {key}（{label}）：与装修{row['id']}登记的批准文件不符（登记为"
-                                f"{formats.cn_date(recorded[key]) if key == 'approval_date' else recorded[key]}）"
-                                " (does not match the recorded approval)")
-        if problems:
-            raise ValidationError(problems, ctx.record)
-        return recorded
-    missing = [f"{label}（{key}）" for key, label in APPROVAL_FIELDS if not values.get(key)]
-    if missing:
-        raise ValidationError([
-            f"字段 approval_no（主管部门批准文件）：装修{rid}的方案涉及拆改主体结构，缺少房地产行政主管部门的"
-            f"批准文件：{'、'.join(missing)}，不予核发{document} "
-            "(structural change without the authority's approval)"], ctx.record)
-    if values["approval_date"] > ctx.as_of:
-        raise ValidationError([f"字段 approval_date（批准日期）：{formats.cn_date(values['approval_date'])}"
-                               "晚于今日，批准尚未取得 (approval date is in the future)"], ctx.record)
-    return {k: values[k] for k, _ in APPROVAL_FIELDS}
+    found = renovation_works(values, row, ctx)
+    refuse_forbidden(values, found, ctx, document)
+    on_file = _recorded_approvals(values, row, problems) if row is not None else _stated_approvals(values, ctx)
+    housing: dict[str, Any] = {}
+    structural = structural_of(values, row, found)
+    if structural and row is not None:
+        housing = _housing_from_store(values, row, document, problems)
+    elif structural:
+        housing = _housing_from_data(values, document, problems)
+    approved = _work_approvals(values, row, found, on_file, document, problems)
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    return {"structural_change": structural, **housing, "approved_works": approved}
 
 
 def _period(values: dict[str, Any], ctx: RuleContext, start: str, end: str) -> None:
@@ -140,40 +275,51 @@ def applicant_papers(values: dict[str, Any], ctx: RuleContext) -> list[str]:
 
 @rule("renovation-agreement")
 def renovation_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Agreement: the applicant's papers, the period, the hours and prohibitions to be told."""
+    """Agreement: the applicant's papers, the period, the hours and prohibitions to be told; none
+    for a plan the law forbids; the regulated works listed with what each needs and has."""
     papers = applicant_papers(values, ctx)
     _period(values, ctx, "start_date", "end_date")
     problems: list[str] = []
-    _check_against_store(values, stored_renovation(values, ctx), problems)
+    row = stored_renovation(values, ctx)
+    _check_against_store(values, row, problems)
     if problems:
         raise ValidationError(problems, ctx.record)
-    row = stored_renovation(values, ctx)
-    structural = bool(values.get("structural_change")) or bool(row and row.get("structural_change"))
-    approval = (row or {}).get("authority_approval") or {}
-    return {"papers": papers, "work_hours": work_hours(values, ctx),
-            "prohibitions": list(PROHIBITIONS), "structural_change": structural,
-            "approval": {"authority": approval["authority"], "ref": approval["ref"],
-                         "date": formats.parse_date(approval["date"])} if approval else None}
+    found = renovation_works(values, row, ctx)
+    refuse_forbidden(values, found, ctx, "装修管理协议")
+    on_file = approvals_of(row) if row is not None else []
+    regulated = []
+    for f in found:
+        authority = f.work.authority
+        if authority is not None:
+            a = next((a for a in on_file if a["kind"] == authority.kind), None)
+            regulated.append({"work": f.work.label, "article": f.work.article, "requirement": authority.requirement,
+                              "approval": _printed(a, authority.act)})
+    housing = approval_of_kind(row, "housing") if row is not None else None
+    return {"papers": papers, "work_hours": work_hours(values, ctx), "prohibitions": prohibitions(),
+            "structural_change": structural_of(values, row, found), "regulated": regulated,
+            "approval": _printed(housing, "批准")}
+
+
+def _printed(approval: dict[str, Any] | None, act: str) -> dict[str, Any] | None:
+    return {"authority": approval["authority"], "ref": approval["ref"], "act": act,
+            "date": formats.parse_date(approval["date"])} if approval else None
 
 
 @rule("renovation-permit")
 def renovation_permit(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """No permit for a structural change before the authority's approval is on file."""
+    """No permit for a forbidden work, nor before each approval the plan needs is on file."""
     _period(values, ctx, "start_date", "end_date")
-    approval = structural_gate(values, ctx, "装修施工许可证")
+    gate = permit_gate(values, ctx, "装修施工许可证")
     if values.get("workers") is not None and values["workers"] < 1:
         raise ValidationError(["字段 workers（施工人数）：至少1人 (at least one worker)"], ctx.record)
-    out = {"work_hours": work_hours(values, ctx), "prohibitions": list(PROHIBITIONS), **approval}
-    if approval:
-        out["structural_change"] = True
-    return out
+    return {"work_hours": work_hours(values, ctx), "prohibitions": prohibitions(), **gate}
 
 
 @rule("worker-pass")
 def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Passes only for a renovation that may have its permit; one card per worker, no one twice."""
     _period(values, ctx, "valid_from", "valid_to")
-    approval = structural_gate(values, ctx, "施工人员临时出入证")
+    gate = permit_gate(values, ctx, "施工人员临时出入证")
     problems: list[str] = []
     seen: dict[str, int] = {}
     for i, w in enumerate(values.get("workers") or [], 1):
@@ -188,10 +334,7 @@ def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                             f"{formats.cn_date(row['end'])} (beyond the renovation period)")
     if problems:
         raise ValidationError(problems, ctx.record)
-    out = {"cards": [dict(w, card_no=f"{n:02d}") for n, w in enumerate(values["workers"], 1)], **approval}
-    if approval:
-        out["structural_change"] = True
-    return out
+    return {"cards": [dict(w, card_no=f"{n:02d}") for n, w in enumerate(values["workers"], 1)], **gate}
 
 
 @rule("debris-fee-receipt")

@@ -1,8 +1,11 @@
-"""Renovations in the store: the authority's approval, and the data of the renovation documents.
+"""Renovations in the store: the approvals on file, and the data of the renovation documents.
 
 A renovation row (table `renovations`) holds the unit, contractor, plan, whether the plan alters
-the main structure, the period, the crew and — once recorded with `record_approval` — the
-approval of the real-estate authority that a structural plan needs before any permit (§5).
+the main structure, the regulated works it is known to contain (`works`, codes of works.WORKS,
+besides those its plan names), the period, the crew and — recorded with `record_approval` — the
+approvals its works need before any permit, each of one kind (works.AUTHORITIES): the
+real-estate authority's for a structural plan (§5), the planning authority's, the heating or gas
+company's, a design unit's design scheme (《住宅室内装饰装修管理办法》第五条至第七条).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ...formats import fen
 from ...sources import builder, owner_of, unit_address
 from ...store import View
 from ...workspace import Workspace
+from .works import AUTHORITIES, kinds_of
 
 DEFAULT_DEBRIS_RATE = "3.00"     # 元 per m² of floor area; [renovation] debris_rate overrides it
 
@@ -31,12 +35,29 @@ def find_renovation(view: View, unit_id: str) -> dict[str, Any]:
     return max(rows, key=lambda r: (r.get("start") or "", r["id"]))
 
 
-def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: str,
-                    approved_on: date, by: str | None = None, today: date | None = None) -> dict[str, Any]:
-    """Record the real-estate authority's approval of a renovation plan; returns the updated row.
+def approvals_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The approvals on file for a renovation, each with its `kind`, in the order recorded.
 
-    Refuses an unknown renovation, empty fields, a date in the future and a second approval
-    (an approval on file is never overwritten).
+    `authority_approval`, where a store written before approvals had kinds keeps its one
+    approval, is the real-estate authority's (the only approval recorded then)."""
+    legacy = row.get("authority_approval")
+    out = [dict(legacy, kind="housing")] if legacy else []
+    return out + [dict(a) for a in row.get("approvals") or []]
+
+
+def approval_of_kind(row: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next((a for a in approvals_of(row) if a["kind"] == kind), None)
+
+
+def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: str,
+                    approved_on: date, kind: str | None = None, by: str | None = None,
+                    today: date | None = None) -> dict[str, Any]:
+    """Record an approval of a renovation's plan (or a design unit's design scheme); returns the row.
+
+    Its kind is what the authority's name says it is (works.kinds_of); `kind` chooses among
+    several (江城燃气热力集团: gas or heating) and must fit the name. Refuses an unknown
+    renovation, empty fields, a date in the future, a name of no known kind or not of `kind`,
+    and a second approval of one kind (an approval on file is never overwritten).
     """
     authority, ref = (authority or "").strip(), (ref or "").strip()
     problems = [f"renovation {renovation_id}: field {name}: 不能为空 (required)"
@@ -48,13 +69,38 @@ def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: s
         raise InputError("; ".join(problems))
     with ws.store.transaction() as tx:
         row = tx.require("renovations", renovation_id, "renovation")
-        if row.get("authority_approval"):
-            a = row["authority_approval"]
-            raise InputError(f"renovation {renovation_id}: field authority_approval: 已登记批准文件 "
-                             f"{a.get('ref')}（{a.get('authority')}，{a.get('date')}） (already recorded)")
-        approval = {"authority": authority, "ref": ref, "date": approved_on.isoformat(),
+        kind = _kind(renovation_id, authority, kind)
+        on_file = approval_of_kind(row, kind)
+        if on_file:
+            a = on_file
+            raise InputError(f"renovation {renovation_id}: field approvals: 已登记批准文件 {a.get('ref')}"
+                             f"（{a.get('authority')}，{a.get('date')}；{AUTHORITIES[kind].title}） (already recorded)")
+        approval = {"kind": kind, "authority": authority, "ref": ref, "date": approved_on.isoformat(),
                     "recorded_by": by or ws.clerk, "recorded_at": now_iso()}
-        return tx.update("renovations", renovation_id, {"authority_approval": approval})
+        return tx.update("renovations", renovation_id,
+                         {"approvals": list(row.get("approvals") or []) + [approval]})
+
+
+def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
+    """The kind of an approval: `kind`, which the authority's name must fit, or what the name says."""
+    fits = kinds_of(authority)
+    problem = None
+    if kind is not None and kind not in AUTHORITIES:
+        problem = (f"field kind: 未知的批准类别“{kind}”，可选："
+                   + "、".join(f"{k}（{a.title}）" for k, a in AUTHORITIES.items()) + " (unknown kind)")
+    elif kind is not None and kind not in fits:
+        problem = f"field authority（批准机关）: “{authority}”不是{AUTHORITIES[kind].title} (the name is not of that kind)"
+    elif not fits:
+        problem = (f"field authority（批准机关）: 无法从“{authority}”看出是哪类批准机关；应为"
+                   + "、".join(a.title for a in AUTHORITIES.values())
+                   + "之一，写全称（如江城市自然资源和规划局、江城港华燃气有限公司、江城市建筑设计研究院）"
+                   " (an authority of no known kind)")
+    elif kind is None and len(fits) > 1:
+        problem = (f"field kind: “{authority}”可为" + "或".join(AUTHORITIES[k].title for k in fits)
+                   + "，请用 --kind " + "/".join(fits) + " 指明批准的是哪一项 (say which kind)")
+    if problem:
+        raise InputError(f"renovation {renovation_id}: {problem}")
+    return kind or fits[0]
 
 
 def _common(ws: Workspace, view: View, unit_id: str) -> tuple[dict, dict, dict[str, Any]]:
@@ -67,7 +113,8 @@ def _common(ws: Workspace, view: View, unit_id: str) -> tuple[dict, dict, dict[s
 
 
 def _approval(row: dict[str, Any]) -> dict[str, Any]:
-    a = row.get("authority_approval") or {}
+    """The real-estate authority's approval, printed as the structural plan's (the others: rules)."""
+    a = approval_of_kind(row, "housing") or {}
     return {"approval_authority": a.get("authority"), "approval_no": a.get("ref"),
             "approval_date": a.get("date")} if a else {}
 
