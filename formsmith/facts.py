@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from . import catalog, formats, sources
-from .errors import FormsmithError
+from .errors import FormsmithError, NotFoundError
 from .store import View
 from .workspace import Workspace
 
@@ -66,6 +66,7 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
     if unit is None:
         return []
     where = f"房屋 {unit_id} 登记为"
+    built = None
     if template.source and sources.key_of(template.source) == "unit":
         # built as of the date the document states (its period field, else as_of)
         stated = values.get(template.period_field) if template.period_field else None
@@ -73,12 +74,24 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         stated_as_of: date = stated if isinstance(stated, date) else as_of
         try:
             built = sources.build(ws, template, view, unit_id, stated_as_of)
+        except NotFoundError:
+            built = None     # the process's record is not in the store (no renovation registered)
+        except FormsmithError as exc:   # the store knows better: no arrears, no letter delivered
+            return [f"数据文件所写房屋 {unit_id} 与登记不符：{line}" for line in exc.lines()]
+        # The store's record of the unit (its current renovation) and the data's must be the
+        # same one to be compared: a data file about another renovation names another id.
+        if built is not None and any(values.get(k) != v for k, v in built.items()
+                                     if k.endswith("_id") and k != "unit"):
+            built = None
+    if built is not None:
+        try:
             stored = catalog.validate(template, built, record=f"unit {unit_id}")
         except FormsmithError as exc:
-            return [f"数据文件所写房屋 {unit_id} 与登记不符：{line}" for line in exc.lines()]
+            return [f"房屋 {unit_id} 的登记数据不能用于本模板：{line}" for line in exc.lines()]
         chosen = set(CHOSEN) | ({template.period_field} if template.period_field else set())
         recorded = {k for k, v in built.items() if v not in (None, "", [])}   # what the store knows
-        keys = [k for k in values if k in stored and k in recorded and k not in chosen]
+        keys = [k for k in values if k in stored and k in recorded and k not in chosen
+                and values[k] not in (None, "", [])]
         missing = [k for k in ("items", "total", "prior_notices", "prior_demands")
                    if k in recorded and k in stored and k not in values]
     else:

@@ -197,12 +197,14 @@ def prepare(ws: Workspace, template_id: str, *, data: dict | None = None, unit: 
             label = declared.label if declared is not None else ""
             raise ValidationError([f"字段 unit（{label}）：{bad_unit}"], record_name)
         origin = origin or ("data" if data_given else "store")
+        # The template's own rules first (their refusals say the most: a forbidden work, an
+        # approval not on record), then whatever else the data states about a unit on record.
+        values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
+                                                       record=record_name, view=snap, origin=origin))
         if origin == "data":
             disagree = facts.problems(ws, tpl, snap, values, as_of, record_name)
             if disagree:
                 raise ValidationError(disagree, record_name)
-        values = rules.apply(values, rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
-                                                       record=record_name, view=snap, origin=origin))
     texts = catalog.text_values(values) + [
         (f"formsmith.toml company.{k}", v) for k, v in ws.company.as_dict().items()] + [
         (f"numbering series of {tpl.id}", ws.series_for(tpl.id, tpl.series))]
