@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from . import catalog, formats, sources
+from . import catalog, dates, formats, sources
 from .errors import FormsmithError, NotFoundError
 from .store import View
 from .workspace import Workspace
@@ -72,6 +72,8 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         stated = values.get(template.period_field) if template.period_field else None
         stated = stated if isinstance(stated, date) else values.get("as_of")
         stated_as_of: date = stated if isinstance(stated, date) else as_of
+        if dates.date_problem(stated_as_of):
+            return []        # no date to build the store's version at: the date check refuses it
         try:
             built = sources.build(ws, template, view, unit_id, stated_as_of)
         except NotFoundError:

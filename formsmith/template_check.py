@@ -166,8 +166,10 @@ def _example_problems(ws, tpl: catalog.Template, add) -> set[str]:
     as_of = dated if isinstance(dated, date) else date.today()
     try:
         with ws.store.snapshot() as view:
+            # the example as its process would give it (a receipt's comes from the ledger)
             computed = rules.apply(dict(values), rules.RuleContext(ws=ws, template=tpl, as_of=as_of,
-                                                                   record="example", view=view))
+                                                                   record="example", view=view,
+                                                                   origin=tpl.process or "data"))
     except FormsmithError as exc:
         for line in exc.lines():
             add("manifest.toml [example]", f"the rules refuse the example: {line}")

@@ -74,6 +74,6 @@ def test_the_public_api_holds_every_step_a_service_centre_takes():
     """Library first: what the command line does, a program can do from `formsmith` alone."""
     import formsmith
     for name in ("init_workspace", "load_workspace", "issue", "run_dunning", "import_sheet",
-                 "ingest", "seal", "verify", "backup", "restore", "fsck", "mark", "list_documents"):
+                 "ingest_scans", "pay", "seal", "verify", "backup", "restore", "fsck", "mark", "list_documents"):
         assert callable(getattr(formsmith, name)), name
         assert name in formsmith.__all__, name

@@ -374,7 +374,8 @@ def test_concurrent_library_event_appends_to_one_document_all_land(demo_copy, tm
     # the other documents were not disturbed by the rewrites
     rows = json.loads(formsmith_cmd(demo_copy, "docs", "list", "--json").stdout)
     assert [(r["doc_no"], r["state"]) for r in rows] == [
-        ("物催字〔2025〕1号", "generated"), ("物催字〔2025〕2号", "generated"), (doc_no, "generated")]
+        ("物催字〔2025〕1号", "generated"), ("物催字〔2025〕2号", "generated"), (doc_no, "generated"),
+        ("No.2025000001", "generated")]
 
 
 # ------------------------------------------------------------------ kill -9

@@ -236,8 +236,14 @@ def test_a_correction_of_another_kind_is_refused_naming_both(demo_copy):
 
 
 def test_a_correction_from_data_for_another_unit_is_refused(demo_copy, tmp_path):
-    data = json.loads(formsmith_cmd(demo_copy, "templates", "example", "dunning-letter").stdout)
-    data.update(unit="1-2-402", as_of=AS_OF)
+    # the data of 1-2-402 as the store records it (a data file about a unit on record must be)
+    from datetime import date
+
+    from formsmith import sources
+    from formsmith.workspace import load_workspace
+    ws = load_workspace(demo_copy)
+    with ws.store.snapshot() as view:
+        data = sources.build(ws, ws.catalog.get("dunning-letter"), view, "1-2-402", date.fromisoformat(AS_OF))
     (tmp_path / "d.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     before = tree(demo_copy)
     refused(formsmith_cmd(demo_copy, "render", "dunning-letter", "--data", str(tmp_path / "d.json"),
