@@ -56,7 +56,7 @@ def test_the_handbook_is_a_many_page_pdf_and_an_editable_docx_beside_it(ws, hand
     body = "\n".join(p.text for p in d.paragraphs)
     cells = "\n".join(c.text for t in d.tables for r in t.rows for c in r.cells)
     assert "阳光花园" in body and "027-87654321" in body + cells
-    assert "物业服务费（多层住宅）" in cells and "1.80" in cells and "027-96513" in cells
+    assert "物业服务费（高层住宅）" in cells and "2.20" in cells and "150.00" in cells and "027-96513" in cells
     assert "{{" not in body + cells and "{%" not in body + cells
     footer = d.sections[0].footer._element.xml
     assert plain.doc_no in footer and "PAGE" in footer and "NUMPAGES" in footer
