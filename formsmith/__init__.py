@@ -13,7 +13,7 @@ The whole public API is here; the command line (`formsmith …`) and the counter
 """
 from __future__ import annotations
 
-__version__ = "0.2.0"
+from .version import __version__  # noqa: E402
 
 from .backup import backup, restore  # noqa: E402
 from .catalog import Catalog, Template, validate  # noqa: E402

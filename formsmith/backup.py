@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .version import __version__
 from .errors import InputError, StoreError, VerificationFailed
 from .files import TEMP_SUFFIXES, copy_hashed, sha256_file, staged_dir
 from .store import STORE_FILE, Store

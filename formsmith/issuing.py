@@ -14,7 +14,7 @@ from . import (catalog, codes, dates, documents, facts, fonts, formats, lifecycl
 from .errors import InputError, StoreError, ValidationError, WorkspaceError
 from .files import fsync_dir, fsync_file, publish, sha256_file, temp_name  # batch.py uses issuing.sha256_file
 from .render import DEFAULT_TIME_LIMIT_S, PdfIdentity, engine_for, time_limited
-from .workspace import Workspace
+from .workspace import Workspace, relative_to_workspace
 
 
 
@@ -41,11 +41,6 @@ def period_of(template: catalog.Template, values: dict[str, Any]) -> str | None:
     if isinstance(v, date):
         return f"{v.year:04d}-{v.month:02d}"
     return v if isinstance(v, str) else None
-
-
-def relative_to_workspace(ws: Workspace, path: Path) -> str:
-    path = path.resolve()
-    return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)
 
 
 RENDER_ATTEMPTS = 4   # renders outside the lock, then one under it

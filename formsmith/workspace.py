@@ -305,3 +305,9 @@ def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[
     ws = load_workspace(root)
     ws.store.create()
     return ws, created
+
+
+def relative_to_workspace(ws: Workspace, path: Path) -> str:
+    """`path` as the store records it: relative to the workspace root when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)

@@ -61,6 +61,9 @@ def test_import_contracts_name_every_module():
         sorted([m for m in modules if m != "formsmith.store"] + list(command_line))
     assert sorted(contracts["processes-independent"]["modules"]) == processes
     assert len(processes) >= 5
+    # every module has its place in the layers, once (the processes as one layer)
+    placed = [m.strip() for layer in contracts["layers"]["layers"] for m in layer.replace("|", ":").split(":")]
+    assert sorted(placed) == sorted([*modules, *command_line]) and len(placed) == len(set(placed))
 
 
 def test_package_data_covers_every_template_file_kind():

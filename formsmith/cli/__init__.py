@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 
-from .. import __version__, audit, catalog, demo, documents, issuing, lifecycle, registry
+from .. import audit, catalog, demo, documents, issuing, lifecycle, registry
 from .. import records as records_lib
 from .. import signing as seals  # not `signing`: formsmith.cli.signing (the commands) takes that name
 from ..errors import FormsmithError, InputError, TemplateError
 from ..records import masked
 from ..verify import verify_file
+from ..version import __version__
 from ..clikit import (echo, emit_json, emit_table, json_option, parse_date_option,  # noqa: F401
                       printable, workspace)
 from ..workspace import init_workspace

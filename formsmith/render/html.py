@@ -399,7 +399,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
                 fonts: dict[str, str] | None = None, combined: Path | None = None) -> list[RenderedPdf]:
     """The batch contract (render.render_many): many letters laid out in ONE WeasyPrint document
     (styles parsed and fonts loaded and subset once), then cut into one PDF/A-3b per letter."""
-    from ..signing import fields_for_pages
+    from .fields import fields_for_pages
     from .splice import BatchPdf
     if not jobs:
         return []

@@ -421,7 +421,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     metadata, /ID and record.json (render/splice.py), each page getting its QR code as it is cut.
     `combined` gets the whole batch in job order, with the codes.
     """
-    from ..signing import fields_for_pages
+    from .fields import fields_for_pages
     from .pagecode import MM, Place
     from .splice import BatchPdf
     jobs = [j if hasattr(j, "identity") else _Job(*j) for j in jobs]
