@@ -166,7 +166,7 @@ def test_kill_right_after_the_pdf_is_placed_never_gives_its_number_twice(demo_co
     import sys
     from pdftools import attachment_json
     from formsmith.verify import verify_file
-    units = sorted({d["unit"] for d in store_rows(demo_copy, "documents")})
+    units = sorted({d["unit"] for d in store_rows(demo_copy, "documents") if d["template"] == "dunning-letter"})
     args = ["render", "payment-notice", "--unit", units[0], "--as-of", AS_OF]
     if where in ("out", "commit"):
         target = tmp_path / "柜台" / "notice.pdf"

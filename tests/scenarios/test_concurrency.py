@@ -30,8 +30,13 @@ for state in ('printed', 'sent', 'delivered'):
 pytestmark = pytest.mark.slow  # scenarios that kill, race or crash real processes
 
 
+def letters(home) -> list[dict]:
+    """The 物催字 series (the demo's receipt has a series of its own)."""
+    return [d for d in store_rows(home, "documents") if d["template"] == "dunning-letter"]
+
+
 def test_clerks_issuing_and_marking_at_once_lose_nothing_and_share_no_number(demo_copy):
-    docs = store_rows(demo_copy, "documents")
+    docs = letters(demo_copy)
     units = [d["unit"] for d in docs]
     procs = [subprocess.Popen([sys.executable, "-c", CLERK, FORMSMITH, str(demo_copy), unit,
                                f"clerk{i}", "2"], stderr=subprocess.PIPE, text=True)
@@ -41,7 +46,7 @@ def test_clerks_issuing_and_marking_at_once_lose_nothing_and_share_no_number(dem
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-    after = store_rows(demo_copy, "documents")
+    after = letters(demo_copy)
     assert len(after) == len(docs) + 4
     numbers = [d["doc_no"] for d in after]
     assert len(set(numbers)) == len(numbers)
