@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ... import formats
+from ... import fees, formats
 from ...errors import InputError, NotFoundError
 from ...lifecycle import now_iso
 from ...formats import fen
@@ -129,7 +129,7 @@ def agreement_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict
     row, unit, data = _common(ws, view, unit_id)
     owner = owner_of(view, unit)
     agent = view.get("parties", owner["agent"]) if owner.get("agent") else None
-    debris = debris_fee(ws, unit)
+    debris = debris_fee(ws, unit, view)
     data.update(
         owner_id_number=owner.get("credit_code") if owner.get("kind") == "company" else owner.get("id_number"),
         owner_phone=owner.get("phone"), area=unit.get("area"),
@@ -178,15 +178,20 @@ def debris_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
     """The 装修垃圾清运费 receipt: floor area × the workspace's rate."""
     row, unit, data = _common(ws, view, unit_id)
     data.pop("contractor", None)
-    data.update(payer=data.pop("owner_name"), area=unit.get("area"), rate=str(debris_rate(ws)),
-                amount=str(debris_fee(ws, unit)), paid_on=as_of.isoformat())
+    data.update(payer=data.pop("owner_name"), area=unit.get("area"), rate=str(debris_rate(ws, view)),
+                amount=str(debris_fee(ws, unit, view)), paid_on=as_of.isoformat())
     return _drop_none(data)
 
 
-def debris_rate(ws: Workspace) -> Decimal:
+def debris_rate(ws: Workspace, view: View | None = None) -> Decimal:
+    """The 装修垃圾清运费 rate: the recorded fee schedule's (what the handbook publishes), else
+    the [renovation] debris_rate setting, else 3.00 元/m²."""
+    scheduled = fees.find(view, "debris") if view is not None else None
+    if scheduled is not None:
+        return scheduled.rate
     return formats.parse_money(str(ws.setting("renovation", "debris_rate", DEFAULT_DEBRIS_RATE)))
 
 
-def debris_fee(ws: Workspace, unit: dict[str, Any]) -> Decimal:
+def debris_fee(ws: Workspace, unit: dict[str, Any], view: View | None = None) -> Decimal:
     """Floor area × debris rate, to the fen (the debris-fee rule checks the same sum)."""
-    return fen(Decimal(unit["area"]) * debris_rate(ws))
+    return fen(Decimal(unit["area"]) * debris_rate(ws, view))
