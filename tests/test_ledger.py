@@ -4,8 +4,10 @@ agrees with it or is refused, numbers never run against dates, the handbook publ
 schedule the charges follow. Each scenario through the real CLI on a copy of the demo."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +123,15 @@ def test_voiding_a_receipt_reopens_its_charges_and_keeps_its_number(home, run_js
     assert all(not charges[c]["paid_on"] and not charges[c].get("payment") for c in paid["payment"]["charges"])
     doc = next(d for d in store_rows(home, "documents") if d["doc_no"] == doc_no)
     assert doc["state"] == "void" and doc["events"][-1]["note"] == "收款金额录错，退回重收"
+    # the 作废 copy: every page of the receipt stamped 作废 with the reason; the issued file unchanged
+    (copy,) = [v for v in doc["versions"] if v["kind"] == "void"]
+    texts = page_texts(home / copy["path"])
+    assert len(texts) == doc["pages"] == 3
+    assert all("作" in t and "废" in t and "收款金额录错，退回重收" in t for t in texts)
+    assert hashlib.sha256((home / doc["path"]).read_bytes()).hexdigest() == doc["sha256"]
+    checked = subprocess.run(["qpdf", "--check", str(home / copy["path"])], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert run_json(home, "verify", str(home / copy["path"]))["verified"]
     again = run_json(home, "pay", unit, str(open_total(home, unit)), "--method", "现金", "--date", AS_OF)
     assert again["receipt"]["doc_no"] != doc_no       # a new number; the void one stays void
 

@@ -4,7 +4,8 @@
 store transaction that records the receipt: either the money, the cleared charges and the
 receipt are all on record, or none is. A receipt is only ever issued for a recorded payment
 (the fee-receipt rule refuses a data file), from one series. `void_receipt()` takes a receipt
-back: the document becomes void with the reason, the payment void, its charges owed again.
+back: the document becomes void with the reason, its 作废 copy (the receipt stamped 作废 with
+the reason, X.void.pdf) is filed beside it, the payment is void, its charges owed again.
 
 The amount the clerk enters must be the sum of the charges cleared: no partial payment is
 recorded against a charge (the accountant reconciles 收据 with 应收 charge by charge).
@@ -18,11 +19,14 @@ from typing import Any
 
 from ... import documents, formats, issuing, lifecycle
 from ...errors import InputError, StateError
+from ...files import sha256_file
+from ...render.stamp import write_stamped_copy
 from ...sources import owner_of, unit_address, unit_rows
 from ...store import Transaction, View
-from ...workspace import Workspace
+from ...workspace import Workspace, relative_to_workspace
 
 METHODS = ("现金", "微信支付", "支付宝", "银行卡", "银行转账")
+VOID_SUFFIX = ".void.pdf"
 TEMPLATE = "fee-receipt"
 
 
@@ -151,11 +155,23 @@ def void_receipt(ws: Workspace, doc_no: str, *, reason: str, by: str | None = No
         payment = found[0]
         if payment.get("state") == "void":
             raise StateError(f"{doc['doc_no']}：已于{payment['voided']['at']}作废")
-        tx.update("documents", doc["id"], documents.transition(doc, "void", by, reason))
         voided = {"at": lifecycle.now_iso(), "by": by, "reason": reason}
+        # The 作废 copy: the receipt as issued with 作废 across every page and why, beside it
+        # (the issued file itself is never changed); recorded with the void in one commit.
+        issued = ws.root / doc["path"]
+        copy = issued.with_name(issued.stem + VOID_SUFFIX)
+        note = (f"收据 {doc['doc_no']} 已于{formats.cn_date(voided['at'][:10])}作废（经办：{by}）。"
+                f"作废原因：{reason}")
+        write_stamped_copy(issued, copy, "作 废", note, ws.fonts)
+        version = {"kind": "void", "path": relative_to_workspace(ws, copy), "sha256": sha256_file(copy),
+                   "created_at": voided["at"], "by": by, "reason": reason}
+        changes = documents.transition(doc, "void", by, reason)
+        changes["versions"] = doc.get("versions", []) + [version]
+        tx.update("documents", doc["id"], changes)
         for cid in payment["charges"]:
             tx.update("charges", cid, {"paid_on": None, "receipt": None, "payment": None})
-        return tx.update("payments", payment["id"], {"state": "void", "voided": voided})
+        return tx.update("payments", payment["id"], {"state": "void", "voided": {**voided,
+                                                                                  "copy": version["path"]}})
 
 
 def ledger(ws: Workspace, unit_id: str) -> dict[str, Any]:
