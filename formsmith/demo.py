@@ -131,6 +131,24 @@ def seed(tx: Transaction, seed_value: int = 2025) -> dict[str, int]:
     return {t: len(r) for t, r in rows.items()}
 
 
+def showcase(rows: dict[str, list[dict]], as_of: date = AS_OF) -> list[str]:
+    """Units whose letters the demo issues, from the demo's rows (units, parties, charges): an
+    individual, a company owner, the longest arrears. The arrears story issues their letters;
+    other processes' demo rows (the contact log) tell the story that led to them."""
+    owed: dict[str, set[str]] = {}
+    for c in rows["charges"]:
+        if not c.get("paid_on") and c["due"] < as_of.isoformat():
+            owed.setdefault(c["unit"], set()).add(c["period"])
+    units = rows["units"]
+    owners = {p["id"]: p for p in rows["parties"]}
+    age = {u["id"]: len(owed.get(u["id"], ())) for u in units}
+    kind = {u["id"]: owners[u["owner"]]["kind"] for u in units}
+    individual = next(u for u in age if age[u] >= 5 and kind[u] == "individual")
+    company = next(u for u in age if age[u] >= 2 and kind[u] == "company")
+    longest = max(age, key=lambda u: (age[u], u))
+    return list(dict.fromkeys([individual, company, longest]))
+
+
 def create(ws: "Workspace") -> dict[str, Any]:
     """`init --demo`: seed the demo once, then let each process tell its part of the story (the
     showcase letters, a payment at the counter …): what is already issued is not issued again.

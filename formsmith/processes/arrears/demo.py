@@ -10,19 +10,9 @@ from ...workspace import Workspace
 
 
 def showcase_units(view, as_of: date) -> list[str]:
-    """Units whose letters the demo issues: an individual, a company owner, the longest arrears."""
-    owed: dict[str, set[str]] = {}
-    for c in view.all("charges"):
-        if not c.get("paid_on") and c["due"] < as_of.isoformat():
-            owed.setdefault(c["unit"], set()).add(c["period"])
-    units = view.all("units")
-    owners = {p["id"]: p for p in view.all("parties")}
-    age = {u["id"]: len(owed.get(u["id"], ())) for u in units}
-    kind = {u["id"]: owners[u["owner"]]["kind"] for u in units}
-    individual = next(u for u in age if age[u] >= 5 and kind[u] == "individual")
-    company = next(u for u in age if age[u] >= 2 and kind[u] == "company")
-    longest = max(age, key=lambda u: (age[u], u))
-    return list(dict.fromkeys([individual, company, longest]))
+    """Units whose letters the demo issues: an individual, a company owner, the longest arrears
+    (demo.showcase, which the contact log's demo rows follow too)."""
+    return demo.showcase({t: view.all(t) for t in ("units", "parties", "charges")}, as_of)
 
 
 def story(ws: Workspace, as_of: date) -> list[dict[str, Any]]:
