@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from . import identity, registry
 from .errors import InputError
+from .files import write_atomic
 from .store import Transaction
 
 if TYPE_CHECKING:
@@ -149,6 +150,27 @@ def showcase(rows: dict[str, list[dict]], as_of: date = AS_OF) -> list[str]:
     return list(dict.fromkeys([individual, company, longest]))
 
 
+DEMO_PAYMENT_QR = "pay-qr.png"
+DEMO_PAYMENT_URL = "https://example.com/pay/yangguang-huayuan"   # the demo's: no real payee behind it
+
+
+def write_payment_qr(ws: "Workspace") -> None:
+    """The demo's payment QR image (assets/pay-qr.png), when [payment] names it and it is not
+    there yet; a real workspace puts the bank's own image there."""
+    if ws.setting("payment", "payment_qr") != DEMO_PAYMENT_QR:
+        return
+    target = ws.assets_dir / DEMO_PAYMENT_QR
+    if target.exists():
+        return
+    import io
+
+    import segno
+    ws.assets_dir.mkdir(mode=0o755, exist_ok=True)
+    png = io.BytesIO()
+    segno.make(DEMO_PAYMENT_URL, error="m", micro=False).save(png, kind="png", scale=8, border=2)
+    write_atomic(target, png.getvalue(), mode=0o644, overwrite=False)
+
+
 def create(ws: "Workspace") -> dict[str, Any]:
     """`init --demo`: seed the demo once, then let each process tell its part of the story (the
     showcase letters, a payment at the counter …): what is already issued is not issued again.
@@ -162,6 +184,7 @@ def create(ws: "Workspace") -> dict[str, Any]:
                 raise InputError(f"{ws.root}: the store already holds records; the demo is only "
                                  "seeded into an empty workspace")
             seeded = seed(tx)
+    write_payment_qr(ws)            # before the letters that print it
     issued: list[dict[str, Any]] = []
     for process in registry.load().values():    # each process tells its part: letters, a payment …
         if process.story is not None:

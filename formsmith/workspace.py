@@ -41,6 +41,7 @@ name = "{company}"                      # issuer printed above the seal area
 service_centre = "{centre}"             # 客户服务中心
 community = "{community}"               # default community (小区)
 address = "{address}"
+community_address = "{community_address}"  # the community's postal address (省/市/区/路): letters are mailed to it + 1栋2单元301室
 phone = "{phone}"
 seal_text = "{company}"                 # text of the company seal (公章)
 contract = "《前期物业服务合同》"        # contract that founds the fee claims
@@ -53,15 +54,16 @@ serif = "Noto Serif CJK SC"             # body text (宋体-like)
 sans = "Noto Sans CJK SC"               # headings (黑体-like)
 
 [dunning]
-deadline_days = 15                      # 缴费通知单 / 催缴函: days to pay
+deadline_days = 15                      # 缴费通知单 / 催缴函: days to pay, counted from receipt (自收到之日起)
 # Escalation (PROCESSES.md §4), used by `formsmith dunning run`:
 notice_after_months = 1                 # stage 1 缴费通知单 (+ SMS) once a unit owes this many months
 letter_after_notice_months = 3          # stage 2 催缴函 by express mail, still unpaid this long after the notice
 legal_after_delivery_months = 6         # stage 3 法律催告函, this long after the 催缴函 was delivered
-legal_deadline_days = 7                 # 法律催告函: last deadline
+legal_deadline_days = 7                 # 法律催告函: days to pay, counted from receipt
 batch_chunk = 100                       # letters laid out together in one engine document
 commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
 
+{payment}
 [render]
 time_limit_s = 120                      # one document's rendering stops after this many seconds
 
@@ -75,30 +77,53 @@ DEMO_SETTINGS = dict(
     centre="阳光花园客户服务中心",
     community="阳光花园",
     address="江城市南湖区阳光路88号阳光花园客户服务中心",
+    community_address="江城市南湖区阳光路88号",
     phone="027-8765 4321",
     clerk="王敏",
 )
+
+# How owners pay from elsewhere, printed on the arrears letters when configured. A new
+# workspace gets it commented out: a letter must never print an account the company does not own.
+PAYMENT_UNSET = """\
+# [payment]                             # printed on the arrears letters once account_no is set
+# account_name = "…"                    # 户名
+# bank = "…"                            # 开户银行
+# account_no = "…"                      # 账号
+# transfer_note = "请注明房号"           # printed with the unit, e.g. 请注明房号（1-2-301）
+# payment_qr = "pay-qr.png"             # optional: a QR image (PNG/JPEG) in the workspace's assets/ folder
+"""
+DEMO_PAYMENT = """\
+[payment]                               # printed on the arrears letters (缴费方式)
+account_name = "阳光物业服务有限公司"     # 户名
+bank = "中国工商银行江城南湖支行"          # 开户银行 (demo values: not a real account)
+account_no = "4202 0012 0900 0123 456"  # 账号
+transfer_note = "请注明房号"             # printed with the unit: 请注明房号（1-2-301）
+payment_qr = "pay-qr.png"               # a QR image in the workspace's assets/ folder (optional)
+"""
 
 
 # What formsmith.toml may hold: section → key → kind. A key of a known section is checked
 # before any command uses it; unknown sections and keys are left alone (newer settings).
 TEXT, TEXTS, NUMBER_TEXT = "text", "texts", "number-text"
 SETTINGS: dict[str, dict[str, Any]] = {
-    "company": {k: TEXT for k in ("name", "service_centre", "community", "address", "phone",
-                                  "seal_text", "contract")},
+    "company": {k: TEXT for k in ("name", "service_centre", "community", "address", "community_address",
+                                  "phone", "seal_text", "contract")},
     "clerk": {"name": TEXT},
     "fonts": {"serif": TEXT, "sans": TEXT},
     # integers: (lowest, highest) allowed
-    "dunning": {"deadline_days": (0, 3650), "notice_after_months": (0, 1200),
+    # days to pay count from receipt: at least one
+    "dunning": {"deadline_days": (1, 3650), "notice_after_months": (0, 1200),
                 "letter_after_notice_months": (0, 1200), "legal_after_delivery_months": (0, 1200),
-                "legal_deadline_days": (0, 3650), "batch_chunk": (1, 100_000),
+                "legal_deadline_days": (1, 3650), "batch_chunk": (1, 100_000),
                 "commit_every": (1, 10_000_000)},
     "seal": {"pkcs12": TEXT, "password_env": TEXT, "image": TEXT, "tsa_url": TEXT,
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},
     "renovation": {"debris_rate": NUMBER_TEXT, "work_hours": TEXT},
     "movein": {"repair_by": TEXT},
+    "payment": {k: TEXT for k in ("account_name", "bank", "account_no", "transfer_note", "payment_qr")},
 }
+PAYMENT_ACCOUNT = ("account_name", "bank", "account_no")   # printed together or not at all
 _KIND_NAMES = {str: "文字", int: "整数", float: "小数", bool: "真假值", list: "列表", dict: "表"}
 
 
@@ -139,6 +164,18 @@ def settings_problems(config: dict[str, Any]) -> list[str]:
             elif kind == NUMBER_TEXT and (isinstance(value, bool) or not isinstance(value, (str, int, float))
                                           or (isinstance(value, float) and not math.isfinite(value))):
                 problems.append(f"{where}: 应为金额，如 \"8.00\"，实际为 {_shown(value)}")
+    pay = config.get("payment")
+    if isinstance(pay, dict) and not any(p.startswith(f"{CONFIG_NAME} [payment]") for p in problems):
+        given = [k for k in PAYMENT_ACCOUNT if str(pay.get(k, "")).strip()]
+        if given and len(given) < len(PAYMENT_ACCOUNT):
+            missing = [k for k in PAYMENT_ACCOUNT if k not in given]
+            problems.append(f"{CONFIG_NAME} [payment] {missing[0]}: 户名、开户银行、账号须一并填写，缺 "
+                            f"{'、'.join(missing)} (account_name, bank and account_no go together)")
+        qr = pay.get("payment_qr")
+        if isinstance(qr, str) and qr and (qr != Path(qr).name or qr.startswith(".")
+                                           or Path(qr).suffix.lower() not in (".png", ".jpg", ".jpeg")):
+            problems.append(f"{CONFIG_NAME} [payment] payment_qr: 应为 assets/ 文件夹中的图片文件名"
+                            f"（.png 或 .jpg），如 \"pay-qr.png\"，实际为 {_shown(qr)}")
     numbering_table = config.get("numbering")
     if isinstance(numbering_table, dict):
         from .numbering import series_problem
@@ -163,11 +200,12 @@ class Company:
     phone: str
     seal_text: str
     contract: str
+    community_address: str = ""     # the community's postal address (省/市/区/路), for mail
 
     def as_dict(self) -> dict[str, str]:
         return dict(name=self.name, service_centre=self.service_centre, community=self.community,
                     address=self.address, phone=self.phone, seal_text=self.seal_text,
-                    contract=self.contract)
+                    contract=self.contract, community_address=self.community_address)
 
 
 @dataclass
@@ -222,7 +260,21 @@ class Workspace:
         return Company(name=name, service_centre=str(c.get("service_centre", "")),
                        community=str(c.get("community", "")), address=str(c.get("address", "")),
                        phone=str(c.get("phone", "")), seal_text=str(c.get("seal_text", name)),
-                       contract=str(c.get("contract", "《前期物业服务合同》")))
+                       contract=str(c.get("contract", "《前期物业服务合同》")),
+                       community_address=str(c.get("community_address", "")))
+
+    @property
+    def payment(self) -> dict[str, str]:
+        """[payment] as the letters print it: {} unless the account (户名, 开户银行, 账号) is set;
+        transfer_note defaults to 请注明房号, payment_qr (a file of assets/) is there only if set."""
+        p = self.config.get("payment", {})
+        if not all(str(p.get(k, "")).strip() for k in PAYMENT_ACCOUNT):
+            return {}
+        out = {k: str(p[k]).strip() for k in PAYMENT_ACCOUNT}
+        out["transfer_note"] = str(p.get("transfer_note", "")).strip() or "请注明房号"
+        if str(p.get("payment_qr", "")).strip():
+            out["payment_qr"] = str(p["payment_qr"]).strip()
+        return out
 
     @property
     def clerk(self) -> str:
@@ -276,10 +328,13 @@ def find_workspace(home: str | os.PathLike | None = None, start: Path | None = N
                          f"set {ENV_HOME}, or create one with `formsmith init DIR`")
 
 
-def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[Workspace, bool]:
+def init_workspace(root: Path, settings: dict[str, str] | None = None,
+                   demo: bool = False) -> tuple[Workspace, bool]:
     """Create the workspace folders and settings at `root`; keep whatever exists already.
 
-    Returns the workspace and whether formsmith.toml was newly written.
+    A new formsmith.toml of a `demo` workspace also configures [payment] (the demo's account,
+    not a real one); any other gets it commented out. Returns the workspace and whether
+    formsmith.toml was newly written.
     """
     root = Path(root).resolve()
     try:
@@ -291,7 +346,7 @@ def init_workspace(root: Path, settings: dict[str, str] | None = None) -> tuple[
         path = root / CONFIG_NAME
         created = not path.exists()
         if created:
-            values = {**DEMO_SETTINGS, **(settings or {})}
+            values = {**DEMO_SETTINGS, "payment": DEMO_PAYMENT if demo else PAYMENT_UNSET, **(settings or {})}
             write_atomic(path, DEFAULT_CONFIG.format(**values), mode=0o644, durable=False)
         for sub, mode in (("output", 0o755), ("records", 0o700), ("archive", 0o700)):
             if not (root / sub).is_dir():

@@ -69,7 +69,7 @@ def cli(home):
 @json_option
 def init(directory: str, with_demo: bool, as_json: bool) -> None:
     """Create a workspace in DIRECTORY (idempotent: what exists is kept)."""
-    ws, created = init_workspace(Path(directory))
+    ws, created = init_workspace(Path(directory), demo=with_demo)
     result: dict[str, Any] = {"workspace": str(ws.root), "created": created, "seeded": None, "issued": []}
     if with_demo:
         result.update(demo.create(ws))

@@ -35,21 +35,32 @@ def font_config() -> FontConfiguration:
     return _font_config
 
 
+ASSET_SCHEME = "asset:"    # `asset:pay-qr.png`: a file of the workspace's assets/ folder, by name
+
+
 class ConfinedFetcher(URLFetcher):
     """Serves `data:` URLs and files inside the allowed folders; anything else stops the render.
 
     WeasyPrint swallows ordinary fetch errors (the image is just left out); a template that
     reaches for another file or the network must instead be refused, so this raises
-    FatalURLFetchingError, which WeasyPrint lets through.
+    FatalURLFetchingError, which WeasyPrint lets through. `asset:NAME` is the file NAME of the
+    first of `assets` (the workspace's assets/ folder): a template names a workspace image
+    (`<img src="asset:pay-qr.png">`) without knowing where the workspace is; the Typst engine
+    serves the same folder as `/_assets/`.
     """
 
-    def __init__(self, roots: tuple[Path, ...]):
+    def __init__(self, roots: tuple[Path, ...], assets: tuple[Path, ...] = ()):
         super().__init__(allowed_protocols={"data", "file"}, timeout=1)
         self.roots = tuple(Path(r).resolve() for r in roots)
+        self.assets = tuple(Path(r).resolve() for r in assets)
 
     def fetch(self, url: str, headers=None):
         if url.startswith("data:"):
             return super().fetch(url, headers)
+        if url.startswith(ASSET_SCHEME):
+            name = unquote(url[len(ASSET_SCHEME):])
+            if self.assets and name and name == Path(name).name and not name.startswith("."):
+                url = (self.assets[0] / name).as_uri()
         parsed = urlparse(url)
         if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
             path = Path(unquote(parsed.path)).resolve()
@@ -228,7 +239,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
                asset_roots: tuple[Path, ...] = (), fonts: dict[str, str] | None = None) -> RenderedPdf:
     """Write the finished PDF/A-3b for `template` filled with `context` to `out`."""
     html_text = render_html(template, context)
-    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots))
+    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots), tuple(asset_roots))
     sans = (fonts or {}).get("sans", "Noto Sans CJK SC")
     base_url = template.folder.as_uri() + "/"
     guess = max(1, template.pages_hint)
@@ -403,7 +414,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     from .splice import BatchPdf
     if not jobs:
         return []
-    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots))
+    fetcher = ConfinedFetcher(template.search_path + tuple(asset_roots), tuple(asset_roots))
     sans = (fonts or {}).get("sans", "Noto Sans CJK SC")
     fc = font_config()
     shapes = [_shape(template, j.context) for j in jobs]

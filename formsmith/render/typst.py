@@ -35,6 +35,7 @@ PAGE_MM = (210.0, 297.0)
 QR_RIGHT_MM, QR_TOP_MM = 26.0, 27.0 - 4.5 - QR_SIZE_MM
 MAX_LAYOUTS = 3
 INPUT_DIR = "_formsmith_input"
+ASSETS_DIR = "_assets"     # the workspace's assets/ folder, as `/_assets/NAME` (HTML: `asset:NAME`)
 MAIN = "_formsmith_main.typ"
 ROOT_PREFIX = "formsmith-typst-"
 MEMORY_SOFT_LIMIT_MB = 320
@@ -254,6 +255,19 @@ class Stage:
         self.compiler = typst.Compiler(input=str(main), root=str(self.root), font_paths=found,
                                        ignore_system_fonts=True)
 
+    def use_assets(self, assets: tuple[Path, ...]) -> None:
+        """Serve the first of `assets` (the workspace's assets/ folder) as `/_assets/`, the
+        only workspace files a template may read (an image such as the payment QR)."""
+        link = self.root / ASSETS_DIR
+        target = str(Path(assets[0]).resolve()) if assets else None
+        current = os.readlink(link) if link.is_symlink() else None
+        if current == target:
+            return
+        if current is not None:
+            link.unlink()
+        if target is not None:
+            link.symlink_to(target, target_is_directory=True)
+
     def compile(self, files: dict[str, str], created) -> tuple[bytes, dict[str, Any]]:
         """Write the input files, compile; the PDF and the layout summary (pages per letter)."""
         for name, text in files.items():
@@ -404,6 +418,7 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     issuing adds the empty fields there (signing.add_signature_fields), as for the HTML engine.
     """
     st = stage(template, fonts or context.get("fonts"))
+    st.use_assets(asset_roots)
     meta = {"title": identity.title, "author": identity.author, "subject": identity.subject,
             "keywords": list(identity.keywords), "doc_no": identity.doc_no, "attach": True,
             "stamp": False}
@@ -428,6 +443,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
     if not jobs:
         return []
     st = stage(template, fonts or jobs[0].context.get("fonts"))
+    st.use_assets(asset_roots)
     meta = {"title": f"{template.title}（批量 {len(jobs)} 份）", "author": jobs[0].identity.author,
             "subject": template.title, "keywords": [], "doc_no": "", "attach": False, "stamp": True}
     clock = time.perf_counter
