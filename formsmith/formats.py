@@ -214,6 +214,30 @@ def iso_date(d: date | str) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
 
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_count(n: int) -> str:
+    """A count in ordinary Chinese numerals, as a letter writes a period: 7 → 七, 15 → 十五,
+    30 → 三十, 105 → 一百零五, 1200 → 一千二百 (1 … 9999; not money: amounts use rmb_words)."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < 10000:
+        raise ValueError(f"天数应为 1 至 9999 的整数：{n!r} (a count from 1 to 9999)")
+    if 10 <= n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    out: list[str] = []
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out.append("零")
+            zero = False
+        out.append(_CN_DIGITS[d] + unit)
+    return "".join(out)
+
+
 # --- masking -----------------------------------------------------------------------------------
 
 def mask_id(number: Any) -> str:
