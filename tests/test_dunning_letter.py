@@ -35,8 +35,42 @@ def test_chinese_text_is_extractable_and_reads_as_a_letter(issued):
         text = "".join(page_texts(path))
         for phrase in ("物业服务费催缴函", doc["doc_no"], doc["record"]["owner_name"],
                        doc["record"]["unit_address"], "民法典》第九百四十四条", "特此函告",
-                       "回执", "沿此线剪下", "签收人", "（盖章）", "2025年12月1日", "2025年12月16日"):
+                       "回执", "沿此线剪下", "签收人", "（盖章）", "2025年12月1日", "自收到本函之日起十五日内"):
             assert phrase in text, (doc["doc_no"], phrase)
+        # the days to pay run from receipt: no calendar date that could fall before it
+        assert "2025年12月16日" not in text and "最迟不晚于" not in text, doc["doc_no"]
+
+
+def test_demo_letters_cite_the_demo_contacts_and_claim_nothing_else(issued, demo_home):
+    """The contact log of the demo (its calls, texts and visits before the letters) is what the
+    letters cite, each with its date and result; the demo issued no earlier notice, so no
+    letter says one was sent or delivered."""
+    contacts = store_rows(demo_home, "contacts")
+    assert contacts
+    for path, doc in issued:
+        text = "".join(page_texts(path))
+        mine = [c for c in contacts if c["unit"] == doc["unit"]]
+        for c in mine:
+            assert formats.cn_date(c["at"][:10]) in text and c["result"] in text, (doc["doc_no"], c)
+        others = [c for c in contacts if c["unit"] != doc["unit"]]
+        assert not any(c["result"] in text for c in others if all(c["result"] != m["result"] for m in mine))
+        assert doc["record"].get("prior_demands") in (None, [])
+        for claim in ("送达", "妥投", "多次", "发出《"):
+            assert claim not in text, (doc["doc_no"], claim)
+        if not mine:
+            assert "此前" not in text
+
+
+def test_letters_print_how_to_pay_by_transfer(issued, demo_home):
+    """The demo configures [payment]: every letter gives the account, the unit to quote, and
+    the QR image of the workspace's assets/."""
+    for path, doc in issued:
+        text = "".join(page_texts(path))
+        for part in ("阳光物业服务有限公司", "中国工商银行江城南湖支行", "4202001209000123456",
+                     f"请注明房号（{doc['unit']}）"):
+            assert part in text, (doc["doc_no"], part)
+        assert [img for page in PdfReader(str(path)).pages for img in page.images], doc["doc_no"]
+    assert (demo_home / "assets" / "pay-qr.png").is_file()
 
 
 def test_amount_in_words_equals_the_figure_and_the_items(issued):

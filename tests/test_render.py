@@ -90,7 +90,7 @@ def test_numbers_have_no_gaps_after_failures_and_restart_each_year(empty_home, r
         if result.exit_code == 0:
             nos.append(json.loads(result.stdout)["doc_no"])
     assert nos == ["物催字〔2025〕1号", "物催字〔2025〕2号", "物催字〔2025〕3号"]
-    next_year = dict(good, as_of="2026-01-05", deadline="2026-01-20")
+    next_year = dict(good, as_of="2026-01-05")
     out = run_json(empty_home, "render", "dunning-letter", "--data", str(write(tmp_path, next_year)))
     assert out["doc_no"] == "物催字〔2026〕1号"
 

@@ -143,7 +143,7 @@ def test_typst_letter_says_what_the_html_letter_says(issued):
         text = "".join(page_texts(typ["path"]))
         rec = typ["row"]["record"]
         for phrase in (rec["owner_name"], rec["unit_address"], "（盖章）", "阳光物业服务有限公司",
-                       formats.cn_date(rec["as_of"]), formats.cn_date(rec["deadline"]),
+                       formats.cn_date(rec["as_of"]), f"自收到本{'通知' if tid == 'payment-notice' else '函'}之日起{rec['deadline_words']}日内",
                        f"合计人民币（大写）{formats.rmb_words(rec['total'])}（{formats.money_yen(rec['total'])}）"):
             assert phrase in text, (tid, phrase)
         assert ("回执" in text) == (tid != "payment-notice")

@@ -142,7 +142,7 @@ def _letter(**changes) -> dict:
         "phone": "13907181234",
         "items": [{"period": "2025-10", "item": "物业服务费", "amount": "216.83", "due": "2025-10-31"},
                   {"period": "2025-11", "item": "物业服务费", "amount": "216.83", "due": "2025-11-30"}],
-        "total": "433.66", "as_of": "2025-12-01", "deadline": "2025-12-16",
+        "total": "433.66", "as_of": "2025-12-01", "deadline_days": 15,
         "contract": "《前期物业服务合同》",
     }
     data.update(changes)
@@ -209,9 +209,8 @@ def corpus() -> dict[str, bytes]:
     files["negative-amount.json"] = json.dumps(_letter(items=[
         {"period": "2025-11", "item": "物业服务费", "amount": "-433.66", "due": "2025-11-30"}],
         total="-433.66"), ensure_ascii=False).encode()
-    files["year-0001.json"] = json.dumps(_letter(as_of="0001-01-01", deadline="0001-01-16"),
-                                         ensure_ascii=False).encode()
-    files["deadline-before.json"] = json.dumps(_letter(deadline="2025-11-01"), ensure_ascii=False).encode()
+    files["year-0001.json"] = json.dumps(_letter(as_of="0001-01-01"), ensure_ascii=False).encode()
+    files["deadline-zero-days.json"] = json.dumps(_letter(deadline_days=0), ensure_ascii=False).encode()
     files["deep-nesting.json"] = b"[" * 100_000 + b"]" * 100_000     # beyond Python's recursion limit
     return files
 

@@ -255,7 +255,7 @@ DATA = {
     "deep-nesting.json": "JSON nested too deeply",
     "negative-amount.json": "字段 items[1].amount（金额）：催缴金额应大于零",
     "year-0001.json": "字段 as_of：文书日期 0001-01-01 不在合理范围内",
-    "deadline-before.json": "字段 deadline（限缴日期）：2025-11-01 早于发函日期 2025-12-01",
+    "deadline-zero-days.json": "字段 deadline_days（缴费期限天数）：应为 1 至 3650 天（自收到之日起计算），实际为 0",
 }
 
 

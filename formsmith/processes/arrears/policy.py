@@ -16,8 +16,9 @@ from ...workspace import Workspace
 DELIVERED_STATES = ("delivered", "signed", "archived")
 SENT_STATES = ("sent",) + DELIVERED_STATES
 
-# Delivery way printed in the legal notice's table of earlier demands, per template.
-WAYS = {"payment-notice": "直接送达并短信提醒", "dunning-letter": "特快专递"}
+COURIER = "特快专递"
+HAND_DELIVERIES = ("直接送达", "留置送达")      # contact-log ways that deliver a document
+CALLS = ("电话", "短信", "上门拜访")             # contact-log ways the letters cite as contacts
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,10 @@ def statuses(view: View, pol: Policy, as_of: date, community: str | None = None,
     """Every unit that owes money or has an escalation going, sorted by building/entrance/room."""
     stage_of = {s.template: s.number for s in pol.stages}
     rows = [view.require("units", u, "unit") for u in units] if units is not None else view.all("units")
-    if len(rows) > 50:   # many units: group charges and documents by unit once for the snapshot
+    if len(rows) > 50:   # many units: group their rows by unit once for the snapshot
         rows_by_unit(view, "charges")
         rows_by_unit(view, "documents")
+        rows_by_unit(view, "contacts")
     out = []
     for u in sorted(rows, key=unit_sort_key):
         if community and u.get("community") != community:
@@ -197,9 +199,49 @@ def unit_sort_key(unit: dict) -> tuple:
             part(unit.get("entrance", "")), part(unit.get("room", "")), unit["id"])
 
 
+def _contacts(view: View, unit_id: str) -> list[dict]:
+    """The unit's rows of the contact log (the `contacts` table, read by name: the arrears
+    process does not import the contacts process), oldest first."""
+    return sorted(unit_rows(view, "contacts", unit_id), key=lambda r: (r.get("at", ""), r.get("id", "")))
+
+
+def delivery(view: View, doc: dict[str, Any], before: date) -> dict[str, Any]:
+    """How `doc` reached the owner as the store records it, before `before`: a hand delivery
+    of the contact log ({"way": 直接送达 | 留置送达, "delivered_on", "witness"?}); else the
+    courier ({"way": 特快专递, "tracking"} and "delivered_on" when the courier's delivery date
+    is recorded); else {} — nothing recorded, and nothing is claimed. A state alone (a document
+    marked delivered without a date, a waybill or a contact) proves no delivery."""
+    cut = before.isoformat()
+    for c in _contacts(view, doc.get("unit", "")):
+        if c.get("doc_no") == doc["doc_no"] and c.get("way") in HAND_DELIVERIES and c["at"][:10] < cut:
+            out = {"way": c["way"], "delivered_on": c["at"][:10]}
+            if c.get("witness"):
+                out["witness"] = c["witness"]
+            return out
+    if doc.get("tracking"):
+        out = {"way": COURIER, "tracking": doc["tracking"]}
+        if doc.get("state") in DELIVERED_STATES and doc.get("delivered_on") and doc["delivered_on"] < cut:
+            out["delivered_on"] = doc["delivered_on"]
+        return out
+    return {}
+
+
+def demanded(doc: dict[str, Any]) -> dict[str, Any]:
+    """What an issued arrears document demanded, from its own stored record: its total and
+    the months it covered (first, last, how many)."""
+    record = doc.get("record") or {}
+    periods = sorted({i["period"] for i in record.get("items") or [] if i.get("period")})
+    out: dict[str, Any] = {"total": record.get("total")}
+    if periods:
+        out.update(first_month=periods[0], last_month=periods[-1], months=len(periods))
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def prior_demands(view: View, ws: Workspace, unit_id: str, as_of: date,
                   templates: tuple[str, ...] = ("payment-notice", "dunning-letter")) -> list[dict]:
-    """The unit's earlier notices and letters of this episode, as a legal notice cites them."""
+    """The unit's earlier notices and letters of this episode, each as the letters cite it:
+    title, number, date, what IT demanded (its record's months and total) and only the
+    delivery the store records for it (`delivery`)."""
     pol = policy(ws)
     found = statuses(view, pol, as_of, units=[unit_id])
     if not found:
@@ -208,12 +250,19 @@ def prior_demands(view: View, ws: Workspace, unit_id: str, as_of: date,
     for d in found[0].documents:
         if d["template"] not in templates or d["issued_on"] >= as_of.isoformat():
             continue
-        got = delivered_on(d)
-        row = {"title": d.get("title") or d["template"], "doc_no": d["doc_no"],
-               "date": d["issued_on"], "way": WAYS.get(d["template"], "直接送达")}
-        if d.get("tracking"):
-            row["tracking"] = d["tracking"]
-        if got:
-            row["delivered_on"] = got.isoformat()
+        row = {"title": d.get("title") or d["template"], "doc_no": d["doc_no"], "date": d["issued_on"],
+               **demanded(d), **delivery(view, d, as_of)}
         out.append(row)
     return out
+
+
+def prior_contacts(view: View, ws: Workspace, unit_id: str, as_of: date) -> list[dict]:
+    """The calls, texts and visits of the contact log in this episode (on or after the oldest
+    unpaid month fell due, before `as_of`), as recorded: {date, way, result}."""
+    charges = overdue_charges(view, unit_id, as_of)
+    if not charges:
+        return []
+    since = min(c["due"] for c in charges)
+    return [{"date": c["at"][:10], "way": c["way"], "result": c["result"]}
+            for c in _contacts(view, unit_id)
+            if c.get("way") in CALLS and since <= c["at"][:10] < as_of.isoformat()]

@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import catalog
 from ...errors import FormsmithError
-from ...formats import cn_date, money
+from ...formats import cn_count, cn_date, money
 from ...identity import validate_phone
 from ...sheets.io import SheetSpec, write_csv, write_xlsx
 from ...workspace import Workspace
@@ -242,7 +242,12 @@ td.n {{ text-align: right; }}
     HTML(string=html).write_pdf(str(out), font_config=font_config())
 
 
-COURIER_COLUMNS = ("序号", "收件人", "收件地址", "收件电话", "内件品名", "欠费金额（元）", "房屋编号")
+# The courier's batch-import sheet: who, where (the full postal address) and what is inside
+# (内件品名: the document's title and number, what the waybill proves was delivered) — never
+# what the owner owes (个人信息保护法 第六条, 第二十三条: the courier needs no debt to deliver).
+COURIER_COLUMNS = ("序号", "收件人", "收件地址", "收件电话", "内件品名", "房屋编号")
+# The office's own copy (内部留存): the same letters with their amounts, never sent out.
+INTERNAL_COLUMNS = ("序号（内部留存）", "内件品名", "房屋编号", "收件人", "收件地址", "收件电话", "欠费金额（元）")
 
 
 def _amount(total: Any) -> Decimal | str:
@@ -250,36 +255,66 @@ def _amount(total: Any) -> Decimal | str:
     return Decimal(total) if total not in (None, "") else ""
 
 
+def contents(doc: dict) -> str:
+    """内件品名 of a letter: its title and number, "物业服务费催缴函 物催字〔2025〕4号"."""
+    title = doc.get("title") or ""
+    return f"{title} {doc['doc_no']}" if title else doc["doc_no"]
+
+
 def courier_rows(docs: list[dict]) -> list[list[Any]]:
+    """The courier's rows: recipient, the address the letter was built with (the agreed
+    service address, the owner's mailing address or the unit's full postal address), phone,
+    contents; no amount."""
     rows = []
     for n, d in enumerate(docs, 1):
         r = d["record"]
         rows.append([n, r.get("owner_name", ""), r.get("mailing_address") or r.get("unit_address", ""),
-                     r.get("phone") or "", d["doc_no"], _amount(r.get("total")), d["unit"]])
+                     r.get("phone") or "", contents(d), d["unit"]])
     return rows
 
 
-def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str) -> list[Path]:
+def internal_rows(docs: list[dict]) -> list[list[Any]]:
+    rows = []
+    for n, d in enumerate(docs, 1):
+        r = d["record"]
+        rows.append([n, contents(d), d["unit"], r.get("owner_name", ""),
+                     r.get("mailing_address") or r.get("unit_address", ""), r.get("phone") or "",
+                     _amount(r.get("total"))])
+    return rows
+
+
+def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str,
+                 widths: tuple[int, ...] = (6, 18, 40, 16, 22, 14, 12, 60)) -> list[Path]:
     """The same rows as .xlsx (for the courier's batch import) and .csv (UTF-8 with BOM, so
     Excel shows the Chinese), each written whole then renamed into place by the sheets writer:
     names and addresses stay inert text (never a formula), amounts are numbers."""
     xlsx, csv_path = path_stem.with_suffix(".xlsx"), path_stem.with_suffix(".csv")
-    write_xlsx(xlsx, [SheetSpec(title, columns, rows, (6, 18, 40, 16, 22, 14, 12, 60)[:len(columns)])])
+    write_xlsx(xlsx, [SheetSpec(title, columns, rows, widths[:len(columns)])])
     write_csv(csv_path, columns, rows)
     return [xlsx, csv_path]
 
 
-def write_courier_list(docs: list[dict], stem: Path) -> list[Path]:
-    """Courier batch-import sheet: one row per letter, the document number as 内件品名."""
-    return _write_table(stem, COURIER_COLUMNS, courier_rows(docs), "快递批量下单")
+def write_courier_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
+    """Courier batch-import sheet (`courier.xlsx`/`.csv`: recipient, full address, phone, title
+    and number as 内件品名, no amount) and the office's own list with the amounts
+    (`courier-internal.xlsx`/`.csv`, titled 内部留存: it stays in the office)."""
+    internal = stem.with_name(f"{stem.name}-internal")
+    return (_write_table(stem, COURIER_COLUMNS, courier_rows(docs), "快递批量下单", (6, 18, 48, 16, 36, 12))
+            + _write_table(internal, INTERNAL_COLUMNS, internal_rows(docs), "内部留存-寄件及欠费清单",
+                           (16, 36, 12, 18, 48, 16, 14)))
 
 
 SMS_COLUMNS = ("序号", "手机号码", "业主", "房屋编号", "欠费金额（元）", "方式", "短信内容")
 
 
 def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
-    """Stage 1: the SMS (mobile) or phone-call (landline) list that goes with the notices."""
+    """Stage 1: the SMS (mobile) or phone-call (landline) list that goes with the notices, to
+    the owner's own phone. Its text says what the notice's record says (the amount, the
+    notice's number, the days to pay from receipt) and nothing about the notice's delivery:
+    the list is what the clerk will send, not a record that it was sent (that is the contact
+    log's, `formsmith contact add UNIT --way 短信`)."""
     rows = []
+    default_days = dunning.policy(ws).deadline_days
     for n, d in enumerate(docs, 1):
         r = d["record"]
         phone = r.get("phone") or ""
@@ -287,11 +322,10 @@ def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
             mobile = bool(phone) and validate_phone(phone).startswith("1")
         except ValueError:
             mobile = False
+        days = r.get("deadline_days") or default_days
         text = (f"【{ws.company.name}】尊敬的业主，您的房屋{r['unit_address']}截至{cn_date(r['as_of'])}"
-                f"尚欠物业服务费等共计{money(r['total'])}元，请于{cn_date(r['deadline'])}前缴纳"
-                f"（通知单{d['doc_no']}）。如已缴纳请忽略。咨询电话{ws.company.phone}。")
+                f"尚欠物业服务费等共计{money(r['total'])}元（缴费通知单{d['doc_no']}），请自收到本短信之日起"
+                f"{cn_count(int(days))}日内缴纳。如已缴纳请忽略。咨询电话{ws.company.phone}。")
         rows.append([n, phone, r.get("owner_name", ""), d["unit"], _amount(r.get("total")),
                      "短信" if mobile else ("电话" if phone else "上门"), text])
     return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒")
-
-

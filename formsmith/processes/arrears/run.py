@@ -718,7 +718,7 @@ def outputs(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str
     t2 = clock()
     try:
         if st.courier:
-            res.courier_files = [str(p) for p in write_courier_list(docs, folder / "courier")]
+            res.courier_files = [str(p) for p in write_courier_list(ws, docs, folder / "courier")]
         if st.sms:
             res.sms_files = [str(p) for p in write_sms_list(ws, docs, folder / "sms")]
     except OSError as exc:   # each list is written whole, then renamed: none is left cut

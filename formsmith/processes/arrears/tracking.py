@@ -15,7 +15,7 @@ from ...workspace import Workspace
 from . import policy as dunning
 
 TRACKING_HEADERS = {
-    "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),
+    "doc_no": ("内件品名", "文书编号", "doc_no", "备注"),   # the number, or "title number"
     "waybill": ("运单号", "快递单号", "waybill", "tracking"),
     "delivered_on": ("妥投日期", "签收日期", "送达日期", "delivered_on", "delivered"),
 }
@@ -66,6 +66,9 @@ def import_tracking(ws: Workspace, path: Path, by: str | None = None) -> Trackin
         for n, row in rows:
             where = f"第{n}行"
             doc_no, waybill = row.get(col["doc_no"], ""), row.get(col["waybill"], "")
+            if doc_no not in docs and len(doc_no.split()) > 1:
+                # 内件品名 as the courier list wrote it: "物业服务费催缴函 物催字〔2025〕4号"
+                doc_no = doc_no.split()[-1]
             doc = docs.get(doc_no)
             if doc is None:
                 problems.append(f"{where} 内件品名：没有编号为 {doc_no!r} 的文书 (no such document)")

@@ -51,7 +51,8 @@ def parse_at(value: str | datetime | None, now: datetime | None = None) -> datet
         try:
             if not m:
                 raise ValueError
-            at = datetime(*(int(g) for g in m.groups()))
+            year, month, day, hour, minute = (int(g) for g in m.groups())
+            at = datetime(year, month, day, hour, minute)
         except ValueError:
             raise _refuse("at", f"{value!s} 不是有效时间，应为 YYYY-MM-DDTHH:MM，如 2025-12-03T10:30 "
                                 "(expected a date and time)") from None
