@@ -211,8 +211,21 @@ def test_courier_list_has_one_row_per_letter(story):
     rows = list(load_workbook(sheet).active.iter_rows(values_only=True))
     head = rows[0]
     assert {"收件人", "收件地址", "收件电话", "内件品名"} <= set(head)
-    assert [r[head.index("内件品名")] for r in rows[1:]] == [d["doc_no"] for d in letters]
+    assert not any("金额" in h or "欠费" in h for h in head), head      # the courier gets no debt
+    assert [r[head.index("内件品名")] for r in rows[1:]] == [f"物业服务费催缴函 {d['doc_no']}" for d in letters]
     assert all(r[head.index("收件人")] and r[head.index("收件地址")] for r in rows[1:])
+    # the full postal address: the community's address before the unit (or the owner's own)
+    records = {d["doc_no"]: d["record"] for d in store_docs(story["home"])}
+    for d, r in zip(letters, rows[1:]):
+        address = r[head.index("收件地址")]
+        assert address == records[d["doc_no"]]["mailing_address"], address
+        assert address.startswith("江城市"), address
+    internal = sheet.with_name("courier-internal.xlsx")
+    book = load_workbook(internal)
+    assert "内部留存" in book.active.title
+    irows = list(book.active.iter_rows(values_only=True))
+    amounts = [r[irows[0].index("欠费金额（元）")] for r in irows[1:]]
+    assert [f"{a:.2f}" for a in amounts] == [records[d["doc_no"]]["total"] for d in letters]
     sms = next(Path(story["june"]["print_files"][0]).parent.glob("sms.csv"))
     assert len(sms.read_text(encoding="utf-8-sig").strip().splitlines()) == len(story["june"]["documents"]) + 1
 
@@ -253,7 +266,13 @@ def test_legal_notice_cites_the_real_earlier_numbers(story):
     for d in earlier:
         assert d["doc_no"] in text and d["issued_on"] in text
     letter = next(d for d in earlier if d["template"] == "dunning-letter")
-    assert letter["tracking"] in text and "2025-09-05" in text
+    assert f"经特快专递（运单号{letter['tracking']}）于2025年9月5日妥投" in text
+    # the June notice went to no courier and no delivery of it is recorded: none is claimed
+    notice = next(d for d in earlier if d["template"] == "payment-notice")
+    assert notice["state"] == "generated"
+    entry = text[text.index(notice["doc_no"]):text.index(letter["doc_no"])]
+    assert "送达" not in entry and "妥投" not in entry, entry
+    assert "书面催告共2份" in text and "多次" not in text and "依法送达" not in text
     assert "法律催告函" in text and "回执" in text
 
 
