@@ -5,6 +5,7 @@ The whole public API is here; the command line (`formsmith …`) and the counter
     ws = formsmith.init_workspace(path)[0]  or  formsmith.load_workspace(path)
     formsmith.issue(ws, "dunning-letter", unit="1-2-301")      one document, numbered and recorded
     formsmith.run_dunning(ws, as_of)                            the month-end run, all stages
+    formsmith.add_contact(ws, unit, "电话", result="无人接听")     the contact log (催缴记录)
     formsmith.import_sheet(ws, "charges", path)                 records from Excel / CSV
     formsmith.ingest_scans(ws, [scans])                         signed copies back into the archive
     formsmith.seal(ws, doc_no)  /  formsmith.verify(ws, path)
@@ -22,6 +23,7 @@ from .errors import FormsmithError, InputError, ValidationError  # noqa: E402
 from .fsck import fsck  # noqa: E402
 from .issuing import IssuedDocument, issue_document  # noqa: E402
 from .processes.arrears.run import run as run_dunning  # noqa: E402
+from .processes.contacts.log import add_contact, list_contacts  # noqa: E402
 from .sheets.importer import import_file as import_sheet  # noqa: E402
 from .signing import check_signatures, seal_document  # noqa: E402
 from .verify import verify_file  # noqa: E402
@@ -49,6 +51,7 @@ verify = verify_file
 
 __all__ = ["Catalog", "Template", "validate", "list_documents", "mark", "FormsmithError",
            "InputError", "ValidationError", "IssuedDocument", "issue", "issue_document",
-           "run_dunning", "import_sheet", "ingest_scans", "pay", "seal", "seal_document", "check_signatures",
+           "run_dunning", "add_contact", "list_contacts", "import_sheet", "ingest_scans", "pay", "seal",
+           "seal_document", "check_signatures",
            "verify", "verify_file", "backup", "restore", "fsck",
            "Workspace", "find_workspace", "init_workspace", "load_workspace", "__version__"]
