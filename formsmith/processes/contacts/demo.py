@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ... import demo as community
-
 # (role, days after the episode began (the oldest unpaid month's due date), time, way, by, result)
 STORY = {
     "individual": [
@@ -29,6 +27,7 @@ STORY = {
 def demo_rows(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """Contacts of the showcase units (fixed offsets, no random draws: the rest of the demo
     stays as it was)."""
+    from ... import demo as community   # here, not at import: formsmith.demo brings the issuing stack
     roles = dict(zip(("individual", "company", "longest"), community.showcase(rows)))
     since: dict[str, date] = {}
     for c in rows["charges"]:
