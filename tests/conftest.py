@@ -53,12 +53,14 @@ def demo_home(tmp_path_factory) -> Path:
 def demo_records_home(tmp_path_factory) -> Path:
     """The demo community's records (units, owners, charges, payments …) without the documents
     its story issues: a month-end story can begin in any month of 2025 (numbers never run
-    against dates, so it cannot begin before the demo's letters of 1 December)."""
+    against dates, so it cannot begin before the demo's letters of 1 December). Its settings and
+    assets are the demo's (the [payment] account and its QR image the letters print)."""
     from formsmith import demo
     home = tmp_path_factory.mktemp("demo-records") / "ws"
-    ws, _ = init_workspace(home)
+    ws, _ = init_workspace(home, demo=True)
     with ws.store.transaction() as tx:
         demo.seed(tx)
+    demo.write_payment_qr(ws)
     return home
 
 
