@@ -271,3 +271,28 @@ def test_tracking_sheet_with_title_and_number_moved_the_letter(story):
     assert story["tracked"].delivered == [story["letter"].doc_no]
     row = doc_row(story, story["letter"])
     assert row["state"] == "delivered" and row["delivered_on"] == "2025-09-04"
+
+
+def test_templates_read_only_the_regular_files_of_assets(story, tmp_path):
+    """The payment QR comes from the workspace's assets/ folder and from nowhere else: a name
+    that is a link out of it is refused before a number is taken, and the Typst engine serves
+    only the folder's regular files (a link is not there to read)."""
+    from formsmith.errors import ValidationError
+    from formsmith.render import typst as typst_engine
+    ws = story["ws"]
+    outside = tmp_path / "secret.png"
+    outside.write_bytes((ws.assets_dir / "pay-qr.png").read_bytes())
+    link = ws.assets_dir / "link.png"
+    link.symlink_to(outside)
+    try:
+        data = issuing.prepare(ws, "payment-notice", unit=A, as_of=NOV)[1]
+        data = catalog.to_record(data)
+        data.pop("deadline_words")
+        with pytest.raises(ValidationError) as exc:
+            issuing.prepare(ws, "payment-notice", data=dict(data, pay_qr="link.png"), as_of=NOV)
+        assert "pay_qr" in str(exc.value) and "之外的链接" in str(exc.value)
+        st = typst_engine.stage(ws.catalog.get("payment-notice"), ws.fonts)
+        st.use_assets((ws.assets_dir,))
+        assert sorted(p.name for p in (st.root / typst_engine.ASSETS_DIR).iterdir()) == ["pay-qr.png"]
+    finally:
+        link.unlink()

@@ -256,17 +256,24 @@ class Stage:
                                        ignore_system_fonts=True)
 
     def use_assets(self, assets: tuple[Path, ...]) -> None:
-        """Serve the first of `assets` (the workspace's assets/ folder) as `/_assets/`, the
-        only workspace files a template may read (an image such as the payment QR)."""
-        link = self.root / ASSETS_DIR
-        target = str(Path(assets[0]).resolve()) if assets else None
-        current = os.readlink(link) if link.is_symlink() else None
-        if current == target:
+        """Serve the regular files of the first of `assets` (the workspace's assets/ folder) as
+        `/_assets/NAME`, the only workspace files a template may read (an image such as the
+        payment QR). A symbolic link in assets/ is not served (the HTML engine refuses what
+        resolves outside the folder too)."""
+        wanted: dict[str, str] = {}
+        src = Path(assets[0]).resolve() if assets else None
+        if src is not None and src.is_dir():
+            for p in src.iterdir():
+                if not p.name.startswith(".") and not p.is_symlink() and p.is_file():
+                    wanted[p.name] = str(p)
+        if getattr(self, "_assets", None) == wanted:
             return
-        if current is not None:
-            link.unlink()
-        if target is not None:
-            link.symlink_to(target, target_is_directory=True)
+        folder = self.root / ASSETS_DIR
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for name, target in wanted.items():
+            (folder / name).symlink_to(target)
+        self._assets = wanted
 
     def compile(self, files: dict[str, str], created) -> tuple[bytes, dict[str, Any]]:
         """Write the input files, compile; the PDF and the layout summary (pages per letter)."""
