@@ -21,7 +21,7 @@ from .workspace import Workspace
 # Facts about a unit a template without a store builder may state, by field name.
 UNIT_FACTS = ("unit_address", "area", "owner_name", "owner_kind")
 # What a data file chooses for itself even where the store could build the rest.
-CHOSEN = ("as_of", "deadline", "contract",
+CHOSEN = ("as_of", "deadline", "deadline_days", "contract",
           "applicant_kind")   # who applies (owner or an agent) is the application's, not the unit's
 
 
@@ -94,7 +94,7 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         recorded = {k for k, v in built.items() if v not in (None, "", [])}   # what the store knows
         keys = [k for k in values if k in stored and k in recorded and k not in chosen
                 and values[k] not in (None, "", [])]
-        missing = [k for k in ("items", "total", "prior_notices", "prior_demands")
+        missing = [k for k in ("items", "total", "prior_demands")
                    if k in recorded and k in stored and k not in values]
     else:
         stored = {}

@@ -417,3 +417,17 @@ def test_date_cells(value, expected):
 def test_month_cells(value, expected):
     from formsmith.sheets import cells
     assert cells.month(value) == expected
+
+
+def test_an_agreed_service_address_is_imported_and_exported(home, run, tmp_path):
+    """约定送达地址: the address an owner agreed in writing for the letters (they go there)."""
+    path = write_xlsx(tmp_path / "owners.xlsx", ["房号", "业主姓名", "身份证号", "约定送达地址"],
+                      [["1-1-101", "张伟", ID_A, "上海市浦东新区张杨路1500号"]])
+    assert run(home, "records", "import", "owners", str(path)).exit_code == 0
+    (owner,) = [p for p in table(home, "parties").values() if p["name"] == "张伟"]
+    assert owner["service_address"] == "上海市浦东新区张杨路1500号"
+    out = tmp_path / "back.xlsx"
+    assert run(home, "records", "export", "owners", str(out)).exit_code == 0
+    cells = [[c.value for c in r] for r in load_workbook(out).active.iter_rows()]
+    col = cells[0].index("约定送达地址")
+    assert cells[1][col] == "上海市浦东新区张杨路1500号"

@@ -51,7 +51,8 @@ def _rows(view: View, kind: str) -> list[dict[str, Any]]:
             if owner is None:
                 continue
             row = {"unit": u["id"], "id": owner["id"], "kind": kinds.OWNER_KINDS.get(owner["kind"], owner["kind"])}
-            for f in ("name", "id_number", "credit_code", "contact_person", "phone", "mailing_address"):
+            for f in ("name", "id_number", "credit_code", "contact_person", "phone", "mailing_address",
+                      "service_address"):
                 row[f] = owner.get(f)
             agent = parties.get(owner.get("agent") or "")
             if agent is not None:
@@ -90,7 +91,7 @@ def export_rows(view: View, kind_name: str, *, reveal: bool = False) -> tuple[li
 
 
 def _widths(kind: Kind) -> list[int]:
-    wide = {"id_number": 22, "credit_code": 22, "agent.id_number": 22, "mailing_address": 30,
+    wide = {"id_number": 22, "credit_code": 22, "agent.id_number": 22, "mailing_address": 30, "service_address": 30,
             "custody.patrol": 30, "agent.power_of_attorney": 26, "id": 14}
     return [max(wide.get(c.field, 12), 2 * len(c.header) + 2) for c in kind.columns]
 

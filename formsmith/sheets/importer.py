@@ -399,7 +399,7 @@ def _plan_owners(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan:
         file_keys.setdefault(key, (r.number, v["name"], pid))
         file_ids[pid] = key
         party: dict[str, Any] = {"id": pid, "kind": kind, "name": v["name"], key_field: key}
-        for f in ("contact_person", "phone", "mailing_address"):
+        for f in ("contact_person", "phone", "mailing_address", "service_address"):
             if f in v:
                 party[f] = v[f]
         if agent:

@@ -86,6 +86,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("phone", "联系电话", "phone", aliases=("电话", "手机", "手机号", "手机号码", "联系方式"),
                example="13812345678"),
         Column("mailing_address", "通讯地址", aliases=("邮寄地址", "地址", "联系地址")),
+        Column("service_address", "约定送达地址", aliases=("送达地址", "约定送达地点"),
+               note="业主书面约定的文书送达地址（含省市区）；填写后催缴文书寄往此地址"),
         Column("agent.id", "代理人编号"),
         Column("agent.name", "代理人姓名", aliases=("代理人", "委托代理人", "受托人")),
         Column("agent.id_number", "代理人身份证号", "id_number", aliases=("代理人身份证号码", "代理人证件号码")),
