@@ -72,8 +72,11 @@ def _cents_to_decimal(cents: int) -> Decimal:
     return Decimal((1 if cents < 0 else 0, digits, -2))
 
 
-def _section_words(n: int) -> str:
-    """Capitals of 1..9999 with no leading zero; one 零 per inner run of zeros."""
+def _section_words(n: int, digits: str | None = None, units: tuple[str, ...] | None = None) -> str:
+    """1..9999 in Chinese numerals with no leading zero and one 零 per inner run of zeros: in
+    capitals (壹仟零伍, for money) by default, or with `digits` and `units` (一千零五, a count)."""
+    digits = digits or DIGITS
+    units = units or tuple(SMALL_UNITS)
     out: list[str] = []
     zero = False
     for pos in range(3, -1, -1):
@@ -84,7 +87,7 @@ def _section_words(n: int) -> str:
         if zero:
             out.append("零")
             zero = False
-        out.append(DIGITS[d] + SMALL_UNITS[pos])
+        out.append(digits[d] + units[pos])
     return "".join(out)
 
 
@@ -224,18 +227,7 @@ def cn_count(n: int) -> str:
         raise ValueError(f"天数应为 1 至 9999 的整数：{n!r} (a count from 1 to 9999)")
     if 10 <= n < 20:
         return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
-    out: list[str] = []
-    zero = False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value % 10
-        if d == 0:
-            zero = bool(out)
-            continue
-        if zero:
-            out.append("零")
-            zero = False
-        out.append(_CN_DIGITS[d] + unit)
-    return "".join(out)
+    return _section_words(n, _CN_DIGITS, ("", "十", "百", "千"))
 
 
 # --- masking -----------------------------------------------------------------------------------

@@ -67,3 +67,16 @@ def apply(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         if computed:
             out.update(computed)
     return out
+
+
+def refuse(ctx: RuleContext, problems: list[str]) -> None:
+    """Raise the problems a rule found (each one line naming its field), if any."""
+    if problems:
+        from .errors import ValidationError
+        raise ValidationError(problems, ctx.record)
+
+
+def field_title(ctx: RuleContext, name: str) -> str:
+    """A field as refusals name it: `name（label）`."""
+    f = ctx.template.field(name)
+    return f.title if f is not None else name

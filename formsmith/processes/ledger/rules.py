@@ -6,22 +6,14 @@ from typing import Any
 from ... import formats
 from ...errors import ValidationError
 from ...rules import RuleContext, rule
+from ...rules import field_title as _field
+from ...rules import refuse as _refuse
 
 RECEIPT_COPIES = (
     {"no": "第一联", "name": "存根联", "use": "收款单位留存"},
     {"no": "第二联", "name": "收据联", "use": "交付款人收执"},
     {"no": "第三联", "name": "记账联", "use": "财务记账凭证"},
 )
-
-
-def _refuse(ctx: RuleContext, problems: list[str]) -> None:
-    if problems:
-        raise ValidationError(problems, ctx.record)
-
-
-def _field(ctx: RuleContext, name: str) -> str:
-    f = ctx.template.field(name)
-    return f.title if f is not None else name
 
 
 @rule("fee-receipt")

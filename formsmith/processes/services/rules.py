@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ... import formats, model
-from ...errors import ValidationError
 from ...rules import RuleContext, rule
+from ...rules import field_title as _field
+from ...rules import refuse as _refuse
 
 # PROCESSES.md §3: callback deadline per kind of repair, in calendar days after the event
 # the count starts from. 渗漏水 repairs count from the leak test (试漏), the others from the end
@@ -34,16 +35,6 @@ COMPLAINT_RULES: dict[str, dict[str, Any]] = {
              "basis": "个别偶发事务、个别人员的轻微投诉：2天内或在住户要求的期限内处理完毕"},
 }
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
-
-def _refuse(ctx: RuleContext, problems: list[str]) -> None:
-    if problems:
-        raise ValidationError(problems, ctx.record)
-
-
-def _field(ctx: RuleContext, name: str) -> str:
-    f = ctx.template.field(name)
-    return f.title if f is not None else name
-
 
 def _not_before(ctx: RuleContext, values: dict, later: str, earlier: str, problems: list[str]) -> None:
     """`later` (if given) must not be before `earlier` (if given)."""
