@@ -2,38 +2,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from ... import formats, model
+from ... import deadlines, formats, model
 from ...rules import RuleContext, rule
 from ...rules import field_title as _field
 from ...rules import refuse as _refuse
 
-# PROCESSES.md §3: callback deadline per kind of repair, in calendar days after the event
-# the count starts from. 渗漏水 repairs count from the leak test (试漏), the others from the end
-# of the repair.
-CALLBACK_RULES: dict[str, tuple[int, str]] = {
-    "安全设施维修": (2, "completed_on"),
-    "房屋渗漏水维修": (3, "leak_test_on"),
-    "其他维修": (2, "completed_on"),
-}
-CALLBACK_BASIS = {
-    "安全设施维修": "安全设施维修：维修完成后2天内回访",
-    "房屋渗漏水维修": "房屋渗漏水维修：试漏后3天内回访",
-    "其他维修": "其他维修：维修完成后2天内回访",
-}
-
-# PROCESSES.md §6: complaint handling by severity.
-COMPLAINT_RULES: dict[str, dict[str, Any]] = {
-    # severity: escalate to whom and how fast, answer within, resolve within (days)
-    "重大投诉": {"escalate_to": "管理处主任", "escalate": "same-day", "answer_days": 2, "resolve_days": 10,
-             "basis": "严重影响住户生活、安全或造成恶劣影响：当日呈送管理处主任，2天内给住户明确答复，10日内处理完毕"},
-    "重要投诉": {"escalate_to": "部门主管", "escalate": "1-hour", "answer_days": None, "resolve_days": 3,
-             "basis": "涉及管理、服务工作失误：接待后1小时内转呈部门主管，3天内处理完毕"},
-    "轻微投诉": {"escalate_to": "", "escalate": "", "answer_days": None, "resolve_days": 2,
-             "basis": "个别偶发事务、个别人员的轻微投诉：2天内或在住户要求的期限内处理完毕"},
-}
+# PROCESSES.md §3, §6: the limits live in formsmith.deadlines (one place for every process).
+CALLBACK_RULES, CALLBACK_BASIS, COMPLAINT_RULES = deadlines.CALLBACK_RULES, deadlines.CALLBACK_BASIS, deadlines.COMPLAINT_RULES
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 
 def _not_before(ctx: RuleContext, values: dict, later: str, earlier: str, problems: list[str]) -> None:
@@ -55,11 +33,7 @@ def _active_documents(ctx: RuleContext, template: str, key: str, value: Any) -> 
 
 def callback_deadline(category: str, completed_on: date, leak_test_on: date | None) -> date:
     """The last day of the callback: 2 days after a safety or other repair, 3 after the leak test."""
-    days, start = CALLBACK_RULES[category]
-    origin = leak_test_on if start == "leak_test_on" else completed_on
-    if origin is None:
-        raise ValueError("渗漏水维修须先试漏，回访期限自试漏之日起算 (leak test date required)")
-    return origin + timedelta(days=days)
+    return deadlines.callback_due(category, completed_on, leak_test_on)
 
 
 @rule("repair-callback")
@@ -97,22 +71,14 @@ def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 def complaint_deadlines(severity: str, received: datetime,
                         resident_deadline: date | None) -> dict[str, Any]:
     """Escalation, answer and resolution deadlines of a complaint received at `received`."""
-    r = COMPLAINT_RULES[severity]
-    out: dict[str, Any] = {"escalate_to": r["escalate_to"], "escalate_by": "", "answer_by": None,
-                           "basis": r["basis"]}
-    if r["escalate"] == "same-day":
+    due = deadlines.complaint_due(severity, received, resident_deadline)
+    out: dict[str, Any] = {"escalate_to": due["escalate_to"], "escalate_by": "", "answer_by": due["answer_by"],
+                           "basis": due["basis"], "resolve_by": due["resolve_by"], "resolve_from": due["resolve_from"]}
+    t = due["escalate_by"]
+    if t is not None and COMPLAINT_RULES[deadlines.complaint_severity(severity)]["escalate"] == "same-day":
         out["escalate_by"] = f"{formats.cn_date(received.date())}当日"
-    elif r["escalate"] == "1-hour":
-        t = received + timedelta(hours=1)
+    elif t is not None:
         out["escalate_by"] = f"{formats.cn_date(t.date())}{t.hour}时{t.minute:02d}分前"
-    if r["answer_days"]:
-        out["answer_by"] = received.date() + timedelta(days=r["answer_days"])
-    if severity == "轻微投诉" and resident_deadline is not None:
-        out["resolve_by"] = resident_deadline
-        out["resolve_from"] = "住户要求的期限"
-    else:
-        out["resolve_by"] = received.date() + timedelta(days=r["resolve_days"])
-        out["resolve_from"] = f"受理后{r['resolve_days']}日内"
     return out
 
 

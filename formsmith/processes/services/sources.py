@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from ... import deadlines
 from ...errors import InputError
 from ...sources import builder, owner_of, unit_address
 from ...store import View
@@ -23,7 +24,7 @@ SURVEY_ITEMS = (
     ("收费及公开", "收费标准执行、收支情况公布"),
 )
 SURVEY_RETURN_DAYS = 15
-REPAIR_CATEGORIES = {"safety": "安全设施维修", "leak": "房屋渗漏水维修", "other": "其他维修"}
+REPAIR_CATEGORIES = deadlines.REPAIR_CATEGORIES
 
 
 def _day(value: Any) -> str | None:

@@ -1,0 +1,84 @@
+"""The service centre's time limits (PROCESSES.md §3, §6) in one place: repair callbacks and
+complaint handling, in calendar days, as dates. Every process that states or checks one of
+these limits (the 维修回访记录 and 投诉处理记录 rules, the case records) reads it here."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+# Repair categories: the code a record stores → what a clerk calls it.
+REPAIR_CATEGORIES = {"safety": "安全设施维修", "leak": "房屋渗漏水维修", "other": "其他维修"}
+
+# Callback deadline per kind of repair: calendar days after the event the count starts from.
+# 渗漏水 repairs count from the leak test (试漏), the others from the end of the repair.
+CALLBACK_RULES: dict[str, tuple[int, str]] = {
+    "安全设施维修": (2, "completed_on"),
+    "房屋渗漏水维修": (3, "leak_test_on"),
+    "其他维修": (2, "completed_on"),
+}
+CALLBACK_BASIS = {
+    "安全设施维修": "安全设施维修：维修完成后2天内回访",
+    "房屋渗漏水维修": "房屋渗漏水维修：试漏后3天内回访",
+    "其他维修": "其他维修：维修完成后2天内回访",
+}
+
+# Complaint handling by severity: escalate to whom and how fast, answer within, resolve within (days).
+COMPLAINT_RULES: dict[str, dict[str, Any]] = {
+    "重大投诉": {"escalate_to": "管理处主任", "escalate": "same-day", "answer_days": 2, "resolve_days": 10,
+             "basis": "严重影响住户生活、安全或造成恶劣影响：当日呈送管理处主任，2天内给住户明确答复，10日内处理完毕"},
+    "重要投诉": {"escalate_to": "部门主管", "escalate": "1-hour", "answer_days": None, "resolve_days": 3,
+             "basis": "涉及管理、服务工作失误：接待后1小时内转呈部门主管，3天内处理完毕"},
+    "轻微投诉": {"escalate_to": "", "escalate": "", "answer_days": None, "resolve_days": 2,
+             "basis": "个别偶发事务、个别人员的轻微投诉：2天内或在住户要求的期限内处理完毕"},
+}
+SEVERITIES = ("重大", "重要", "轻微")          # as a case records them (重大 → 重大投诉)
+
+
+def repair_category(category: str) -> str:
+    """The category's name (安全设施维修 …) from its code (safety, leak, other) or its name."""
+    name = REPAIR_CATEGORIES.get(category, category)
+    if name not in CALLBACK_RULES:
+        raise ValueError(f"{category!r} 不是已知的维修类别（{'、'.join(REPAIR_CATEGORIES)}）")
+    return name
+
+
+def complaint_severity(severity: str) -> str:
+    """The severity's full name (重大投诉 …) from 重大/重要/轻微 or the full name."""
+    name = severity if severity.endswith("投诉") else f"{severity}投诉"
+    if name not in COMPLAINT_RULES:
+        raise ValueError(f"{severity!r} 不是已知的投诉级别（{'、'.join(SEVERITIES)}）")
+    return name
+
+
+def callback_due(category: str, completed_on: date, leak_test_on: date | None) -> date:
+    """The last day of a repair's callback: 2 days after a safety or other repair, 3 after the leak test."""
+    days, start = CALLBACK_RULES[repair_category(category)]
+    origin = leak_test_on if start == "leak_test_on" else completed_on
+    if origin is None:
+        raise ValueError("渗漏水维修须先试漏，回访期限自试漏之日起算 (leak test date required)")
+    return origin + timedelta(days=days)
+
+
+def complaint_due(severity: str, received: datetime, resident_deadline: date | None = None) -> dict[str, Any]:
+    """A complaint's limits: {escalate_to, escalate_by (datetime or None), answer_by (date or None),
+    resolve_by (date), resolve_from, basis}. 轻微 complaints take the resident's deadline if given."""
+    name = complaint_severity(severity)
+    r = COMPLAINT_RULES[name]
+    escalate_by: datetime | None = None
+    if r["escalate"] == "same-day":
+        escalate_by = datetime.combine(received.date(), datetime.max.time()).replace(microsecond=0)
+    elif r["escalate"] == "1-hour":
+        escalate_by = received + timedelta(hours=1)
+    answer_by = received.date() + timedelta(days=r["answer_days"]) if r["answer_days"] else None
+    if name == "轻微投诉" and resident_deadline is not None:
+        resolve_by, resolve_from = resident_deadline, "住户要求的期限"
+    else:
+        resolve_by = received.date() + timedelta(days=r["resolve_days"])
+        resolve_from = f"受理后{r['resolve_days']}日内"
+    return {"escalate_to": r["escalate_to"], "escalate_by": escalate_by, "answer_by": answer_by,
+            "resolve_by": resolve_by, "resolve_from": resolve_from, "basis": r["basis"]}
+
+
+def days_late(done: date, due: date | None) -> int:
+    """Calendar days `done` is after `due` (0 when on time or no limit)."""
+    return max((done - due).days, 0) if due is not None else 0
