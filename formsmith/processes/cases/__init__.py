@@ -1,0 +1,12 @@
+"""Case records (报修、投诉、来电来访、走访): every case and each step of it, tracked to its deadline."""
+from __future__ import annotations
+
+from ...registry import Process, register
+from .demo import demo_rows
+
+PROCESS = register(Process("cases", "报修投诉来电走访",
+                           "Case records (报修、投诉、来电来访、走访): every case and each step of it, tracked to its deadline.",
+                           tables=("cases",), demo=demo_rows,
+                           columns={"cases": ("id", "kind", "unit", "state", "category", "severity", "assignee",
+                                              "opened_at", "description")},
+                           indexes={"cases": ("unit",)}))
