@@ -59,6 +59,15 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
              as_of: date, record: str) -> list[str]:
     """Every field of `values` that disagrees with what the store records about the unit they
     name (none when they name no unit, or one the store does not hold)."""
+    key = sources.key_of(template.source) if template.source else None
+    if key not in (None, "unit"):
+        found = _record_named(view, key, values)
+        if found is not None:      # a form about a record the store holds: 回访记录 of a repair
+            try:
+                of_record = sources.build(ws, template, view, found, as_of, key="record")
+            except FormsmithError as exc:
+                return [f"数据文件所写{found}与登记不符：{line}" for line in exc.lines()]
+            return _disagreements(template, values, of_record, f"{found} 登记为")
     unit_id = values.get("unit")
     if not isinstance(unit_id, str) or not unit_id:
         return []
@@ -66,8 +75,8 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
     if unit is None:
         return []
     where = f"房屋 {unit_id} 登记为"
-    built = None
-    if template.source and sources.key_of(template.source) == "unit":
+    built: dict[str, Any] | None = None
+    if key == "unit":
         # built as of the date the document states (its period field, else as_of)
         stated = values.get(template.period_field) if template.period_field else None
         stated = stated if isinstance(stated, date) else values.get("as_of")
@@ -86,27 +95,44 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
                                      if k.endswith("_id") and k != "unit"):
             built = None
     if built is not None:
-        try:
-            stored = catalog.validate(template, built, record=f"unit {unit_id}")
-        except FormsmithError as exc:
-            return [f"房屋 {unit_id} 的登记数据不能用于本模板：{line}" for line in exc.lines()]
-        chosen = set(CHOSEN) | ({template.period_field} if template.period_field else set())
-        recorded = {k for k, v in built.items() if v not in (None, "", [])}   # what the store knows
-        keys = [k for k in values if k in stored and k in recorded and k not in chosen
-                and values[k] not in (None, "", [])]
-        missing = [k for k in ("items", "total", "prior_demands")
-                   if k in recorded and k in stored and k not in values]
-    else:
-        stored = {}
-        for k, v in unit_facts(view, unit).items():
-            field = template.field(k)
-            if v is None or field is None or (k == "area" and "建筑面积" not in field.label):
-                continue            # a 服务面积 is not the unit's floor area
-            problems_: list[str] = []   # typed as the template types it (area "98.56" a number)
-            typed = catalog.coerce(field, v, k, problems_)
-            stored[k] = v if problems_ else typed
-        keys = [k for k in UNIT_FACTS if k in values and k in stored]
-        missing = []
+        return _disagreements(template, values, built, where)
+    stored = {}
+    for k, v in unit_facts(view, unit).items():
+        field = template.field(k)
+        if v is None or field is None or (k == "area" and "建筑面积" not in field.label):
+            continue            # a 服务面积 is not the unit's floor area
+        problems_: list[str] = []   # typed as the template types it (area "98.56" a number)
+        typed = catalog.coerce(field, v, k, problems_)
+        stored[k] = v if problems_ else typed
+    return _lines(template, values, stored, [k for k in UNIT_FACTS if k in values and k in stored], [], where)
+
+
+def _record_named(view: View, table: str, values: dict[str, Any]) -> str | None:
+    """The id of the row of `table` the data names in one of its `…_id` fields, if the store holds it."""
+    for k, v in values.items():
+        if k.endswith("_id") and isinstance(v, str) and v and view.get(table, v) is not None:
+            return v
+    return None
+
+
+def _disagreements(template: catalog.Template, values: dict[str, Any], built: dict[str, Any],
+                   where: str) -> list[str]:
+    """The fields the data states that the store's version (`built`) states otherwise."""
+    try:
+        stored = catalog.validate(template, built, record=where)
+    except FormsmithError as exc:
+        return [f"{where.removesuffix('登记为')}的登记数据不能用于本模板：{line}" for line in exc.lines()]
+    chosen = set(CHOSEN) | ({template.period_field} if template.period_field else set())
+    recorded = {k for k, v in built.items() if v not in (None, "", [])}   # what the store knows
+    keys = [k for k in values if k in stored and k in recorded and k not in chosen
+            and values[k] not in (None, "", [])]
+    missing: list[str] = [k for k in ("items", "total", "prior_demands")
+                          if k in recorded and k in stored and k not in values]
+    return _lines(template, values, stored, keys, missing, where)
+
+
+def _lines(template: catalog.Template, values: dict[str, Any], stored: dict[str, Any], keys: list[str],
+           missing: list[str], where: str) -> list[str]:
     out = []
     for key in keys:
         if _comparable(values[key]) != _comparable(stored[key]):

@@ -209,3 +209,18 @@ def test_the_demo_receipt_states_its_payment(home):
     assert "收据联" in text and payment["method"] in text
     record = attachment_json(home / doc["path"])["data"]
     assert record["total"] == payment["amount"] and record["unit"] == payment["unit"]
+
+
+def test_a_callback_form_from_a_data_file_that_disagrees_with_the_repair_is_refused(home, run, tmp_path):
+    """The 维修回访记录 of a repair the store holds says what the repair record says, or nothing
+    is issued: the data claims BX2025-0101 was a leak, done on another day."""
+    ws = load_workspace(home)
+    data = dict(ws.catalog.get("repair-callback").example, repair_id="BX2025-0101", unit="1-1-502",
+                unit_address="阳光花园1栋1单元502室", category="房屋渗漏水维修")
+    path = tmp_path / "callback.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    before = snapshot_of(home)
+    result = run(home, "render", "repair-callback", "--data", str(path), "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "字段 category" in result.stderr and "BX2025-0101 登记为“安全设施维修”" in result.stderr
+    assert snapshot_of(home) == before
