@@ -58,12 +58,8 @@ def fsync_file(path: Path | str) -> None:
 
 
 def fsync_dir(directory: Path | str) -> None:
-    """Make a rename inside `directory` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Make a rename inside `directory` durable (a folder is fsynced as a file is)."""
+    fsync_file(directory)
 
 
 def sync_filesystem(path: Path | str) -> None:

@@ -64,6 +64,19 @@ def prohibitions() -> list[dict[str, str]]:
             for a, unless, act in PROHIBITIONS]
 
 
+def _renovation_on_record(values: dict[str, Any], ctx: RuleContext, document: str):
+    """The store's row of the renovation (checked against the data) and its regulated works;
+    refused when the data contradicts the row or a work is one the law forbids outright."""
+    problems: list[str] = []
+    row = stored_renovation(values, ctx)
+    _check_against_store(values, row, problems)
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    found = renovation_works(values, row, ctx)
+    refuse_forbidden(values, found, ctx, document)
+    return row, found
+
+
 def stored_renovation(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
     """The store's row of the renovation the data names, if the store holds it."""
     rid = values.get("renovation_id")
@@ -224,12 +237,7 @@ def permit_gate(values: dict[str, Any], ctx: RuleContext, document: str) -> dict
     with the approval (or design scheme) it has.
     """
     problems: list[str] = []
-    row = stored_renovation(values, ctx)
-    _check_against_store(values, row, problems)
-    if problems:
-        raise ValidationError(problems, ctx.record)
-    found = renovation_works(values, row, ctx)
-    refuse_forbidden(values, found, ctx, document)
+    row, found = _renovation_on_record(values, ctx, document)
     on_file = _recorded_approvals(values, row, problems) if row is not None else _stated_approvals(values, ctx)
     housing: dict[str, Any] = {}
     structural = structural_of(values, row, found)
@@ -279,13 +287,7 @@ def renovation_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, 
     for a plan the law forbids; the regulated works listed with what each needs and has."""
     papers = applicant_papers(values, ctx)
     _period(values, ctx, "start_date", "end_date")
-    problems: list[str] = []
-    row = stored_renovation(values, ctx)
-    _check_against_store(values, row, problems)
-    if problems:
-        raise ValidationError(problems, ctx.record)
-    found = renovation_works(values, row, ctx)
-    refuse_forbidden(values, found, ctx, "装修管理协议")
+    row, found = _renovation_on_record(values, ctx, "装修管理协议")
     on_file = approvals_of(row) if row is not None else []
     regulated = []
     for f in found:
