@@ -5,7 +5,8 @@ test_conformance_runs_html.py and test_conformance_runs_typst.py (the month-end 
 What formsmith says of every file it issues, judged by independent validators.
 
 Every template with every engine it has, rendered from its example data, unsealed and sealed;
-the month-end run with each batch engine, unsealed and sealed, through all three stages; and
+the month-end run with each batch engine, sealed (its issued files judged as well as their
+sealed versions), through all three stages; and
 the print files. Each issued file must pass veraPDF (`-f 3b`, the reference PDF/A validator),
 `qpdf --check` without a warning and Ghostscript without an error or warning, declare
 `/Lang (zh-CN)`, and carry every signature field its manifest declares, read by pyHanko. The
@@ -175,24 +176,28 @@ def _pay_all_but_a_few(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def batches(demo_records_home, tmp_path_factory, sealing_env):
-    """The three stages of the month-end run for one (engine, sealed) case, made when a test of
-    that case first asks:
-    case → ([(file, veraPDF verdict, declared signature fields)], print files)."""
+    """The three stages of the month-end run with one engine, made when a test of that engine
+    first asks: (engine, sealed) → ([(file, veraPDF verdict, declared signature fields)], print
+    files). One sealed run serves both cases: a sealed letter keeps the file the run issued
+    (the document's own path) beside its sealed version, so the unsealed case judges the
+    former and the sealed case the latter; the print files are the run's."""
     def get(case):
-        if case not in _MADE:
-            _MADE[case] = _month_end(case, demo_records_home, tmp_path_factory)
-        return _MADE[case]
+        engine, sealed = case
+        if engine not in _MADE:
+            _MADE[engine] = _month_end(engine, demo_records_home, tmp_path_factory)
+        issued, prints = _MADE[engine]
+        return [(sealed_file if sealed else plain, verdicts[1 if sealed else 0], declared)
+                for (plain, sealed_file), verdicts, declared in issued], prints
     return get
 
 
-def _month_end(case, demo_home: Path, tmp_path_factory):
-    engine, sealed = case
+def _month_end(engine: str, demo_home: Path, tmp_path_factory):
     runner = CliRunner()
     home = _workspace_with_certificate(
-        demo_home, tmp_path_factory.mktemp(f"batch-{engine}-{sealed}") / "ws", runner)
+        demo_home, tmp_path_factory.mktemp(f"batch-{engine}") / "ws", runner)
     _pay_all_but_a_few(home)
     ws = load_workspace(home)
-    extra = ["--engine", engine, *(["--seal"] if sealed else [])]
+    extra = ["--engine", engine, "--seal"]
     runs = [_invoke(runner, home, "dunning", "run", "--as-of", "2025-06-01", *extra),
             _invoke(runner, home, "dunning", "run", "--as-of", "2025-09-01", *extra)]
     letters = [d for d in runs[1]["documents"] if d["template"] == "dunning-letter"]
@@ -207,15 +212,14 @@ def _month_end(case, demo_home: Path, tmp_path_factory):
     for run in runs:
         for d in run["documents"]:
             doc = _document(ws, d["doc_no"])
-            path = _sealed_path(home, doc) if sealed else home / doc["path"]
             declared = {f["name"] for f in ws.catalog.get(d["template"]).signature_fields}
-            issued.append((path, declared))
+            issued.append(((home / doc["path"], _sealed_path(home, doc)), declared))
     assert {d["template"] for run in runs for d in run["documents"]} == \
         {"payment-notice", "dunning-letter", "legal-notice"}
     prints = [Path(p) for run in runs for p in run["print_files"] if str(p).endswith(".pdf")]
     assert prints
-    verdicts = verapdf_verdicts([p for p, _ in issued])
-    return [(p, verdicts[p], declared) for p, declared in issued], prints
+    verdicts = verapdf_verdicts([p for pair, _ in issued for p in pair])
+    return [(pair, (verdicts[pair[0]], verdicts[pair[1]]), declared) for pair, declared in issued], prints
 
 
 def month_end_tests(engine: str):

@@ -519,12 +519,28 @@ def test_a_template_without_declarations_gets_no_fields_and_an_invisible_seal(
     assert result.exit_code == 0 and "intact" in result.stdout
 
 
+def _leave_owing_only_the_newest_debts(home: Path, keep: int) -> None:
+    """A short run: only the `keep` units whose arrears began last (the first stage's) still owe."""
+    from formsmith.store import Store
+    with Store(home / "records").transaction() as tx:
+        charges = tx.all("charges")
+        oldest: dict[str, str] = {}
+        for c in charges:
+            if not c.get("paid_on") and c["due"] < "2025-12-01":
+                oldest[c["unit"]] = min(oldest.get(c["unit"], c["due"]), c["due"])
+        kept = sorted(oldest, key=lambda u: (oldest[u], u))[-keep:]
+        for c in charges:
+            if not c.get("paid_on") and c["unit"] not in kept:
+                tx.update("charges", c["id"], {"paid_on": c["due"]})
+
+
 @pytest.mark.slow
 def test_dunning_run_with_seal_seals_every_letter_once(demo_home, tmp_path):
     """`dunning run --seal`: each letter of the run gets its sealed version, which validates;
     running again seals nothing twice. A bad certificate stops the run before any letter."""
     home = tmp_path / "ws"
     shutil.copytree(demo_home, home)
+    _leave_owing_only_the_newest_debts(home, 3)
     bad = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
                         "--seal", "--json", env={**ENV, "FORMSMITH_SEAL_PASSWORD": "wrong"})
     assert bad.returncode == 2
