@@ -9,7 +9,9 @@ BIN    := $(VENV)/bin
 # python3-uno: the UNO bridge formsmith drives it through (not pulled in without recommends).
 # qpdf, ghostscript, poppler-utils (pdfsig, pdftoppm): the independent checks the conformance
 # tests run on every issued file.
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui python3-uno qpdf ghostscript poppler-utils
+# chromium: the real headless browser the web app's end-to-end tests drive (pytest-playwright
+# with executable_path: Playwright's own browser download is not reachable here).
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libreoffice-writer-nogui python3-uno qpdf ghostscript poppler-utils chromium
 
 # The reference PDF/A validator, beside the checkout (it installs its Java libraries on first use).
 VERAPDF ?= ../shared/tools/verapdf/verapdf
@@ -48,10 +50,13 @@ bench: setup
 	$(BIN)/python bench/ingest_pages.py
 	$(BIN)/python bench/signing.py
 	$(BIN)/python bench/docx_latency.py
+	$(BIN)/python bench/web_latency.py
 
 # The first page of every template as docs/gallery/<id>.png, and the README block showing them.
+# The counter's screens as docs/gallery/web/*.png: the browser test's morning, photographed.
 gallery: setup
 	$(BIN)/python docs/gallery/make_gallery.py
+	FORMSMITH_SCREENSHOTS=docs/gallery/web $(BIN)/python -m pytest -q tests/test_web_browser.py
 
 # docs/cli.md, the reference of every command and option, written from the click commands
 # (tests/test_docs.py fails when it is stale or a command or option has no help text).

@@ -324,6 +324,21 @@ class Transaction(View):
             bucket.db.storage.dirty = True  # type: ignore[attr-defined]
         return len(changes)
 
+    def delete(self, table: str, row_id: str) -> None:
+        """Remove one row (a session that ended: records of the business are never deleted,
+        they change state)."""
+        buckets, indexed = self._layout(table)
+        bucket = self._bucket(table, bucket_of(row_id, buckets))
+        doc_id = bucket.ids.pop(row_id, None)
+        if doc_id is None:
+            raise NotFoundError(f"{table} {row_id!r} not found")
+        raw = bucket.data[table].pop(str(doc_id))
+        for field in indexed:
+            self._index_remove(table, field, raw.get(field), row_id)
+        troot = self._table_root(table)
+        troot["rows"] = troot.get("rows", 1) - 1
+        bucket.db.storage.dirty = True  # type: ignore[attr-defined]
+
     def upsert(self, table: str, row: Row) -> Row:
         """Insert the row, or replace the fields of the row with the same id."""
         if self.get(table, row["id"]) is None:

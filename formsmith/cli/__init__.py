@@ -351,6 +351,7 @@ from . import signing as _signing_commands  # noqa: E402,F401  seal, certs
 from . import templates_check  # noqa: E402,F401  templates check
 from . import ingest as _ingest_commands  # noqa: E402,F401
 from . import records_io  # noqa: E402,F401  records import/export/template/arrears
+from . import web  # noqa: E402,F401  serve, users
 
 
 def _add_process_commands() -> None:
