@@ -232,6 +232,17 @@ class Workspace:
         return self.root / "archive"
 
     @property
+    def inbox_dir(self) -> Path:
+        """Scans waiting to be filed (the web app's uploads, a scanner's output folder); an input
+        stays here until every page of it is filed, so nothing is lost."""
+        return self.root / "inbox"
+
+    @property
+    def inbox_done_dir(self) -> Path:
+        """Inputs every page of which was filed, moved out of the inbox."""
+        return self.root / "inbox-done"
+
+    @property
     def templates_dir(self) -> Path:
         """Workspace templates: they add to, or override by id, the built-in ones."""
         return self.root / "templates"

@@ -268,4 +268,38 @@ def test_the_vendored_htmx_is_the_pinned_release():
     import formsmith.web
     js = Path(formsmith.web.__file__).parent / "static" / "htmx-2.0.11.min.js"
     assert hashlib.sha256(js.read_bytes()).hexdigest() == \
-        "ed6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+        "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+
+
+def test_an_unreadable_scan_waits_in_the_inbox_and_is_filed_by_hand(app, home, run):
+    from scansim import blank, save_pdf
+    client, token = signed_in(app, "李娜")
+    sheet = io.BytesIO()
+    save_pdf([blank(7)], home / "blank.pdf")
+    sheet.write((home / "blank.pdf").read_bytes())
+    r = client.post("/scans", data={"csrf": token}, files={"files": ("签回件.pdf", sheet.getvalue(), "application/pdf")},
+                    follow_redirects=False)
+    job = r.headers["location"]
+    for _ in range(600):
+        part = client.get(job, headers={"HX-Request": "true"})
+        if "hx-trigger" not in part.text:
+            break
+    assert "未能匹配" in part.text                           # nothing lost: listed with its reason
+    inbox = client.get("/scans").text
+    (name,) = re.findall(r'name="name" value="([^"]+)"', inbox)
+    assert name.endswith("签回件.pdf") or name.endswith(".pdf")
+    refused = client.post("/scans/attach", data={"csrf": token, "name": "../formsmith.toml", "pages": "1",
+                                                 "doc_no": "物催字〔2025〕1号"})
+    assert "收件箱中没有这个文件" in refused.text
+    letter = next(d for d in store_rows(home, "documents") if d["doc_no"] == "物催字〔2025〕1号")
+    assert letter["pages"] == 1
+    too_many = client.post("/scans/attach", data={"csrf": token, "name": name, "pages": "1,2",
+                                                  "doc_no": letter["doc_no"]})
+    assert "页码" in too_many.text and not any((home / "archive").rglob("scan-*.pdf"))
+    filed = client.post("/scans/attach", data={"csrf": token, "name": name, "pages": "1", "doc_no": letter["doc_no"]})
+    assert "已归入" in filed.text
+    doc = next(d for d in store_rows(home, "documents") if d["doc_no"] == letter["doc_no"])
+    version = doc["versions"][-1]
+    assert version["kind"] == "scan" and version["matched_by_hand"] == "李娜"
+    assert "人工对应" in doc["events"][-1]["note"]
+    assert not (home / "inbox" / name).exists() and any((home / "inbox-done").iterdir())

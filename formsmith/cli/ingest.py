@@ -107,3 +107,49 @@ def _print(report) -> None:
         echo(f"复核  {e['doc_no'] or ''}  {_pages(e)}：{e['reason']}")
     for src, dest in report.get("moved", {}).items():
         echo(f"已移至 {dest}")
+
+
+@cli.group()
+def scans():
+    """The scan inbox (workspace/inbox): inputs waiting until every page is filed."""
+
+
+@scans.command("inbox")
+@json_option
+@click.pass_context
+def scans_inbox(ctx, as_json):
+    """The inputs in the inbox, with how many of their pages are filed."""
+    from ..ingest import byhand, preflight
+    ws = workspace(ctx)
+    rows = []
+    for path in byhand.inbox_files(ws):
+        src = preflight.inspect(path)
+        filed = sorted(byhand.filed_pages(ws, src.sha256)) if src.sha256 else []
+        rows.append({"name": str(path.relative_to(ws.inbox_dir)), "pages": src.pages, "filed_pages": filed,
+                     "refused": src.refused or None})
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        echo(f"{r['name']}  {r['pages']} 页  已归档 {len(r['filed_pages'])} 页" + (f"  拒收：{r['refused']}" if r["refused"] else ""))
+
+
+@scans.command("attach")
+@click.argument("name")
+@click.option("--pages", required=True, help="The input's pages that are the document, in its order: 1,2.")
+@click.option("--doc", "doc_no", required=True, help="The document they are (its number).")
+@click.option("--by", help="Who matched them (default: the workspace clerk).")
+@json_option
+@click.pass_context
+def scans_attach(ctx, name, pages, doc_no, by, as_json):
+    """File pages of inbox input NAME, whose code could not be read, as DOC's scan, matched by hand."""
+    from ..ingest import byhand
+    try:
+        numbers = [int(p) for p in pages.replace("，", ",").split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"--pages {pages}：应为以逗号分隔的页码，如 1,2 (page numbers)") from None
+    out = byhand.file_by_hand(workspace(ctx), name, numbers, doc_no, by=by)
+    if as_json:
+        emit_json(out)
+    else:
+        echo(f"{out['doc_no']}  {out['path']}" + (f"  原件移至 {out['moved']}" if out["moved"] else ""))

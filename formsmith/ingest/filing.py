@@ -106,7 +106,8 @@ def _changes(doc: dict, scan: DocumentScan, kind: str, version: dict, by: str) -
             events.append(lifecycle.event("signed", by, "扫描件签字处识别到笔迹", scan=where))
             state = "signed"
         lifecycle.check_transition(doc["doc_no"], state, "archived")
-        note = "扫描件已归档" + ("" if scan.signed else "（未检查签字：文书未记录签字区）")
+        note = "扫描件已归档" + ("" if scan.signed else "（未检查签字：文书未记录签字区）") + \
+            (f"（无可读核验码，由{scan.by_hand}人工对应）" if scan.by_hand else "")
         events.append(lifecycle.event("archived", by, note, scan=where))
         state = "archived"
     else:
@@ -178,7 +179,8 @@ def _file_source(job: IngestJob, src: SourceFile, scans: list[DocumentScan], pla
                        "source": str(src.path), "source_sha256": src.sha256,
                        "source_pages": scan.source_pages, "turned": [p.turn for p in scan.pages],
                        "likeness": [(p.likeness or {}).get("present") for p in scan.pages],
-                       "filed_at": lifecycle.now_iso(), "by": job.by}
+                       "filed_at": lifecycle.now_iso(), "by": job.by,
+                       **({"matched_by_hand": scan.by_hand} if scan.by_hand else {})}
             scan.doc = tx.update("documents", doc["id"], _changes(doc, scan, kind, version, job.by))
             scan.outcome, scan.path, scan.sha256 = KIND_OUTCOME[kind], rel, digest
         placement.commit()          # every file durable and in place before the store commits

@@ -86,6 +86,7 @@ class DocumentScan:
     path: str = ""                            # the filed PDF, relative to the workspace
     sha256: str = ""
     again: bool = False                       # this very scan was filed by an earlier run
+    by_hand: str = ""                         # who matched it to its document by hand (no code read)
 
     @property
     def source(self) -> SourceFile:

@@ -429,9 +429,15 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
     # ------------------------------------------------------------ scans
 
     @app.get("/scans", response_class=HTMLResponse)
-    def scans_page(request: Request):
+    def scans_page(request: Request, error: str = "", done: str = ""):
         s = need(request, "scans")
-        return page(request, "scans.html", s)
+        return page(request, "scans.html", s, inbox=_inbox(ws), error=error, done=done)
+
+    def start_ingest(user: str, paths: list[Path]) -> Job:
+        def work(job: Job) -> dict[str, Any]:
+            from ..ingest import ingest
+            return ingest(ws, paths, move_to=ws.inbox_done_dir, by=user, workers=1, progress=job.progress).report()
+        return jobs.start("scans", user, work)
 
     @app.post("/scans")
     async def scans_upload(request: Request):
@@ -439,21 +445,41 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
         s = need(request, "scans", form)
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         if not files:
-            return page(request, "scans.html", s, status=422, error="请选择扫描件 (no file chosen)")
-        folder = Path(tempfile.mkdtemp(prefix="web-scans-", dir=ws.root / "records"))
-        for k, f in enumerate(files):
+            return page(request, "scans.html", s, status=422, inbox=_inbox(ws), error="请选择扫描件 (no file chosen)")
+        ws.inbox_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        saved = []
+        for k, f in enumerate(files):      # into the inbox: an input stays there until it is filed
             safe = re.sub(r"[^\w.\-]+", "_", Path(f.filename or "scan").name)[-80:] or "scan"
-            with open(folder / f"{k:03d}-{safe}", "wb") as out:
+            target = ws.inbox_dir / f"{stamp}-{k:02d}-{safe}"
+            with open(target, "xb") as out:
                 shutil.copyfileobj(f.file, out)
+            saved.append(target)
+        return back(f"/jobs/{start_ingest(s.user, saved).id}")
 
-        def work(job: Job) -> dict[str, Any]:
-            from ..ingest import ingest
-            try:
-                return ingest(ws, [folder], by=s.user, workers=1, progress=job.progress).report()
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
-        job = jobs.start("scans", s.user, work)
-        return back(f"/jobs/{job.id}")
+    @app.post("/scans/inbox")
+    async def scans_inbox(request: Request):
+        s = need(request, "scans", await request.form())
+        from ..ingest import byhand
+        waiting = byhand.inbox_files(ws)
+        if not waiting:
+            return back("/scans?done=" + quote("收件箱是空的"))
+        return back(f"/jobs/{start_ingest(s.user, waiting).id}")
+
+    @app.post("/scans/attach")
+    async def scans_attach(request: Request):
+        form = await request.form()
+        s = need(request, "scans", form)
+        from ..ingest import byhand
+        try:
+            numbers = [int(p) for p in str(form.get("pages") or "").replace("，", ",").split(",") if p.strip()]
+            out = await run_in_threadpool(byhand.file_by_hand, ws, str(form.get("name") or ""), numbers,
+                                          str(form.get("doc_no") or ""), by=s.user)
+        except ValueError:
+            return back("/scans?error=" + quote("字段 pages（页码）：应为以逗号分隔的页码，如 1,2"))
+        except FormsmithError as exc:
+            return back("/scans?error=" + quote(str(exc)))
+        return back("/scans?done=" + quote(f"已归入 {out['doc_no']}"))
 
     # ------------------------------------------------------------ records
 
@@ -527,6 +553,18 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
 
 
 # ---------------------------------------------------------------- what the routes share
+
+def _inbox(ws: Workspace) -> list[dict[str, Any]]:
+    """The scan inbox as the page lists it: each input, its pages, those filed already."""
+    from ..ingest import byhand, preflight
+    rows = []
+    for path in byhand.inbox_files(ws):
+        src = preflight.inspect(path)
+        filed = byhand.filed_pages(ws, src.sha256) if src.sha256 else set()
+        rows.append({"name": str(path.relative_to(ws.inbox_dir)), "pages": src.pages, "refused": src.refused,
+                     "waiting": [n for n in range(1, src.pages + 1) if n not in filed]})
+    return rows
+
 
 def _local(url: str) -> str:
     """A redirect target inside this app only (never //host or a scheme)."""
