@@ -5,12 +5,14 @@ import json
 import re
 import shutil
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from formsmith import catalog, find_workspace, issue_document
 from formsmith.workspace import BUILTIN_TEMPLATES
 from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from receipt_checks import assert_receipt_sheet
 
 TEMPLATES = {
     # id: (series prefix, phrases a clerk looks for on the page)
@@ -36,7 +38,7 @@ TEMPLATES = {
                                        "2025年11月10日至2026年1月20日", "（盖章）", "2025年11月6日"]),
     "worker-pass": ("物装证字", ["施工人员临时出入证", "陈建国", "周海涛", "420115********1010",
                                  "沿虚线剪下"]),
-    "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币贰佰陆拾捌元零捌分", "¥268.08",
+    "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币（大写）：贰佰陆拾捌元零捌分", "¥268.08",
                                         "建筑面积89.36平方米×3.00元/平方米"]),
 }
 
@@ -107,12 +109,12 @@ def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
     assert text.count("工种") == len(workers)
 
 
-def test_receipt_has_its_three_parts(issued):
-    _, _, texts = issued["debris-fee-receipt"]
-    text = "".join(texts)
-    assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
-    for part in ("存根联", "交款人收执", "记账联"):
-        assert part in text
+def test_debris_receipt_is_the_one_receipt_layout(issued, demo_home):
+    doc, row, texts = issued["debris-fee-receipt"]
+    company = find_workspace(demo_home).company.name
+    assert_receipt_sheet(doc.path, row, company, Decimal("268.08"), "2025年11月5日")
+    assert texts[0].count("装修垃圾清运费收据") == 3 and texts[0].count("编号：物装清字〔2025〕1号") == 3
+    assert texts[0].count("装修登记：ZX2025-001") == 3
 
 
 def test_custody_record_keeps_the_computed_fee(issued):
