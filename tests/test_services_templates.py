@@ -175,9 +175,16 @@ def test_complaint_record_prints_its_deadlines(issued):
 def test_release_pass_lists_goods_and_the_gate_check(issued):
     path, doc = issued["release-pass"]
     text = page_texts(path)[0]
-    for phrase in ("物品放行条", "冰箱", "纸箱（衣物、书籍）", "合计16", "业主已确认同意搬出", "门岗查验",
+    for phrase in ("物品放行条", "冰箱", "纸箱（衣物、书籍）", "业主已同意搬出（业主书面同意）", "门岗查验",
                    "安护员（签字）", "仅限2025年12月1日当日一次有效", "（盖章）"):
         assert phrase in text, phrase
+    # the goods counted per unit of measure, never 1张+1组+2台+12箱 = "16"
+    assert "合计（按单位）1张、1组、2台、12箱，共5项" in text and "16" not in text
+    assert doc["record"]["totals"] == [{"measure": "张", "quantity": 1}, {"measure": "组", "quantity": 1},
+                                       {"measure": "台", "quantity": 2}, {"measure": "箱", "quantity": 12}]
+    # one seal, the company's: the one the seal area asks for and the note names
+    assert "客户服务中心印章" not in text and "加盖阳光物业服务有限公司印章（上方盖章处）后有效" in text
+    assert text.count("（盖章）") == 1 and [f["kind"] for f in doc["signature_fields"]] == ["seal"]
 
 
 def test_service_form_shows_fee_in_words_and_acceptance(issued):
@@ -318,7 +325,9 @@ def test_service_paid_after_acceptance_is_fine(ws):
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"owner_consent": None}, "owner_consent"),                             # a tenant, no consent
+    ({"owner_consent": None}, "consent_way"),                               # a tenant, no consent
+    ({"consent_way": None, "consent_note": "业主吕芳于2025年11月30日来电确认同意，已记录"}, "consent_way"),
+    ({"consent_note": "业主2025年11月30日微信确认同意"}, "consent_note"),   # a message is not writing
     ({"move_date": "2025-11-29"}, "move_date"),
     ({"items": [{"name": "冰箱", "quantity": 0, "measure": "台"}]}, "quantity"),
 ])
@@ -329,7 +338,18 @@ def test_release_pass_refusals(ws, changes, field):
 def test_owner_needs_no_consent(ws):
     v = _prepare(ws, "release-pass", applicant_role="业主", applicant="吕芳", owner_consent=None,
                  consent_note=None)
-    assert v["total_pieces"] == 16
+    assert v["totals"][-1] == {"measure": "箱", "quantity": 12}
+
+
+def test_a_tenant_moving_out_on_a_phone_call_is_refused_saying_what_releases_the_goods(ws):
+    """The handbook: the owner comes in person, or the applicant brings the owner's written consent."""
+    refused = _refused(ws, "release-pass", "consent_way", consent_way=None,
+                       consent_note="业主吕芳于2025年11月30日来电确认同意，已记录")
+    (line,) = refused.problems
+    assert "须业主本人到场确认或出具书面同意方可放行" in line and "电话等口头确认不能放行" in line
+    assert "来电确认同意" in line
+    v = _prepare(ws, "release-pass", consent_way="业主本人到场确认", consent_note="业主吕芳本人到场签字确认")
+    assert v["consent_way"] == "业主本人到场确认"
 
 
 @pytest.mark.parametrize("changes, field", [
