@@ -124,7 +124,8 @@ def seal_word_boxes(path: Path, field: dict) -> list[tuple[float, float, float, 
         pdf.close()
 
 
-def _stamp_style(ws: Workspace, cover: list[tuple[float, float, float, float]] = (), test: bool = False):
+def _stamp_style(ws: Workspace, cover: list[tuple[float, float, float, float]] | None = None,
+                 test: bool = False):
     """The seal image, 42 mm, centred in the seal field, printed like seal paste.
 
     The image is composited with the Multiply blend mode (allowed in PDF/A-2 and -3): red over
