@@ -222,7 +222,8 @@ def document_identity(ws: Workspace, tpl: catalog.Template, values: dict, *, doc
         record_json=json.dumps(attached, ensure_ascii=False, indent=1).encode("utf-8"), created=now)
     context = {"data": values, "company": ws.company.as_dict(), "fonts": ws.fonts,
                "doc": {"no": doc_no, "id": doc_id, "issued_on": issued_on,
-                       "template": tpl.id, "title": tpl.title, "version": tpl.version}}
+                       "template": tpl.id, "title": tpl.title, "version": tpl.version,
+                       "retention_years": tpl.retention_years}}
     return identity, context
 
 

@@ -31,8 +31,9 @@ def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
 
 
 @lru_cache(maxsize=4)
-def draw_seal(text: str, family: str) -> Image.Image:
-    """A round seal: ring, the text on the upper arc (left to right, upright), a star in the middle.
+def draw_seal(text: str, family: str, test: bool = False) -> Image.Image:
+    """A round seal: ring, the text on the upper arc (left to right, upright), a star in the middle
+    (for a test certificate's seal, `test`, 测试样章 无效 instead).
 
     Drawn at 300 dpi as red on a transparent background (RGBA), so the issuer's name and the
     date under it stay visible, as with seal paste on paper.
@@ -47,7 +48,10 @@ def draw_seal(text: str, family: str) -> Image.Image:
     ring = _px(1.3)
     draw.ellipse((ring / 2, ring / 2, size - ring / 2, size - ring / 2), outline=RED + (255,),
                  width=ring)
-    draw.polygon(_star(c, c, _px(7.5)), fill=RED + (255,))
+    if test:
+        _draw_marks(img, family)
+    else:
+        draw.polygon(_star(c, c, _px(7.5)), fill=RED + (255,))
 
     path, index = fonts.font_file(family)
     n = len(text)
@@ -71,11 +75,40 @@ def draw_seal(text: str, family: str) -> Image.Image:
     return img
 
 
-def seal_image(ws) -> Image.Image:
-    """The seal image of a workspace: `[seal] image` (a PNG with transparency) if set, else drawn."""
+TEST_MARKS = ("测试样章", "无效")   # what the seal of a test certificate says in its centre
+
+
+def _draw_marks(img: Image.Image, family: str) -> None:
+    """Write 测试样章 / 无效 across the centre of `img` (a seal, SEAL_MM across, in place): where a
+    real seal has its star, clear of the issuer's name and date the seal's lower half presses on."""
+    draw = ImageDraw.Draw(img)
+    path, index = fonts.font_file(family)
+    c = img.width / 2
+    for text, dy, mm in ((TEST_MARKS[0], -3.0, 5.2), (TEST_MARKS[1], 4.2, 6.0)):
+        font = ImageFont.truetype(path, _px(mm), index=index)
+        draw.text((c, c + _px(dy)), text, font=font, fill=RED + (255,), anchor="mm",
+                  stroke_width=_px(0.25), stroke_fill=RED + (255,))
+
+
+def seal_image(ws, test: bool = False) -> Image.Image:
+    """The seal image of a workspace: `[seal] image` (a PNG with transparency) if set, else drawn.
+
+    `test`: the seal of a test certificate (`certs make-test`): 测试样章 无效 in its centre
+    (TEST_MARKS) instead of the star, so it cannot be taken for the company's seal."""
     configured = ws.setting("seal", "image")
+    if not configured:
+        return draw_seal(ws.company.seal_text, ws.fonts["sans"], test)
+    img = _configured_image(ws, str(configured))
+    if test:
+        img = img.resize((_px(SEAL_MM), _px(SEAL_MM)))
+        _draw_marks(img, ws.fonts["sans"])
+    return img
+
+
+def _configured_image(ws, configured: str) -> Image.Image:
+    """`[seal] image`, a file of the workspace, read as RGBA (a missing or unreadable file: InputError)."""
     if configured:
-        path = (ws.root / str(configured)).resolve()
+        path = (ws.root / configured).resolve()
         if not path.is_file():
             raise InputError(f"formsmith.toml [seal] image: {path}: no such file")
         try:
@@ -84,7 +117,7 @@ def seal_image(ws) -> Image.Image:
         except (OSError, Image.DecompressionBombError) as exc:
             raise InputError(f"formsmith.toml [seal] image: {path}: not a readable image ({exc})") from None
         return img.convert("RGBA")
-    return draw_seal(ws.company.seal_text, ws.fonts["sans"])
+    raise InputError("formsmith.toml [seal] image: empty")
 
 
 def seal_png(ws, out: Path) -> Path:

@@ -97,12 +97,43 @@ def _seal_field(doc: dict) -> dict | None:
     return None
 
 
-def _stamp_style(ws: Workspace):
+SEAL_WORD = "（盖章）"
+
+
+def seal_word_boxes(path: Path, field: dict) -> list[tuple[float, float, float, float]]:
+    """Where the page under the seal field prints （盖章）, inside the field: (x0, y0, x1, y1) in
+    points relative to the field's lower-left corner (the seal appearance's own coordinates).
+
+    Read from the issued file itself (pdfium's text search), so it holds for every engine."""
+    import pypdfium2 as pdfium
+
+    fx0, fy0, fx1, fy1 = field["rect"]
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        textpage = pdf[field["page"]].get_textpage()
+        searcher = textpage.search(SEAL_WORD, match_case=True)
+        found = []
+        while (hit := searcher.get_next()) is not None:
+            boxes = [textpage.get_charbox(i) for i in range(hit[0], hit[0] + hit[1])]
+            x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+            if fx0 <= x0 and x1 <= fx1 and fy0 <= y0 and y1 <= fy1:
+                found.append((x0 - fx0, y0 - fy0, x1 - fx0, y1 - fy0))
+        return found
+    finally:
+        pdf.close()
+
+
+def _stamp_style(ws: Workspace, cover: list[tuple[float, float, float, float]] | None = None,
+                 test: bool = False):
     """The seal image, 42 mm, centred in the seal field, printed like seal paste.
 
     The image is composited with the Multiply blend mode (allowed in PDF/A-2 and -3): red over
     white stays red, and the issuer's name and the date under the seal stay black and legible,
-    as on paper, instead of being painted over.
+    as on paper, instead of being painted over. The words （盖章） at `cover` (boxes in the
+    field's coordinates, seal_word_boxes) are painted over in white first: a sealed page shows
+    the seal where it asked for one, not the request as well. `test`: the certificate is a
+    test one, and the seal says so (测试样章 无效, seal_image.TEST_MARKS).
     """
     from pyhanko.pdf_utils import content, generic
     from pyhanko.pdf_utils.images import PdfImage
@@ -116,6 +147,12 @@ def _stamp_style(ws: Workspace):
     class InkStamp(StaticContentStamp):
         def _render_background(self):
             command = super()._render_background()
+            if cover:
+                pad = 0.6
+                white = b" ".join(b"%.2f %.2f %.2f %.2f re" % (x0 - pad, y0 - pad, x1 - x0 + 2 * pad,
+                                                              y1 - y0 + 2 * pad)
+                                  for x0, y0, x1, y1 in cover)
+                command = b"q 1 g " + white + b" f Q " + command
             self.set_resource(category=content.ResourceType.EXT_G_STATE,
                               name=generic.pdf_name("/BackgroundGS"),
                               value=generic.DictionaryObject({
@@ -130,7 +167,7 @@ def _stamp_style(ws: Workspace):
 
     side = SEAL_MM * MM
     return InkStampStyle(
-        background=PdfImage(seal_image(ws), box=BoxConstraints(width=side, height=side)),
+        background=PdfImage(seal_image(ws, test=test), box=BoxConstraints(width=side, height=side)),
         border_width=0,
         background_layout=SimpleBoxLayoutRule(
             x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
@@ -186,7 +223,8 @@ def seal_document(ws: Workspace, doc_no: str, *, by: str | None = None, signer=N
         name=ws.company.name or None, embed_validation_info=False, use_pades_lta=False)
     pdf_signer = signers.PdfSigner(
         meta, signer=signer, timestamper=timestamper,
-        stamp_style=_stamp_style(ws))
+        stamp_style=_stamp_style(ws, seal_word_boxes(src, seal_field) if seal_field else [],
+                                 test=certs.is_test_certificate(cert)))
     # Written as .<name>.<pid>.part (per process: never another's), fsynced, 0644; put in place
     # inside the transaction that records it; on any failure neither file is left.
     with staged(final, tag=str(os.getpid())) as st:

@@ -93,3 +93,22 @@ def signature_widgets(path: Path) -> dict:
             "tooltip": str(f.get("/TU", "")), "signed": "/V" in f,
             "appearance": [float(v) for v in bbox] if bbox is not None else None}
     return {"sig_flags": int(form.get("/SigFlags", 0)), "fields": fields}
+
+
+def text_boxes(path: Path, needle: str, page: int = 0) -> list[tuple[float, float, float, float]]:
+    """Where `needle` is printed on `page`: one (left, bottom, right, top) box in PDF points per
+    occurrence, the union of its characters' boxes (pdfium's search, as a reader's Find)."""
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        tp = pdf[page].get_textpage()
+        searcher = tp.search(needle, match_case=True)
+        found = []
+        while (hit := searcher.get_next()) is not None:
+            index, count = hit
+            boxes = [tp.get_charbox(i) for i in range(index, index + count)]
+            boxes = [b for b in boxes if b[2] > b[0]]
+            found.append((min(b[0] for b in boxes), min(b[1] for b in boxes),
+                          max(b[2] for b in boxes), max(b[3] for b in boxes)))
+        return found
+    finally:
+        pdf.close()

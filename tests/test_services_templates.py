@@ -17,6 +17,7 @@ from formsmith import formats, issuing
 from formsmith.errors import InputError, ValidationError
 from formsmith.workspace import load_workspace
 from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from receipt_checks import assert_receipt_sheet
 
 TEMPLATES = ("satisfaction-survey", "repair-callback", "complaint-record", "release-pass",
              "service-acceptance", "fee-receipt")
@@ -174,9 +175,16 @@ def test_complaint_record_prints_its_deadlines(issued):
 def test_release_pass_lists_goods_and_the_gate_check(issued):
     path, doc = issued["release-pass"]
     text = page_texts(path)[0]
-    for phrase in ("物品放行条", "冰箱", "纸箱（衣物、书籍）", "合计16", "业主已确认同意搬出", "门岗查验",
+    for phrase in ("物品放行条", "冰箱", "纸箱（衣物、书籍）", "业主已同意搬出（业主书面同意）", "门岗查验",
                    "安护员（签字）", "仅限2025年12月1日当日一次有效", "（盖章）"):
         assert phrase in text, phrase
+    # the goods counted per unit of measure, never 1张+1组+2台+12箱 = "16"
+    assert "合计（按单位）1张、1组、2台、12箱，共5项" in text and "16" not in text
+    assert doc["record"]["totals"] == [{"measure": "张", "quantity": 1}, {"measure": "组", "quantity": 1},
+                                       {"measure": "台", "quantity": 2}, {"measure": "箱", "quantity": 12}]
+    # one seal, the company's: the one the seal area asks for and the note names
+    assert "客户服务中心印章" not in text and "加盖阳光物业服务有限公司印章（上方盖章处）后有效" in text
+    assert text.count("（盖章）") == 1 and [f["kind"] for f in doc["signature_fields"]] == ["seal"]
 
 
 def test_service_form_shows_fee_in_words_and_acceptance(issued):
@@ -187,22 +195,16 @@ def test_service_form_shows_fee_in_words_and_acceptance(issued):
         assert phrase in text, phrase
 
 
-def test_fee_receipt_has_three_labelled_copies_with_the_total_in_words(issued):
+def test_fee_receipt_is_one_sheet_of_three_parts_with_its_seal_place(issued, ws):
     path, doc = issued["fee-receipt"]
-    texts = page_texts(path)
-    assert doc["pages"] == 3 and re.fullmatch(r"No\.2025\d{6}", doc["doc_no"])
-    number = doc["doc_no"].removeprefix("No.")
+    assert re.fullmatch(r"No\.2025\d{6}", doc["doc_no"])
     rec = doc["record"]
     total = Decimal(rec["total"])
     assert total == sum(Decimal(i["amount"]) for i in rec["items"])
-    for page, label in zip(texts, ("第一联存根联（收款单位留存）", "第二联收据联（交付款人收执）",
-                                   "第三联记账联（财务记账凭证）")):
-        assert label in page
-        assert f"No.{number}" in page and "收款收据" in page
-        m = re.search(r"合计人民币（大写）：(.+?)¥([\d,]+\.\d{2})", page)
-        assert m and formats.rmb_words(Decimal(m.group(2).replace(",", ""))) == m.group(1)
-        assert Decimal(m.group(2).replace(",", "")) == total
-        assert "（盖章）" in page
+    assert_receipt_sheet(path, doc, ws.company.name, total, formats.cn_date(rec["receipt_date"]))
+    text = page_texts(path)[0]
+    assert f"No.{doc['doc_no'].removeprefix('No.')}" in text and text.count("收款收据") == 3
+    assert text.count(f"收款方式：{rec['payment_method']}") == 3
 
 
 # ---------------------------------------------------------------- the rules, as rules
@@ -290,7 +292,7 @@ def test_complaint_resolved_late_shows_the_delay(ws):
 def test_receipt_total_in_words_and_three_copies(ws):
     v = _prepare(ws, "fee-receipt", total=None, total_words="人民币（大写）：壹仟捌佰叁拾肆元壹角伍分")
     assert v["total"] == Decimal("1834.15") and v["total_words"] == "壹仟捌佰叁拾肆元壹角伍分"
-    assert [c["name"] for c in v["copies"]] == ["存根联", "收据联", "记账联"]
+    assert "copies" not in v           # the 联 are the shared receipt layout's (_base/receipt.html)
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -323,7 +325,9 @@ def test_service_paid_after_acceptance_is_fine(ws):
 
 
 @pytest.mark.parametrize("changes, field", [
-    ({"owner_consent": None}, "owner_consent"),                             # a tenant, no consent
+    ({"owner_consent": None}, "consent_way"),                               # a tenant, no consent
+    ({"consent_way": None, "consent_note": "业主吕芳于2025年11月30日来电确认同意，已记录"}, "consent_way"),
+    ({"consent_note": "业主2025年11月30日微信确认同意"}, "consent_note"),   # a message is not writing
     ({"move_date": "2025-11-29"}, "move_date"),
     ({"items": [{"name": "冰箱", "quantity": 0, "measure": "台"}]}, "quantity"),
 ])
@@ -334,7 +338,18 @@ def test_release_pass_refusals(ws, changes, field):
 def test_owner_needs_no_consent(ws):
     v = _prepare(ws, "release-pass", applicant_role="业主", applicant="吕芳", owner_consent=None,
                  consent_note=None)
-    assert v["total_pieces"] == 16
+    assert v["totals"][-1] == {"measure": "箱", "quantity": 12}
+
+
+def test_a_tenant_moving_out_on_a_phone_call_is_refused_saying_what_releases_the_goods(ws):
+    """The handbook: the owner comes in person, or the applicant brings the owner's written consent."""
+    refused = _refused(ws, "release-pass", "consent_way", consent_way=None,
+                       consent_note="业主吕芳于2025年11月30日来电确认同意，已记录")
+    (line,) = refused.problems
+    assert "须业主本人到场确认或出具书面同意方可放行" in line and "电话等口头确认不能放行" in line
+    assert "来电确认同意" in line
+    v = _prepare(ws, "release-pass", consent_way="业主本人到场确认", consent_note="业主吕芳本人到场签字确认")
+    assert v["consent_way"] == "业主本人到场确认"
 
 
 @pytest.mark.parametrize("changes, field", [

@@ -66,6 +66,14 @@ def red_pixels(img, box=None) -> int:
     return mask.histogram()[255]
 
 
+def dark_pixels(img, box=None) -> int:
+    """How many pixels are printed text black (dark in every channel: not seal red)."""
+    gray = (img.crop(box) if box else img).convert("RGB").point(lambda v: 255 if v < 90 else 0)
+    r, g, b = gray.split()
+    from PIL import ImageChops
+    return ImageChops.multiply(ImageChops.multiply(r, g), b).histogram()[255]
+
+
 @pytest.fixture(scope="module")
 def sealed_home(tmp_path_factory, demo_home):
     """A copy of the demo with a test certificate, letter 1号 sealed through the real command.
@@ -216,6 +224,46 @@ def test_the_seal_is_drawn_in_the_seal_area_and_nowhere_else(sealed_home, tmp_pa
     assert seal_px > 1500                      # a 42 mm red seal at 60 dpi
     assert all_px - seal_px < 20               # nothing red outside the seal area
     assert red_pixels(render_with_forms(home / doc["path"], doc["pages"] - 1, dpi)) < 20
+
+
+def _seal_alphas(path: Path):
+    """The alpha masks of the seal-sized (42 mm at 300 dpi) images a file holds, as PIL images."""
+    import pikepdf
+    from formsmith.seal_image import DPI, SEAL_MM
+    side = round(SEAL_MM / 25.4 * DPI)
+    found = []
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image" \
+                    and obj.get("/Width") == side and "/SMask" in obj:
+                found.append(pikepdf.PdfImage(obj.SMask).as_pil_image().convert("L"))
+    return found
+
+
+def test_a_test_certificate_seals_with_a_seal_that_says_it_is_a_test(sealed_home):
+    """The seal of `certs make-test`'s certificate has 测试样章 无效 where the company's seal has
+    its star: nobody takes a trial print for a sealed document."""
+    from PIL import ImageChops
+
+    from formsmith import seal_image
+    from formsmith.workspace import load_workspace
+    home, _ = sealed_home
+    ws = load_workspace(home)
+    test, real = seal_image.seal_image(ws, test=True), seal_image.seal_image(ws)
+    assert seal_image.TEST_MARKS == ("测试样章", "无效")
+    (used,) = _seal_alphas(home / store_doc(home)["versions"][0]["path"])
+    assert ImageChops.difference(used, test.split()[3]).getbbox() is None   # the test seal is in the file
+    # the two differ in the middle only (marks instead of the star), the ring and name alike
+    c, mm = test.width // 2, seal_image.DPI / 25.4
+    middle = (round(c - 12 * mm), round(c - 9 * mm), round(c + 12 * mm), round(c + 9 * mm))
+    diff = ImageChops.difference(test.split()[3], real.split()[3])
+    assert diff.crop(middle).getbbox() is not None
+    outside = diff.copy()
+    outside.paste(0, middle)
+    assert outside.getbbox() is None
+    # no star: its top point (7 mm above the centre) is seal paste on the real seal only
+    top = (c, round(c - 7 * mm))
+    assert real.getpixel(top)[3] == 255 and test.getpixel(top)[3] == 0
 
 
 def flip_one_byte(src: Path, dest: Path) -> None:

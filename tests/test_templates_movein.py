@@ -5,17 +5,19 @@ import json
 import re
 import shutil
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from formsmith import catalog, find_workspace, issue_document
 from formsmith.workspace import BUILTIN_TEMPLATES
 from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from receipt_checks import assert_receipt_sheet
 
 TEMPLATES = {
     # id: (series prefix, phrases a clerk looks for on the page)
     "move-in-registration": ("物登字", ["住户登记表", "委托他人代办", "受托人身份证（复印存档）",
-                                       "授权委托书（原件存档）", "420102197805121239", "420111********2140",
+                                       "授权委托书（原件存档）", "420102********1239", "420111********2140",
                                        "鄂A·3K7N9", "紧急联系人", "受托人（代业主）"]),
     "handover-receipt": ("物交字", ["入住物品交接单", "入户门钥匙", "《住户手册》", "房屋水电图",
                                     "李秀英（受托人）", "接收人（业主或受托人）"]),
@@ -36,7 +38,7 @@ TEMPLATES = {
                                        "2025年11月10日至2026年1月20日", "（盖章）", "2025年11月6日"]),
     "worker-pass": ("物装证字", ["施工人员临时出入证", "陈建国", "周海涛", "420115********1010",
                                  "沿虚线剪下"]),
-    "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币贰佰陆拾捌元零捌分", "¥268.08",
+    "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币（大写）：贰佰陆拾捌元零捌分", "¥268.08",
                                         "建筑面积89.36平方米×3.00元/平方米"]),
 }
 
@@ -107,12 +109,50 @@ def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
     assert text.count("工种") == len(workers)
 
 
-def test_receipt_has_its_three_parts(issued):
-    _, _, texts = issued["debris-fee-receipt"]
-    text = "".join(texts)
-    assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
-    for part in ("存根联", "交款人收执", "记账联"):
-        assert part in text
+def test_debris_receipt_is_the_one_receipt_layout(issued, demo_home):
+    doc, row, texts = issued["debris-fee-receipt"]
+    company = find_workspace(demo_home).company.name
+    assert_receipt_sheet(doc.path, row, company, Decimal("268.08"), "2025年11月5日")
+    assert texts[0].count("装修垃圾清运费收据") == 3 and texts[0].count("编号：物装清字〔2025〕1号") == 3
+    assert texts[0].count("装修登记：ZX2025-001") == 3
+
+
+def test_registration_prints_each_id_once_masked_and_tells_why_and_how_long(issued):
+    """个人信息保护法: the owner's ID once and masked (CONVENTIONS.md), no full number anywhere; the
+    child under 14 registered with the guardian's consent (第三十一条); the notice states who
+    keeps the data, for what, for how long, and takes the household's consent (第十七条)."""
+    _, row, texts = issued["move-in-registration"]
+    (text,) = texts
+    rec = row["record"]
+    for number in (rec["owner_id_number"], rec["agent_id_number"], rec["occupants"][1]["id_number"]):
+        assert number not in text
+    assert text.count("420102********1239") == 1 and "同业主" in text
+    assert "420106********0560" in text
+    assert rec["minors"] == ["张子涵"] and "张子涵*" in text and "阳光路小学" in text
+    for phrase in ("个人信息处理告知", "用于办理入住", "保存30年", "期满销毁", "查阅、更正、补充或要求删除",
+                   "标*者（张子涵）未满十四周岁，其个人信息经监护人张建华同意后登记（个人信息保护法第三十一条）",
+                   "同意按上述方式处理本表所列个人信息。签字：", "监护人（签字）："):
+        assert phrase in text, phrase
+
+
+def test_a_child_under_14_is_not_registered_without_a_guardians_consent(demo_home):
+    from formsmith import issuing
+    from formsmith.errors import ValidationError
+    ws = find_workspace(demo_home)
+    example = ws.catalog.get("move-in-registration").example
+    child = {"name": "张小宇", "relation": "子女", "gender": "男", "id_number": "420102201806150014"}
+    for data in ({**example, "guardian_consent": None},
+                 {**example, "occupants": example["occupants"][:2] + [child], "guardian_consent": None},
+                 {**example, "occupants": example["occupants"][:2] + [dict(child, under_14=False)]}):
+        data = {k: v for k, v in data.items() if v is not None}
+        with pytest.raises(ValidationError) as exc:
+            issuing.prepare(ws, "move-in-registration", data=data, as_of=date(2025, 12, 1))
+        assert any("未满十四周岁" in p and ("第三十一条" in p or "出生日期" in p)
+                   for p in exc.value.problems), exc.value.problems
+    adults = {**example, "occupants": example["occupants"][:2], "guardian_consent": None, "guardian_name": None}
+    values = issuing.prepare(ws, "move-in-registration", as_of=date(2025, 12, 1),
+                             data={k: v for k, v in adults.items() if v is not None})[1]
+    assert values["minors"] == []
 
 
 def test_custody_record_keeps_the_computed_fee(issued):

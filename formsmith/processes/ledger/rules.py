@@ -9,13 +9,6 @@ from ...rules import RuleContext, rule
 from ...rules import field_title as _field
 from ...rules import refuse as _refuse
 
-RECEIPT_COPIES = (
-    {"no": "第一联", "name": "存根联", "use": "收款单位留存"},
-    {"no": "第二联", "name": "收据联", "use": "交付款人收执"},
-    {"no": "第三联", "name": "记账联", "use": "财务记账凭证"},
-)
-
-
 @rule("fee-receipt")
 def fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Only for a recorded payment (`formsmith pay`): a receipt from a data file, or from any
@@ -45,4 +38,4 @@ def fee_receipt(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
             problems.append(f"字段 {_field(ctx, 'total_words')}：大写 {typed} 与合计 "
                             f"{formats.money_yen(total)} 不符，应为 {words} (amount in words does not match)")
     _refuse(ctx, problems)
-    return {"total_words": words, "copies": [dict(c) for c in RECEIPT_COPIES]}
+    return {"total_words": words}

@@ -88,11 +88,43 @@ def applicant_checklist(values: dict[str, Any], record: str = "") -> list[dict[s
     return [{"item": label, "action": action, "seen": True} for label, _, action in items]
 
 
+def _age_on(id_number: str, day) -> int | None:
+    """Full years of the holder of resident ID `id_number` on `day` (None: not a resident ID)."""
+    from datetime import date
+    if not id_number or not identity.is_valid_resident_id(id_number):
+        return None
+    birth = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 @rule("move-in-registration")
 def move_in_registration(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """The identity checklist that fits the applicant kind, every paper on it given."""
+    """The identity checklist that fits the applicant kind, every paper on it given; and the
+    personal information of a child under 14 only with a guardian's consent
+    (个人信息保护法 第三十一条: 处理不满十四周岁未成年人个人信息的，应当取得其父母或者其他监护人的同意).
+
+    A child is under 14 when the form says so (`under_14`) or the ID number's birth date does;
+    a form whose ID number contradicts its `under_14` is refused. With a child under 14 on the
+    form the guardian's consent (`guardian_consent`) and the guardian's name are required; the
+    form then prints the guardian's consent and signature line."""
     checklist = applicant_checklist(values, ctx.record)
-    return {"checklist": checklist}
+    problems: list[str] = []
+    minors = []
+    for i, o in enumerate(values["occupants"], 1):
+        age = _age_on(o.get("id_number") or "", values["move_in_date"])
+        flagged = o.get("under_14")
+        if age is not None and flagged is not None and flagged != (age < 14):
+            problems.append(f"字段 occupants[{i}].under_14（未满十四周岁）：与身份证号的出生日期不符"
+                            f"（入住日{age}周岁） (contradicts the ID number's birth date)")
+        if flagged or (age is not None and age < 14):
+            minors.append(o["name"])
+    if minors and not (values.get("guardian_consent") and values.get("guardian_name")):
+        problems.append(f"字段 guardian_consent（监护人同意）：居住人员{'、'.join(minors)}未满十四周岁，"
+                        "登记其个人信息须取得其父母或其他监护人的同意并由监护人签字（个人信息保护法第三十一条）；"
+                        "请填写监护人姓名并勾选监护人同意 (a child under 14 needs a guardian's consent)")
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    return {"checklist": checklist, "minors": minors}
 
 
 # ---------------------------------------------------------------- handover receipt

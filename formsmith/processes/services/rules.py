@@ -135,17 +135,31 @@ def satisfaction_survey(values: dict[str, Any], ctx: RuleContext) -> dict[str, A
 
 @rule("release-pass")
 def release_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Goods leave only on a pass dated for the move; a non-owner needs the owner's consent."""
+    """Goods leave only on a pass dated for the move; a non-owner needs the owner's consent, given
+    in person or in writing (the 住户手册's 物品放行: the owner comes, or the applicant brings the
+    owner's written authorisation) — a phone call, text or chat message is not enough. The
+    goods are totalled per unit of measure (1张、2台、12箱), never added across units."""
     problems: list[str] = []
     _not_before(ctx, values, "move_date", "issued_on", problems)
-    if values["applicant_role"] != "业主" and not values.get("owner_consent"):
-        problems.append(f"字段 {_field(ctx, 'owner_consent')}：申请人为{values['applicant_role']}，"
-                        "须经业主确认同意方可放行 (a non-owner needs the owner's consent)")
+    if values["applicant_role"] != "业主":
+        way, note = values.get("consent_way"), values.get("consent_note") or ""
+        remote = next((w for w in ("电话", "来电", "短信", "微信", "语音", "视频") if w in note), None)
+        if not values.get("owner_consent") or not way:
+            said = f"（所填为“{note}”）" if note else ""
+            problems.append(f"字段 {_field(ctx, 'consent_way')}：申请人为{values['applicant_role']}，须业主本人到场确认"
+                            f"或出具书面同意方可放行{said}；电话等口头确认不能放行（《住户手册》物品放行） "
+                            "(a non-owner needs the owner in person or the owner's written consent)")
+        elif remote and way == "业主书面同意":
+            problems.append(f"字段 {_field(ctx, 'consent_note')}：“{note}”是{remote}确认，不是书面同意；"
+                            "请业主本人到场或出具书面同意 (a phone call or message is not written consent)")
     for i, item in enumerate(values["items"], 1):
         if item["quantity"] is not None and item["quantity"] < 1:
             problems.append(f"字段 items[{i}].quantity（数量）：{item['quantity']} 应至少为 1 (quantity >= 1)")
     _refuse(ctx, problems)
-    return {"total_pieces": sum(i["quantity"] for i in values["items"])}
+    totals: dict[str, int] = {}
+    for item in values["items"]:
+        totals[item["measure"]] = totals.get(item["measure"], 0) + item["quantity"]
+    return {"totals": [{"measure": m, "quantity": q} for m, q in totals.items()]}
 
 
 # ---------------------------------------------------------------- 便民服务单 (§8)
