@@ -124,7 +124,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},
     "renovation": {"debris_rate": NUMBER_TEXT, "work_hours": TEXT},
-    "movein": {"repair_by": TEXT, "developer": TEXT},
+    "movein": {k: TEXT for k in ("repair_by", "developer", "move_in_from", "move_in_to", "office_hours")},
     "payment": {k: TEXT for k in ("account_name", "bank", "account_no", "transfer_note", "payment_qr")},
 }
 PAYMENT_ACCOUNT = ("account_name", "bank", "account_no")   # printed together or not at all

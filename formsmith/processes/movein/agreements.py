@@ -273,10 +273,15 @@ def power_of_attorney(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
 @builder("unit-move-in-notice")
 def move_in_notice_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
     """The 入住通知书 of `unit_id` to its owner: the unit, the owner, the fee rate (the rule
-    computes the monthly fee from the schedule); the days of the move-in are the notice's to say."""
+    computes the monthly fee from the schedule), and the days and hours of the move-in as
+    formsmith.toml [movein] move_in_from, move_in_to and office_hours set them."""
     unit, _, data = unit_owner(view, unit_id)
-    data.pop("owner_id_number", None)
-    data.update(notice_date=as_of.isoformat(), fee_rate=unit.get("fee_rate"))
+    for k in ("owner_id_number", "owner_phone"):
+        data.pop(k, None)
+    data.update(notice_date=as_of.isoformat(), fee_rate=unit.get("fee_rate"),
+                # the hand-over days are the community's, set for the whole batch of buyers
+                period_from=ws.setting("movein", "move_in_from"), period_to=ws.setting("movein", "move_in_to"),
+                office_hours=ws.setting("movein", "office_hours"))
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -293,7 +298,8 @@ def move_in_notice(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     own = CHECKLISTS[COMPANY if values.get("owner_kind") == ORGANISATION else OWNER]
     extra = [label for label, _, _ in CHECKLISTS[AGENT] if label not in {x for x, _, _ in CHECKLISTS[OWNER]}]
     return {"fees": lines, "monthly_fee": monthly, "bring": [label for label, _, _ in own],
-            "bring_by_agent": extra}
+            "bring_by_agent": extra,
+            "steps": [{"dept": dept, "step": step, "what": what} for dept, step, what, _ in STATIONS]}
 
 
 # The stations of the move-in (PROCESSES.md §1, in its order), the documents each one issues.
@@ -327,8 +333,8 @@ def move_in_signoff_data(ws: Workspace, view: View, unit_id: str, as_of: date) -
     agent = view.get("parties", owner["agent"]) if owner.get("agent") else None
     kind = COMPANY if owner.get("kind") == "company" else AGENT if agent else OWNER
     data.update(applicant_kind=kind, signoff_date=as_of.isoformat(),
-                stations=[{"dept": dept, "step": step, "issued": "、".join(issued_for_unit(view, unit_id, tpls))}
-                          for dept, step, _, tpls in STATIONS])
+                stations=[{"step": step, "issued": "、".join(issued_for_unit(view, unit_id, tpls))}
+                          for _, step, _, tpls in STATIONS])
     if agent:
         data["agent_name"] = agent["name"]
     for s in data["stations"]:
