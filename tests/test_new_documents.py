@@ -72,6 +72,12 @@ def issued(ws, demo):
     out["company-poa"] = _issue(ws, "power-of-attorney", data=company_poa)
     # the sign-off sheet after the agent's power of attorney: its first station lists it
     out["signoff"] = _issue(ws, "move-in-signoff", unit=demo["agented"]["unit"]["id"])
+    # renovations of the demo: ZX2025-001 ordinary, -002 forbidden (拆除承重墙), -004 adds load
+    for key, unit in (("app-ordinary", "1-2-101"), ("app-forbidden", "2-2-102"), ("app-load", "3-2-601")):
+        out[key] = _issue(ws, "renovation-application", unit=unit)
+    out["permit"] = _issue(ws, "renovation-permit", unit="1-2-101")
+    out["completion-blank"] = _issue(ws, "renovation-completion", unit="1-2-101")
+    out["completion"] = _issue(ws, "renovation-completion", data=ws.catalog.get("renovation-completion").example)
     return out
 
 
@@ -268,3 +274,67 @@ def test_signoff_rule(ws):
     no_agent = dict(tpl.example, agent_name=None)
     with pytest.raises(ValidationError, match="委托代办须填写受托人姓名"):
         issuing.prepare(ws, tpl.id, data=no_agent, as_of=AS_OF)
+
+
+# ---------------------------------------------------------------- 装修申请登记表 and 装修完工验收单
+
+def test_application_reviews_each_regulated_work(issued):
+    _, doc, ordinary = issued["app-ordinary"]
+    assert doc["pages"] == 1 and doc["record"]["renovation_id"] == "ZX2025-001"
+    for phrase in ("装修申请登记表", "ZX2025-001", "江城美居装饰工程有限公司", "《住宅室内装饰装修管理办法》第十四条",
+                   "房屋所有权证（或者证明其合法权益的有效凭证）", "装饰装修企业相关资质证书的复印件", "第五条至第七条",
+                   "同意登记，签订《装修管理协议》后核发装修施工许可证", "第十五条", "申请人（签字）"):
+        assert phrase in ordinary, phrase
+    _, _, forbidden = issued["app-forbidden"]
+    assert "拆除承重墙：属《住宅室内装饰装修管理办法》第五条第（五）项禁止的行为，不予办理" in forbidden
+    assert "不予办理装修登记" in forbidden and "同意登记" not in forbidden
+    _, _, load = issued["app-load"]
+    for phrase in ("第七条", "待批准", "须经房屋所在地房地产行政主管部门批准，须在开工前提交", "同意登记；上列待批准事项"):
+        assert phrase in load, phrase
+
+
+def test_application_rule_takes_the_store_as_truth(ws):
+    tpl = ws.catalog.get("renovation-application")
+    with ws.store.snapshot() as view:
+        row = view.get("renovations", "ZX2025-002")
+    data = dict(tpl.example, renovation_id="ZX2025-002", unit=row["unit"], structural_change=False)
+    with pytest.raises(ValidationError, match="不能填写为不涉及"):
+        issuing.prepare(ws, tpl.id, data=data, as_of=AS_OF)
+    agent_without_poa = dict(tpl.example, applicant_kind="委托代办", agent_name="李秀英",
+                             agent_id_number="42010319650722002X")
+    with pytest.raises(ValidationError, match="授权委托书"):
+        issuing.prepare(ws, tpl.id, data=agent_without_poa, as_of=AS_OF)
+
+
+def test_completion_from_the_store_cites_the_permit_and_leaves_results_blank(issued):
+    _, doc, text = issued["completion-blank"]
+    permit_no = issued["permit"][1]["doc_no"]
+    assert doc["pages"] == 1 and doc["record"]["permit_no"] == permit_no
+    for phrase in ("装修完工验收单", permit_no, "ZX2025-001", "第三十条", "房屋主体和承重结构", "闭水试验",
+                   "装修垃圾清运", "验收合格", "整改后申请复验"):
+        assert phrase in text, phrase
+    assert doc["record"]["outcome"] == "" and all(not i.get("result") for i in doc["record"]["items"])
+
+
+def test_completion_with_a_failed_item(issued):
+    _, doc, text = issued["completion"]
+    assert doc["record"]["outcome"] == "不合格"
+    for phrase in ("公共部位及共用设施不合格", "6楼电梯厅墙面瓷砖碰损2块", "2025年12月8日前按上列要求整改",
+                   "劝阻、制止，并向有关行政主管部门报告"):
+        assert phrase in text, phrase
+    assert "责令" not in text                  # a company has no administrative power
+
+
+def test_completion_rule(ws):
+    tpl = ws.catalog.get("renovation-completion")
+    partial = copy.deepcopy(tpl.example)
+    partial["items"][0]["result"] = None
+    with pytest.raises(ValidationError, match="未填写验收结果"):
+        issuing.prepare(ws, tpl.id, data=partial, as_of=AS_OF)
+    silent = copy.deepcopy(tpl.example)
+    silent["items"][5].pop("remarks")
+    with pytest.raises(ValidationError, match="须写明问题"):
+        issuing.prepare(ws, tpl.id, data=silent, as_of=AS_OF)
+    no_deadline = dict(tpl.example, rectify_by=None)
+    with pytest.raises(ValidationError, match="须写明整改期限"):
+        issuing.prepare(ws, tpl.id, data=no_deadline, as_of=AS_OF)
