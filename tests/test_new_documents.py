@@ -78,6 +78,10 @@ def issued(ws, demo):
     out["permit"] = _issue(ws, "renovation-permit", unit="1-2-101")
     out["completion-blank"] = _issue(ws, "renovation-completion", unit="1-2-101")
     out["completion"] = _issue(ws, "renovation-completion", data=ws.catalog.get("renovation-completion").example)
+    # the board and the first owners' assembly: the notice, then a ballot from the store
+    out["water"] = _issue(ws, "board-notice", data=ws.catalog.get("board-notice").example)
+    out["assembly"] = _issue(ws, "assembly-notice", data=ws.catalog.get("assembly-notice").example)
+    out["ballot"] = _issue(ws, "assembly-ballot", unit=demo["person"]["unit"]["id"])
     return out
 
 
@@ -338,3 +342,97 @@ def test_completion_rule(ws):
     no_deadline = dict(tpl.example, rectify_by=None)
     with pytest.raises(ValidationError, match="须写明整改期限"):
         issuing.prepare(ws, tpl.id, data=no_deadline, as_of=AS_OF)
+
+
+# ---------------------------------------------------------------- 宣传栏公告
+
+def test_water_cut_notice_in_large_type(issued):
+    path, doc, text = issued["water"]
+    assert doc["pages"] == 1
+    for phrase in ("停水通知", "停水时间", "2025年12月3日9:00至17:00", "影响范围", "二次供水水箱清洗消毒", "温馨提示",
+                   "（盖章）"):
+        assert phrase in text, phrase
+    import pypdfium2 as pdfium
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        textpage = pdf[0].get_textpage()
+        sizes = []
+        for i in range(textpage.count_chars()):
+            if textpage.get_text_range(i, 1) == "时":          # the body's characters, not the footer
+                sizes.append(pdfium.raw.FPDFText_GetFontSize(textpage.raw, i))
+    finally:
+        pdf.close()
+    assert sizes and min(sizes) >= 15.5                          # large type for the board (16 pt)
+
+
+def test_board_notice_rule(ws):
+    tpl = ws.catalog.get("board-notice")
+    same_day = dict(tpl.example, start_date="2025-12-01")
+    with pytest.raises(ValidationError, match="提前24小时"):
+        issuing.prepare(ws, tpl.id, data=same_day, as_of=AS_OF)
+    assert issuing.prepare(ws, tpl.id, data=dict(same_day, urgent=True), as_of=AS_OF)[1]["what"] == "停水"
+    power = dict(tpl.example, kind="停电通知", carried_out_by="国网江城供电公司", start_date="2025-12-05",
+                 reason="线路计划检修")
+    with pytest.raises(ValidationError, match="提前7天"):
+        issuing.prepare(ws, tpl.id, data=power, as_of=AS_OF)
+    for_fees = dict(tpl.example, reason="业主长期欠费")
+    with pytest.raises(ValidationError, match="第九百四十四条"):
+        issuing.prepare(ws, tpl.id, data=for_fees, as_of=AS_OF)
+    reminder = {"kind": "温馨提示", "heading": "冬季防冻温馨提示", "audience": "阳光花园全体业主、住户",
+                "notice_date": "2025-12-01", "points": [{"text": "请包裹室外水表和管道。"}]}
+    assert issuing.prepare(ws, tpl.id, data=reminder, as_of=AS_OF)[1]["title"] == "冬季防冻温馨提示"
+
+
+# ---------------------------------------------------------------- 首次业主大会: 会议通知 and 表决票
+
+def test_assembly_notice_counts_area_and_owners_from_the_store(issued, ws):
+    _, doc, text = issued["assembly"]
+    with ws.store.snapshot() as view:
+        units = view.all("units")
+    area = sum(Decimal(u["area"]) for u in units)
+    owners = len({u["owner"] for u in units})
+    quorum_area = Decimal(-(-int(area * 100) * 2 // 3)) / 100       # two thirds, rounded up to 0.01 m²
+    quorum_owners = -(-owners * 2 // 3)
+    assert doc["pages"] == 1
+    for phrase in (f"专有部分总面积{area}平方米", f"业主总人数{owners}人", f"不少于{quorum_area}平方米",
+                   f"人数不少于{quorum_owners}人", "三分之二以上", "四分之三以上", "过半数", "第二百七十八条",
+                   "同一业主拥有一个以上专有部分的按一人计算", "第十二条", "2025年12月20日"):
+        assert phrase in text, phrase
+
+
+def test_assembly_notice_rule(ws):
+    tpl = ws.catalog.get("assembly-notice")
+    short = dict(tpl.example, meeting_date="2025-12-10", vote_to="2025-12-09")
+    with pytest.raises(ValidationError, match="15日以前通知全体业主"):
+        issuing.prepare(ws, tpl.id, data=short, as_of=AS_OF)
+    wrong_total = dict(tpl.example, total_owners=239)
+    with pytest.raises(ValidationError, match="与登记的业主人数240人不符"):
+        issuing.prepare(ws, tpl.id, data=wrong_total, as_of=AS_OF)
+    mislabelled = copy.deepcopy(tpl.example)
+    mislabelled["agenda"][3]["kind"] = "一般事项"
+    with pytest.raises(ValidationError, match="应为特别事项"):
+        issuing.prepare(ws, tpl.id, data=mislabelled, as_of=AS_OF)
+
+
+def test_ballot_from_the_store_carries_the_notices_agenda(issued, demo):
+    path, doc, text = issued["ballot"]
+    unit, owner = demo["person"]["unit"], demo["person"]["owner"]
+    notice = issued["assembly"][1]
+    assert doc["pages"] == 1 and doc["record"]["notice_no"] == notice["doc_no"]
+    for item in notice["record"]["agenda"]:
+        assert item["text"] in text
+    for phrase in ("首次业主大会会议表决票", owner["name"], f"{unit['area']}平方米", "业主人数一人", notice["doc_no"],
+                   "同意", "反对", "弃权", "四分之三以上同意", "业主（签字）", "委托代理人（签字）"):
+        assert phrase in text, phrase
+    assert "owner" in signature_widgets(path)["fields"]
+
+
+def test_ballot_must_carry_the_notices_agenda(ws, issued):
+    notice = issued["assembly"][1]
+    tpl = ws.catalog.get("assembly-ballot")
+    changed = copy.deepcopy(tpl.example)
+    changed.update(notice_no=notice["doc_no"], meeting_date=notice["record"]["meeting_date"],
+                   vote_to=notice["record"]["vote_to"], issuer=notice["record"]["issuer"])
+    changed["agenda"] = changed["agenda"][:3]
+    with pytest.raises(ValidationError, match="表决事项与会议通知"):
+        issuing.prepare(ws, tpl.id, data=changed, as_of=AS_OF)
