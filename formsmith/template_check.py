@@ -25,7 +25,7 @@ from .render import html as html_engine
 
 # What every template's context holds besides `data` (see issuing.issue_document).
 CONTEXT_KEYS = {
-    "company": {"name", "service_centre", "community", "address", "phone", "seal_text", "contract"},
+    "company": {"name", "service_centre", "community", "address", "community_address", "phone", "seal_text", "contract"},
     "doc": {"no", "id", "issued_on", "template", "title", "version", "retention_years"},
     "fonts": {"serif", "sans"},
 }

@@ -46,6 +46,9 @@ phone = "{phone}"
 seal_text = "{company}"                 # text of the company seal (公章)
 contract = "《前期物业服务合同》"        # contract that founds the fee claims
 
+[movein]
+developer = "{developer}"               # 建设单位: 甲方 of the 《前期物业服务合同》, author of the 《临时管理规约》
+
 [clerk]
 name = "{clerk}"                        # default actor recorded on document events
 
@@ -80,6 +83,7 @@ DEMO_SETTINGS = dict(
     community_address="江城市南湖区阳光路88号",
     phone="027-8765 4321",
     clerk="王敏",
+    developer="江城阳光置业有限公司",
 )
 
 # How owners pay from elsewhere, printed on the arrears letters when configured. A new
@@ -120,7 +124,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},
     "renovation": {"debris_rate": NUMBER_TEXT, "work_hours": TEXT},
-    "movein": {"repair_by": TEXT},
+    "movein": {k: TEXT for k in ("repair_by", "developer", "move_in_from", "move_in_to", "office_hours")},
     "payment": {k: TEXT for k in ("account_name", "bank", "account_no", "transfer_note", "payment_qr")},
 }
 PAYMENT_ACCOUNT = ("account_name", "bank", "account_no")   # printed together or not at all

@@ -1,0 +1,159 @@
+"""The first owners' assembly (业主大会筹备, the seed's 协助业主筹办成立业主大会): its meeting
+notice and the ballots, with what the law counts.
+
+- 《中华人民共和国民法典》第二百七十八条: the matters owners decide together; owners holding two
+  thirds of the exclusive area and two thirds in number take part; matters (六) to (八) (raising
+  the maintenance fund, rebuilding, changing the use of common parts or running a business on
+  them) need three quarters of the participating area and of the participating owners, the
+  others more than half of each.
+- 最高人民法院《关于审理建筑物区分所有权纠纷案件适用法律若干问题的解释》第八条、第九条: the
+  exclusive area is the registered area; owners are counted one per exclusive part, an owner of
+  several parts once.
+- 《物业管理条例》第十四条: the meeting is announced to every owner 15 days before;
+  第十二条: in a meeting or in writing, an owner may vote by proxy.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ... import formats, model
+from ...errors import InputError, ValidationError
+from ...rules import RuleContext, field_title, rule
+from ...sources import builder, owner_of, unit_address
+from ...store import View
+from ...workspace import Workspace
+
+GENERAL, SPECIAL = "一般事项", "特别事项"
+NOTICE_DAYS = 15                      # 物业管理条例 第十四条
+TAKE_PART = Fraction(2, 3)            # 民法典 第二百七十八条第二款
+SPECIAL_SHARE = Fraction(3, 4)
+# 第二百七十八条第一款第（六）项至第（八）项, by the words that name them.
+SPECIAL_WORDS = ("筹集", "改建", "重建", "改变共有部分", "改变共用部分", "利用共有部分", "经营")
+THRESHOLD = {
+    GENERAL: "经参与表决专有部分面积过半数的业主且参与表决人数过半数的业主同意",
+    SPECIAL: "经参与表决专有部分面积四分之三以上的业主且参与表决人数四分之三以上的业主同意",
+}
+
+
+def totals(view: View, community: str) -> tuple[Decimal, int, int]:
+    """(exclusive area of every unit, owners counted as the law counts them, units) of `community`."""
+    units = [u for u in view.all("units") if u.get("community") == community]
+    area = sum((Decimal(str(u["area"])) for u in units), Decimal("0"))
+    return area, len({u.get("owner") or u["id"] for u in units}), len(units)
+
+
+def _ceil_area(area: Decimal, share: Fraction) -> Decimal:
+    """The least area (to 0.01 m²) that is at least `share` of `area` (以上 includes the number)."""
+    hundredths = Fraction(int(area * 100)) * share
+    return Decimal(math.ceil(hundredths)) / 100
+
+
+def _agenda(values: dict[str, Any], ctx: RuleContext, problems: list[str]) -> list[dict[str, Any]]:
+    """Each item with its threshold; an item of 第二百七十八条第（六）至（八）项 may not be called 一般事项."""
+    out = []
+    for n, item in enumerate(values.get("agenda") or [], 1):
+        special_words = [w for w in SPECIAL_WORDS if w in item["text"]]
+        if special_words and item["kind"] == GENERAL:
+            problems.append(f"字段 agenda[{n}].kind（事项类别）：“{item['text']}”涉及“{special_words[0]}”，属《中华人民共和国"
+                            "民法典》第二百七十八条第一款第（六）项至第（八）项的事项，应为特别事项，须经参与表决专有部分"
+                            "面积和人数四分之三以上同意 (a three-quarters matter)")
+        out.append(dict(item, threshold=THRESHOLD[item["kind"]]))
+    return out
+
+
+@rule("assembly-notice")
+def assembly_notice(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """15 days' notice; the vote within them; the totals are the store's (the data's where the
+    store holds no unit of the community); the thresholds computed from them."""
+    problems: list[str] = []
+    notice, meeting = values.get("notice_date"), values.get("meeting_date")
+    if notice and meeting and meeting < notice + timedelta(days=NOTICE_DAYS):
+        problems.append(f"字段 {field_title(ctx, 'meeting_date')}：业主大会会议应当于召开15日以前通知全体业主"
+                        f"（《物业管理条例》第十四条），{formats.cn_date(notice)}通知，最早于"
+                        f"{formats.cn_date(notice + timedelta(days=NOTICE_DAYS))}召开 (15 days' notice)")
+    order = [("vote_from", "notice_date"), ("vote_to", "vote_from"), ("meeting_date", "vote_to")]
+    for later, earlier in order:
+        a, b = values.get(later), values.get(earlier)
+        if a and b and a < b:
+            problems.append(f"字段 {field_title(ctx, later)}：{formats.cn_date(a)}早于{field_title(ctx, earlier)}"
+                            f"{formats.cn_date(b)}，日期前后矛盾 (dates out of order)")
+    community = ctx.ws.company.community
+    area, owners, units = totals(ctx.view, community)
+    if units:
+        stated_area, stated_owners = values.get("total_area"), values.get("total_owners")
+        if stated_area and Decimal(stated_area) != area:
+            problems.append(f"字段 {field_title(ctx, 'total_area')}：{stated_area}平方米与登记的{community}"
+                            f"{units}套房屋专有部分面积合计{area}平方米不符 (the store's total)")
+        if stated_owners is not None and stated_owners != owners:
+            problems.append(f"字段 {field_title(ctx, 'total_owners')}：{stated_owners}人与登记的业主人数{owners}人不符"
+                            "（一个专有部分按一人计算，同一业主拥有多个专有部分的按一人计算） (the store's count)")
+    else:
+        if not values.get("total_area") or values.get("total_owners") is None:
+            problems.append(f"字段 {field_title(ctx, 'total_area')}：未登记{community}的房屋，须写明专有部分总面积和业主总人数 "
+                            "(no units on record)")
+        else:
+            area, owners = Decimal(values["total_area"]), values["total_owners"]
+    agenda = _agenda(values, ctx, problems)
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    return {"total_area": str(area), "total_owners": owners, "agenda": agenda,
+            "quorum_area": str(_ceil_area(area, TAKE_PART)), "quorum_owners": math.ceil(owners * TAKE_PART),
+            "has_special": any(i["kind"] == SPECIAL for i in agenda)}
+
+
+# ---------------------------------------------------------------- 表决票
+
+def last_notice(view: View) -> dict[str, Any]:
+    """The latest issued (not voided) 首次业主大会会议通知."""
+    rows = view.find("documents", template="assembly-notice", where=lambda d: d["state"] not in model.RETIRED)
+    if not rows:
+        raise InputError("assembly-notice: 尚未发布首次业主大会会议通知，表决票依据会议通知的表决事项制作；"
+                         "请先开具 assembly-notice (no meeting notice issued)")
+    return max(rows, key=lambda d: (d["issued_on"], d["year"], d["seq"]))
+
+
+@builder("unit-ballot")
+def ballot_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """The 表决票 of `unit_id`'s owner for the meeting of the last notice: its agenda and dates,
+    the unit's exclusive area."""
+    unit = view.require("units", unit_id, "unit")
+    owner = owner_of(view, unit)
+    notice = last_notice(view)
+    rec = notice["record"]
+    return {"unit": unit_id, "unit_address": unit_address(unit), "area": unit.get("area"),
+            "owner_name": owner["name"], "owner_kind": "单位" if owner.get("kind") == "company" else "个人",
+            "notice_no": notice["doc_no"], "issuer": rec["issuer"], "meeting_date": rec["meeting_date"],
+            "vote_to": rec["vote_to"], "ballot_date": as_of.isoformat(),
+            "agenda": [{"text": i["text"], "kind": i["kind"]} for i in rec["agenda"]]}
+
+
+@rule("assembly-ballot")
+def assembly_ballot(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The agenda is the notice's (when the store holds the notice, its record decides); each
+    item's threshold; the owner is counted once, however many units they hold."""
+    problems: list[str] = []
+    found = ctx.view.find("documents", doc_no=values["notice_no"])
+    notice = next((d for d in found if d["template"] == "assembly-notice" and d["state"] not in model.RETIRED), None)
+    if notice is not None:
+        rec = notice["record"]
+        want = [(i["text"], i["kind"]) for i in rec["agenda"]]
+        got = [(i["text"], i["kind"]) for i in values.get("agenda") or []]
+        if got != want:
+            problems.append(f"字段 {field_title(ctx, 'agenda')}：表决事项与会议通知{values['notice_no']}所列不符，"
+                            f"应为：{'；'.join(t for t, _ in want)} (the ballot must carry the notice's agenda)")
+        for key in ("meeting_date", "vote_to", "issuer"):
+            stated = values.get(key)
+            stated = stated.isoformat() if isinstance(stated, date) else stated
+            if stated != rec.get(key):
+                problems.append(f"字段 {field_title(ctx, key)}：与会议通知{values['notice_no']}不符（通知为{rec.get(key)}） "
+                                "(the notice says otherwise)")
+    agenda = _agenda(values, ctx, problems)
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    unit = ctx.view.get("units", values.get("unit") or "")
+    held = len([u for u in ctx.view.all("units") if unit and u.get("owner") == unit.get("owner")]) if unit else 1
+    return {"agenda": agenda, "units_held": held}
