@@ -47,6 +47,14 @@ SINGLE_CASES = [(tid, engine, sealed) for tid in TEMPLATES for engine in _engine
                 for sealed in (False, True)]
 
 
+PARTS = 3   # the single-template conformance tests, split over this many test modules (xdist workers)
+
+
+def templates_of_part(part: int) -> list[str]:
+    """Every PARTS-th template, from `part`: the templates one conformance module renders."""
+    return TEMPLATES[part::PARTS]
+
+
 def _case_id(case) -> str:
     return "-".join(str(c) if not isinstance(c, bool) else ("sealed" if c else "plain") for c in case)
 
@@ -112,12 +120,14 @@ _MADE: dict = {}
 
 
 @pytest.fixture(scope="module")
-def singles(demo_home, tmp_path_factory, sealing_env):
-    """Every template and engine rendered once, then sealed with `formsmith seal`:
-    case → [(file, veraPDF verdict, declared signature fields)]."""
-    if "singles" not in _MADE:
-        _MADE["singles"] = _singles(demo_home, tmp_path_factory)
-    return _MADE["singles"]
+def singles(request, demo_home, tmp_path_factory, sealing_env):
+    """The test module's templates (its TEMPLATES_HERE, else all) with every engine, rendered
+    once, then sealed with `formsmith seal`: case → [(file, veraPDF verdict, declared fields)]."""
+    here = tuple(getattr(request.module, "TEMPLATES_HERE", TEMPLATES))
+    key = ("singles", here)
+    if key not in _MADE:
+        _MADE[key] = _singles(demo_home, tmp_path_factory, set(here))
+    return _MADE[key]
 
 
 def _open_account(ws) -> tuple[str, str]:
@@ -132,12 +142,12 @@ def _open_account(ws) -> tuple[str, str]:
     return unit, str(owed[unit])
 
 
-def _singles(demo_home: Path, tmp_path_factory) -> dict:
+def _singles(demo_home: Path, tmp_path_factory, templates: set[str]) -> dict:
     runner = CliRunner()
     home = _workspace_with_certificate(demo_home, tmp_path_factory.mktemp("conformance") / "ws", runner)
     ws = load_workspace(home)
     out = {}
-    for tid, engine in sorted({(tid, engine) for tid, engine, _ in SINGLE_CASES}):
+    for tid, engine in sorted({(tid, engine) for tid, engine, _ in SINGLE_CASES if tid in templates}):
         if tid == "fee-receipt":    # a receipt is only ever issued for a recorded payment
             got = _invoke(runner, home, "pay", *_open_account(ws), "--method", "现金",
                           "--date", "2025-12-01")["receipt"]
@@ -241,3 +251,59 @@ def month_end_tests(engine: str):
 
     return test_every_letter_of_the_month_end_run_conforms, test_the_print_files_draw_and_check_clean
 
+
+# Templates whose （盖章） is stamped by hand on each of several cut-out parts: one electronic
+# seal (one field of kind "seal") cannot sit on each of them.
+HAND_SEALED = {"worker-pass": "eight cut-out cards a sheet, each stamped by hand at the gate office"}
+
+
+def single_tests(part: int):
+    """The two tests of one part of the templates (templates_of_part), for a test module to take
+    as its own (test_conformance.py, _b.py, _c.py: xdist runs the parts side by side). The
+    module sets TEMPLATES_HERE = templates_of_part(part), which the `singles` fixture renders."""
+    here = templates_of_part(part)
+    cases = [c for c in SINGLE_CASES if c[0] in here]
+
+    @pytest.mark.parametrize("case", cases, ids=_case_id)
+    def test_every_template_with_every_engine_issues_a_conforming_file(singles, case):
+        for path, verdict, declared in singles[case]:
+            assert_issued_file_conforms(path, verdict, declared, sealed=case[2])
+
+    @pytest.mark.parametrize("tid", sorted(set(here) - set(HAND_SEALED)))
+    def test_every_seal_the_page_asks_for_has_its_field_and_the_seal_covers_the_request(singles, tid):
+        """Every page that says （盖章） carries a signature field over it (the company's own: the
+        field of kind "seal", where `formsmith seal` draws); sealed, the seal shows there and the
+        words （盖章） under it no longer do."""
+        from pypdf import PdfReader
+
+        from pdftools import signature_widgets, text_boxes
+        from test_signing import dark_pixels, render_with_forms
+
+        def inside(box, rect):
+            return rect[0] <= box[0] and box[2] <= rect[2] and rect[1] <= box[1] and box[3] <= rect[3]
+
+        for engine in sorted({c[1] for c in cases if c[0] == tid}):
+            (plain, _, _), = singles[(tid, engine, False)]
+            (sealed, _, _), = singles[(tid, engine, True)]
+            fields = signature_widgets(plain)["fields"]
+            pages = len(PdfReader(str(plain)).pages)
+            asks = [(p, b) for p in range(pages) for b in text_boxes(plain, "（盖章）", p)]
+            for page, box in asks:
+                assert any(f["page"] == page and inside(box, f["rect"]) for f in fields.values()), \
+                    f"{tid}/{engine}: （盖章） on page {page + 1} at {box} has no field over it: {fields}"
+            if not asks:
+                continue
+            seal = [(n, f) for n, f in signature_widgets(sealed)["fields"].items() if f["signed"]]
+            assert len(seal) == 1 and seal[0][1]["appearance"] is not None, (tid, engine, seal)
+            name, field = seal[0]
+            covered = [b for p, b in asks if p == field["page"] and inside(b, field["rect"])]
+            assert covered, f"{tid}/{engine}: the seal field {name} covers no （盖章）"
+            dpi = 100
+            before, after = render_with_forms(plain, field["page"], dpi), render_with_forms(sealed, field["page"], dpi)
+            for b in covered:
+                px = (round(b[0] * dpi / 72), round(before.height - b[3] * dpi / 72),
+                      round(b[2] * dpi / 72), round(before.height - b[1] * dpi / 72))
+                assert dark_pixels(before, px) > 20 and dark_pixels(after, px) == 0, (tid, engine, b)
+
+    return (test_every_template_with_every_engine_issues_a_conforming_file,
+            test_every_seal_the_page_asks_for_has_its_field_and_the_seal_covers_the_request)
