@@ -23,7 +23,7 @@ def home(demo_records_home, tmp_path):
 
 def today(run_json, home, day):
     out = run_json(home, "today", "--as-of", day)
-    return {(i["case"], i["what"]): i for i in out["overdue"] + out["due_today"]}, out
+    return {(i["ref"], i["what"]): i for i in out["overdue"] + out["due_today"]}, out
 
 
 def test_leak_callback_falls_due_three_days_after_its_leak_test(home, run_json):
@@ -172,6 +172,6 @@ def test_list_show_and_the_demo_today(home, run_json, run):
     shown = run_json(home, "cases", "show", "BX2025-0008", "--as-of", "2025-12-01")
     assert shown["pending"] == {"callback": "2025-12-01"}
     _, out = today(run_json, home, "2025-12-01")
-    assert [i["case"] for i in out["overdue"]][0] == "BX2025-0009"
+    assert [i["ref"] for i in out["overdue"]][0] == "BX2025-0009"
     assert json.dumps(out, ensure_ascii=False).count("TS2025-0003") == 1
     assert run(home, "cases", "show", "BX2025-0008").exit_code == 0
