@@ -1,10 +1,16 @@
-"""The service centre's time limits (PROCESSES.md §3, §6) in one place: repair callbacks and
-complaint handling, in calendar days, as dates. Every process that states or checks one of
+"""The service centre's time limits (PROCESSES.md §2, §3, §5, §6) in one place: repair callbacks,
+complaint handling and escalation, custody and renovation rounds, in calendar days, as dates
+(the custody meter ceilings live here too, as the limits the custody rounds check). Every process that states or checks one of
 these limits (the 维修回访记录 and 投诉处理记录 rules, the case records) reads it here."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+
+# Custody (PROCESSES.md §2): "托管期间水表不超过5，电表不超过20" over the hand-over readings, for the
+# whole custody: the custody agreement states them, a custody round checks the meters against them.
+CUSTODY_WATER_LIMIT = 5           # 吨
+CUSTODY_ELECTRICITY_LIMIT = 20    # 度
 
 # Repair categories: the code a record stores → what a clerk calls it.
 REPAIR_CATEGORIES = {"safety": "安全设施维修", "leak": "房屋渗漏水维修", "other": "其他维修"}

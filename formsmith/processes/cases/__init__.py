@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...registry import Process, register
-from . import agenda
+from . import agenda, imports  # noqa: F401  (imports registers the call and repair logs as sheet kinds)
 from .demo import demo_rows
 
 PROCESS = register(Process("cases", "报修投诉来电走访",

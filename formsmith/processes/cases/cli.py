@@ -211,7 +211,8 @@ def today_command(ctx, as_of: date | None, as_json):
         echo(f"{title}（{len(items)}）")
         for i in items:
             late = f"逾期 {i['days_late']} 天" if i["days_late"] else "已过时限" if i["overdue"] else "今日"
-            echo(f"  {i['ref']}  {i['unit']}  {i['label']}  应于 {i['due']}  {late}  "
+            ref = f"{i['ref']}  " if i["ref"] != i["unit"] else ""
+            echo(f"  {ref}{i['unit']}  {i['label']}  应于 {i['due']}  {late}  "
                  f"{i['assignee'] or ''}  {i['description']}".rstrip())
     echo(f"待签回文书（{len(day['awaiting_signed'])}）")
     for d in day["awaiting_signed"]:
