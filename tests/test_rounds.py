@@ -117,7 +117,7 @@ def issued(demo_home, tmp_path_factory):
         assert result.exit_code == 0, result.output + result.stderr
         return __import__("json").loads(result.stdout)
     late = next(r for r in store_rows(home, "rounds") if r.get("late_days"))
-    reno = next(r for r in store_rows(home, "rounds") if r["kind"] == "renovation")
+    reno = next(r for r in store_rows(home, "rounds") if r["kind"] == "renovation" and r["findings"])
     docs = {d["template"]: d for d in store_rows(home, "documents")}
     custody_doc = run("render", "custody-round", "--record", late["id"], "--as-of", "2025-12-01")
     reno_doc = run("render", "renovation-round", "--record", reno["id"], "--as-of", "2025-12-01")
@@ -141,7 +141,7 @@ def test_the_custody_round_record_states_the_round_its_delay_and_the_meters(issu
 def test_the_renovation_round_record_and_its_notice_say_only_what_a_property_company_may(issued):
     text, notice, reno = issued["renovation"], issued["notice"], issued["reno"]
     assert "装修巡查记录" in text and "ZX2025-001" in text and "物装许字〔2025〕1号" in text
-    assert "2025年12月4日（含当日）前，按时" in text and "卫生间与卧室之间的隔墙已被拆除" in text
+    assert "2025年12月3日（含当日）前，按时" in text and "卫生间与卧室之间的隔墙已被拆除" in text
     assert f"问题编号{reno['findings'][0]}" in text
     assert issued["notice_doc"]["doc_no"] == "物装整字〔2025〕1号" and issued["notice_doc"]["unit"] == RENOVATED
     assert "装修整改通知书" in notice and "（装修人）、江城美居装饰工程有限公司（装饰装修企业）" in notice
@@ -164,4 +164,6 @@ def test_renovation_rounds_run_from_the_permit_until_the_works_are_accepted(issu
     assert run("renovation", "accept", "ZX2025-001", "--date", "2025-12-05")["accepted_on"] == "2025-12-05"
     assert "ZX2025-001" not in {i["ref"] for i in run("today", "--as-of", "2025-12-06")["overdue"]}
     assert "ZX2025-001" in {i["ref"] for i in run("today", "--as-of", "2025-12-04")["due_today"]}   # a past day reads as it was
-    assert reno["due"] == "2025-12-04" and "late_days" not in reno
+    assert reno["due"] == "2025-12-03" and "late_days" not in reno                # 3 days after the round of 11-30
+    rounds = sorted(r["at"][:10] for r in store_rows(issued["home"], "rounds") if r.get("renovation_id") == "ZX2025-001")
+    assert rounds[0] == "2025-11-12" and len(rounds) == 8                     # from the works' start (11-10), every 3 days

@@ -24,6 +24,8 @@ LATE_DAY = "2025-11-10T09:30"
 LATE_AT = "2025-11-12T16:00"
 PATROLLER = "刘强"
 RENOVATION = "ZX2025-001"
+PERMIT_ON = date(2025, 11, 6)     # before the works start (11-10), the day of the template's example permit
+RENOVATION_ROUNDS = tuple(f"{date(2025, 11, 12) + timedelta(days=3 * k):%Y-%m-%d}T14:00" for k in range(7))  # …11-30
 RENOVATION_ROUND = "2025-12-01T10:00"
 RENOVATION_FINDING = "施工内容：卫生间与卧室之间的隔墙已被拆除，不在申报的装修内容（厨卫翻新、墙面刷新、更换地板）之内"
 
@@ -72,8 +74,9 @@ def demo_rows(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
 
 
 def story(ws: Any, as_of: date) -> list[dict[str, Any]]:
-    """On the demo's day ZX2025-001 gets its 装修施工许可证, its first round finds a partition wall
-    removed outside the plan, and the 装修整改通知书 of that finding is issued. Not again when on record."""
+    """ZX2025-001's 装修施工许可证 (issued 11-06, before its works start on 11-10), its rounds every
+    3 days from 11-12, and on the demo's day a round finding a partition wall removed outside the
+    plan, with the 装修整改通知书 of that finding. Not again when on record."""
     from ... import demo, issuing
     with ws.store.snapshot() as view:
         reno = view.get("renovations", RENOVATION)
@@ -83,12 +86,14 @@ def story(ws: Any, as_of: date) -> list[dict[str, Any]]:
         rounds = [r for r in view.find("rounds", unit=reno["unit"]) if r.get("renovation_id") == RENOVATION]
     issued = []
     if permit is None:
-        issued.append(issuing.issue_document(ws, "renovation-permit", unit=reno["unit"], as_of=as_of).as_dict())
+        issued.append(issuing.issue_document(ws, "renovation-permit", unit=reno["unit"], as_of=PERMIT_ON).as_dict())
     if not rounds:
+        for at in RENOVATION_ROUNDS:
+            log.record_round(ws, reno["unit"], at=at, by=PATROLLER)
         row = log.record_round(ws, reno["unit"], at=RENOVATION_ROUND, by=PATROLLER, findings=[RENOVATION_FINDING])
         finding = row["findings"][0]
     else:
-        finding = rounds[0]["findings"][0]
+        finding = next(f for r in rounds for f in r.get("findings", []))
     with ws.store.snapshot() as view:
         done = [d for d in view.find("documents", unit=reno["unit"])
                 if d.get("template") == "renovation-rectification" and (d.get("record") or {}).get("finding_id") == finding]

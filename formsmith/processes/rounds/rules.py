@@ -53,7 +53,8 @@ def round_delay(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 @rule("renovation-rectification")
 def rectification(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Issued on or after the round that found it, before the day it gives; the days it gives."""
+    """Issued on or after the round that found it and, for a finding of the store, not after the
+    day it gives to put it right (a data file states its own dates); the days it gives."""
     found, by, issued = values["found_on"], values["rectify_by"], ctx.as_of
     problems = _printed(ctx, "finding_id", values["finding_id"]) + _clock(ctx, values, "found_time")
     if by <= found:
@@ -62,7 +63,7 @@ def rectification(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     if issued < found:
         problems.append(f"--as-of（通知日期）：{formats.cn_date(issued)}早于巡查发现日期"
                         f"{formats.cn_date(found)} (before the round)")
-    elif issued > by:
+    elif issued > by and ctx.origin == "store":     # a notice today, for a finding of the store
         problems.append(f"--as-of（通知日期）：{formats.cn_date(issued)}已过整改期限"
                         f"{formats.cn_date(by)}，通知书不能给出已过去的期限；请再次巡查，按新发现的情况登记 "
                         "(the deadline has passed)")
