@@ -98,6 +98,6 @@ def story(ws: Any, as_of: date) -> list[dict[str, Any]]:
         done = [d for d in view.find("documents", unit=reno["unit"])
                 if d.get("template") == "renovation-rectification" and (d.get("record") or {}).get("finding_id") == finding]
     if done:
-        return [demo.issued_row(d) for d in done]
+        return ([demo.issued_row(permit)] if permit is not None else issued) + [demo.issued_row(d) for d in done]
     issued.append(issuing.issue_document(ws, "renovation-rectification", record=finding, as_of=as_of).as_dict())
     return issued
