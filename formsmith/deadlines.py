@@ -1,10 +1,16 @@
-"""The service centre's time limits (PROCESSES.md §3, §6) in one place: repair callbacks and
-complaint handling, in calendar days, as dates. Every process that states or checks one of
+"""The service centre's time limits (PROCESSES.md §2, §3, §5, §6) in one place: repair callbacks,
+complaint handling and escalation, custody and renovation rounds, in calendar days, as dates
+(the custody meter ceilings live here too, as the limits the custody rounds check). Every process that states or checks one of
 these limits (the 维修回访记录 and 投诉处理记录 rules, the case records) reads it here."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+
+# Custody (PROCESSES.md §2): "托管期间水表不超过5，电表不超过20" over the hand-over readings, for the
+# whole custody: the custody agreement states them, a custody round checks the meters against them.
+CUSTODY_WATER_LIMIT = 5           # 吨
+CUSTODY_ELECTRICITY_LIMIT = 20    # 度
 
 # Repair categories: the code a record stores → what a clerk calls it.
 REPAIR_CATEGORIES = {"safety": "安全设施维修", "leak": "房屋渗漏水维修", "other": "其他维修"}
@@ -82,3 +88,42 @@ def complaint_due(severity: str, received: datetime, resident_deadline: date | N
 def days_late(done: date, due: date | None) -> int:
     """Calendar days `done` is after `due` (0 when on time or no limit)."""
     return max((done - due).days, 0) if due is not None else 0
+
+
+def escalation_late_minutes(done: datetime, due: datetime | None) -> int:
+    """Whole minutes an escalation made at `done` is after its limit `due` (0 when on time or none)."""
+    if due is None or done <= due:
+        return 0
+    return int((done - due).total_seconds() // 60)
+
+
+# ---------------------------------------------------------------- rounds (巡查), PROCESSES.md §2, §5
+
+# 托管: "工作人员每周对托管房屋外围巡查一次，大雨前后各巡查一次" (the seed, §2; 《房屋托管协议》第四条).
+CUSTODY_ROUND_DAYS = 7            # a custody unit is patrolled within 7 calendar days of its last round
+CUSTODY_ROUND_BASIS = "托管房屋每周巡查一次（自上次巡查起7日内），大雨前后各增加一次巡查"
+RAIN_AFTER_DAYS = 1               # the round after heavy rain: by the day after the rain ends
+RAIN_BASIS = "大雨前巡查：预计降雨之日（含当日）前完成；大雨后巡查：雨停次日（含当日）前完成"
+# 装修: the seed asks for renovations to be patrolled without a frequency; the company sets it
+# ([rounds] renovation_days), by default every 3 calendar days while the works are under way.
+RENOVATION_ROUND_DAYS = 3
+# 整改: what a finding asks the renovator to put right, by default within 3 calendar days.
+RECTIFY_DAYS = 3
+
+
+def next_round_due(last: date, days: int) -> date:
+    """The last day of the next round after one made on `last`, `days` calendar days apart."""
+    return last + timedelta(days=days)
+
+
+def rain_round_due(purpose: str, rain_from: date, rain_to: date | None) -> date:
+    """The last day of a heavy-rain round: "before" by the day the rain is expected (含当日),
+    "after" by the day after it ends (the warning's last day, else its first)."""
+    if purpose == "before":
+        return rain_from
+    return (rain_to or rain_from) + timedelta(days=RAIN_AFTER_DAYS)
+
+
+def rectify_by(found_on: date, days: int = RECTIFY_DAYS) -> date:
+    """The day a finding is to be put right by: `days` calendar days after the round (含当日)."""
+    return found_on + timedelta(days=days)

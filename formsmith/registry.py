@@ -49,6 +49,11 @@ class Process:
     # `init --demo`'s part of this process, after the rows are seeded: story(ws, as_of) issues
     # what the process shows (not again when issued already) and returns those documents.
     story: Callable[[Any, Any], list[dict]] | None = None
+    # `formsmith today`'s part of this process: agenda(ws, view, as_of) returns what falls due on
+    # or before `as_of` and was not done by then, each item a dict {ref, process, kind, unit,
+    # what, label, due (ISO date, or date and time), days_late, overdue, assignee, description};
+    # `today` (processes/cases/agenda.py) collects them from every process (agenda_items()).
+    agenda: Callable[[Any, Any, Any], list[dict]] | None = None
     module: str = field(default="", compare=False)
 
     @property
@@ -89,6 +94,12 @@ def load() -> dict[str, Process]:
                     raise RuntimeError(f"{PACKAGE}.{info.name} declares no PROCESS = register(Process(...))")
         _loaded = True
     return dict(sorted(_PROCESSES.items()))
+
+
+def agenda_items(ws: Any, view: Any, as_of: Any) -> list[dict]:
+    """What every process has due on or before `as_of` (their `agenda` hooks), overdue first."""
+    items = [item for p in load().values() if p.agenda is not None for item in p.agenda(ws, view, as_of)]
+    return sorted(items, key=lambda i: (not i["overdue"], -i["days_late"], i["due"], i["ref"]))
 
 
 def tables() -> dict[str, str]:

@@ -23,7 +23,7 @@ def home(demo_records_home, tmp_path):
 
 def today(run_json, home, day):
     out = run_json(home, "today", "--as-of", day)
-    return {(i["case"], i["what"]): i for i in out["overdue"] + out["due_today"]}, out
+    return {(i["ref"], i["what"]): i for i in out["overdue"] + out["due_today"]}, out
 
 
 def test_leak_callback_falls_due_three_days_after_its_leak_test(home, run_json):
@@ -172,6 +172,91 @@ def test_list_show_and_the_demo_today(home, run_json, run):
     shown = run_json(home, "cases", "show", "BX2025-0008", "--as-of", "2025-12-01")
     assert shown["pending"] == {"callback": "2025-12-01"}
     _, out = today(run_json, home, "2025-12-01")
-    assert [i["case"] for i in out["overdue"]][0] == "BX2025-0009"
+    assert [i["ref"] for i in out["overdue"]][0] == "BX2025-0009"
     assert json.dumps(out, ensure_ascii=False).count("TS2025-0003") == 1
     assert run(home, "cases", "show", "BX2025-0008").exit_code == 0
+
+
+def test_an_important_complaint_escalated_after_an_hour_is_counted_late(home, run_json, run):
+    """GIVEN a 重要 complaint at 10:00 (to its head within 1 hour) and a 重大 one at 09:00 (to the
+    director the same day) THEN both show in today until escalated; the 重要 one escalated at 11:30
+    is recorded 30 minutes late (not refused) and the month counts it late, the 重大 one on time."""
+    important = run_json(home, "cases", "open", "complaint", UNIT, "--severity", "重要", "--desc", "保洁员态度差",
+                         "--at", "2025-10-01T10:00")["id"]
+    major = run_json(home, "cases", "open", "complaint", UNIT, "--severity", "重大", "--desc", "水管爆裂淹水",
+                     "--at", "2025-10-01T09:00")["id"]
+    due, out = today(run_json, home, "2025-10-01")
+    assert due[(important, "escalate")]["due"] == "2025-10-01T11:00" and due[(important, "escalate")] in out["overdue"]
+    assert due[(major, "escalate")]["due"] == "2025-10-01T23:59" and due[(major, "escalate")]["label"] == "转呈管理处主任"
+    assert today(run_json, home, "2025-10-02")[0][(important, "escalate")]["days_late"] == 1
+    row = run_json(home, "cases", "escalate", important, "--to", "保洁部主管", "--at", "2025-10-01T11:30")
+    assert row["events"][-1]["escalate_due"] == "2025-10-01T11:00" and row["events"][-1]["late_minutes"] == 30
+    assert row["state"] == "open"
+    run_json(home, "cases", "escalate", major, "--to", "管理处主任", "--at", "2025-10-01T17:00")
+    assert not {k for k in today(run_json, home, "2025-10-02")[0] if k[1] == "escalate"}
+    again = run(home, "cases", "escalate", important, "--to", "保洁部主管", "--at", "2025-10-01T12:00")
+    assert again.exit_code == 2 and "已于 2025-10-01T11:30 转呈" in again.stderr
+    minor = run_json(home, "cases", "open", "complaint", UNIT, "--severity", "轻微", "--desc", "路灯不亮",
+                     "--at", "2025-10-02T09:00")["id"]
+    refused = run(home, "cases", "escalate", minor, "--to", "主管", "--at", "2025-10-02T09:10")
+    assert refused.exit_code == 2 and "字段 severity（" in refused.stderr
+    fig = run_json(home, "cases", "month", "2025-10", "--as-of", "2025-11-01")["complaints"]
+    assert fig["重要"]["escalate"] == {"to": "部门主管", "limit": "1小时内", "made": 1, "on_time": 0, "missing": [],
+                                     "late": [{"case": important, "due": "2025-10-01T11:00", "at": "2025-10-01T11:30",
+                                               "late_minutes": 30}]}
+    assert fig["重大"]["escalate"]["on_time"] == 1 and "escalate" not in fig["轻微"]
+    text = run(home, "cases", "month", "2025-10", "--as-of", "2025-11-01").stdout
+    assert f"1小时内转呈部门主管 1，按时 0，迟转呈：{important} 迟 30 分钟" in text
+
+
+def test_an_imported_log_with_one_bad_row_imports_nothing_and_names_the_row_and_the_column(home, run, run_json,
+                                                                                          tmp_path):
+    from openpyxl import Workbook, load_workbook
+    header = ["报修时间", "房号", "报修人", "报修内容", "维修类别", "维修人", "完成时间", "试漏日期", "回访时间",
+              "回访结果", "满意度"]
+    rows = [["2025-10-08 09:10", "1-1-101", "王芳", "卫生间渗水", "渗漏水", "张建华", "2025-10-09 15:00", "2025-10-11",
+             "2025-10-13 10:00", "无渗水", "满意"],
+            ["2025/10/9 10:00", "1-1-102", "李强", "灯不亮", "其他维修", "周志强", "2025-10-09 16:00", None, None, None, None],
+            ["2025-10-10 10:00", "1-1-201", "赵敏", "阳台渗水", "渗漏水", "张建华", "2025-10-10 15:00", None, None, None, None]]
+    path = tmp_path / "报修登记.xlsx"
+
+    def write(data):
+        wb = Workbook()
+        wb.active.append(["业主报修登记表（2025年10月）"])
+        wb.active.append(header)
+        for r in data:
+            wb.active.append(r)
+        wb.save(path)
+    write(rows)
+    before = store_rows(home, "cases")
+    errors = tmp_path / "错误.xlsx"
+    result = run(home, "records", "import", "repair-log", str(path), "--errors", str(errors))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert "1 行有错误，未导入任何数据" in lines[0]
+    assert len(lines) == 3 and "第5行【试漏日期】渗漏水维修须注明试漏日期" in lines[1]
+    assert store_rows(home, "cases") == before
+    marked = load_workbook(errors).active
+    assert "试漏日期" in marked["H5"].comment.text and marked["H5"].fill.fgColor.rgb == "00FFC7CE"
+    rows[2][7] = "2025-10-12"
+    write(rows)
+    report = run_json(home, "records", "import", "repair-log", str(path))
+    assert report["ok"] and report["counts"] == {"cases": {"inserted": 3, "updated": 0, "unchanged": 0}}
+    taken = sorted(r["id"] for r in store_rows(home, "repairs") + before if r["id"].startswith("BX2025-"))
+    last = int(taken[-1][-4:])
+    new = sorted((r for r in store_rows(home, "cases") if r.get("imported")), key=lambda r: r["id"])
+    assert [r["id"] for r in new] == [f"BX2025-{last + k:04d}" for k in (1, 2, 3)]
+    leak = new[0]
+    assert [e["what"] for e in leak["events"]] == ["open", "dispatch", "done", "callback"]
+    assert leak["events"][2]["leak_test_on"] == "2025-10-11" and leak["events"][3]["due"] == "2025-10-14"
+    assert leak["state"] == "called" and new[1]["state"] == "done" and new[1]["opened_at"] == "2025-10-09T10:00"
+    again = run_json(home, "records", "import", "repair-log", str(path))
+    assert again["counts"] == {"cases": {"inserted": 0, "updated": 0, "unchanged": 3}}
+    calls = tmp_path / "来电.csv"
+    calls.write_text("来电时间,房号,来电人,来电内容,答复内容,转交,承诺答复时间\n"
+                     "2025-10-08 09:10,1-1-101,王芳,咨询缴费方式,可转账缴纳,,\n"
+                     "2025-10-09 14:00,1-1-102,李强,询问车位,,停车场管理员,2025-10-10 17:00\n", encoding="utf-8")
+    imported = run_json(home, "records", "import", "call-log", str(calls))
+    assert imported["counts"]["cases"]["inserted"] == 2
+    states = {r["description"]: r["state"] for r in store_rows(home, "cases") if r["kind"] == "inquiry"}
+    assert states["咨询缴费方式"] == "answered" and states["询问车位"] == "referred"

@@ -11,7 +11,7 @@ from .. import audit, formats, sheets
 from ..errors import InputError
 from . import echo, emit_json, emit_table, json_option, parse_date_option, records, workspace
 
-SHEET_KINDS = click.Choice(list(sheets.KINDS))
+SHEET_KINDS = click.Choice(list(sheets.all_kinds()))
 
 
 def reveal_options(fn):
@@ -30,8 +30,9 @@ def reveal_options(fn):
 @json_option
 @click.pass_context
 def records_import(ctx, kind, file, dry_run, errors_file, as_json):
-    """Import KIND records (units, owners, occupants, charges, payments) from FILE (.xlsx or .csv):
-    all rows or none; exit code 2 and every bad row listed when any row is bad."""
+    """Import KIND records (units, owners, occupants, charges, payments; a call log or repair log
+    as cases: call-log, repair-log) from FILE (.xlsx or .csv): all rows or none; exit code 2 and
+    every bad row listed when any row is bad."""
     try:
         report = sheets.import_file(workspace(ctx), kind, Path(file), dry_run=dry_run,
                                     errors_out=Path(errors_file) if errors_file else None)

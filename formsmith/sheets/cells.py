@@ -113,6 +113,31 @@ def day(value: Any) -> date:
         raise CellError(f"日期无效：“{raw}”（应为如 2025-01-05、2025/1/5 或 2025年1月5日 的日期）") from None
 
 
+_MOMENT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                     r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*分?(?::\d{1,2})?)?$")
+
+
+def moment(value: Any) -> datetime:
+    """A date and time to the minute: an Excel date-time cell (or serial number), 2025-11-03 09:10,
+    2025/11/3 9:10, 2025年11月3日 9时10分; a date alone is 00:00 of that day."""
+    if isinstance(value, datetime):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
+        from openpyxl.utils.datetime import from_excel   # lazy: openpyxl costs every command 40 ms
+        return from_excel(value).replace(second=0, microsecond=0)
+    raw = text(value)
+    m = _MOMENT.match(raw)
+    try:
+        if not m:
+            raise ValueError
+        y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
+        return datetime(y, mo, d, h, mi)
+    except ValueError:
+        raise CellError(f"时间无效：“{raw}”（应为如 2025-11-03 09:10 或 2025/11/3 9:10 的日期和时间）") from None
+
+
 _MONTH = re.compile(r"^(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*月?(?:份)?$")
 
 
@@ -196,6 +221,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "text": text,
     "money": money,
     "date": day,
+    "datetime": moment,
     "month": month,
     "int": integer,
     "bool": yes_no,

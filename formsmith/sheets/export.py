@@ -73,7 +73,11 @@ def _rows(view: View, kind: str) -> list[dict[str, Any]]:
         return [{"unit": c["unit"], "item": c["item"], "period": c["period"], "amount": _dec(c["amount"]),
                  "paid_on": _day(c["paid_on"]), "receipt": c.get("receipt")}
                 for c in view.all("charges") if c.get("paid_on")]
-    raise InputError(f"unknown kind {kind!r}")
+    process_kind = kinds.all_kinds().get(kind)
+    if process_kind is not None and process_kind.export is not None:
+        return process_kind.export(view)
+    raise InputError(f"records export {kind}: 这类表只能导入，不能导出 (this kind is imported only)"
+                     if process_kind is not None else f"unknown kind {kind!r}")
 
 
 def export_rows(view: View, kind_name: str, *, reveal: bool = False) -> tuple[list[str], list[list[Any]]]:
@@ -126,7 +130,8 @@ def template_notes(kind_name: str) -> list[dict[str, Any]]:
 
 _TYPE_WORDS: dict[str, str] = {"text": "文字", "money": "金额", "date": "日期", "month": "年月", "int": "整数",
                                "bool": "是/否", "id_number": "身份证号", "credit_code": "信用代码",
-                               "phone": "电话", "area": "面积", "rate": "单价", "reading": "读数"}
+                               "phone": "电话", "area": "面积", "rate": "单价", "reading": "读数",
+                               "datetime": "日期时间"}
 
 
 def write_template(kind_name: str, path: Path) -> None:

@@ -106,10 +106,11 @@ class Row:
 
 
 def kind_of(name: str) -> Kind:
+    every = kinds.all_kinds()
     try:
-        return kinds.KINDS[name]
+        return every[name]
     except KeyError:
-        raise InputError(f"unknown kind {name!r} (one of {', '.join(kinds.KINDS)})") from None
+        raise InputError(f"unknown kind {name!r} (one of {', '.join(every)})") from None
 
 
 def _plain(value: Any) -> Any:
@@ -604,7 +605,7 @@ def check_sheet(ws: Workspace, view: View, kind: Kind, sheet: Sheet) -> tuple[li
     ck = _Checker(kind, sheet)
     rows = ck.parse()
     plan = Plan()
-    PLANNERS[kind.name](ws, view, ck, rows, plan)
+    (kind.planner or PLANNERS[kind.name])(ws, view, ck, rows, plan)
     ck.problems.sort(key=lambda p: (p.row, p.col_index if p.col_index is not None else -1))
     return ck.problems, plan, ck.ignored
 

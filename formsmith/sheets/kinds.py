@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any, Callable
 
-from .. import identity
+from .. import identity, registry
 from ..formats import unit_id_problem  # noqa: F401  (re-exported: the importer checks unit ids)
 
 UNIT_STATUS = {"occupied": "已入住", "custody": "托管", "vacant": "空置", "renovating": "装修中"}
@@ -34,12 +35,19 @@ class Column:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of sheet: its name, title (sheet name) and columns."""
+    """A kind of sheet: its name, title (sheet name) and columns.
+
+    A process brings its own kinds (a clerk's 来电登记 or 报修登记 log: `register`), each with
+    its `planner(ws, view, checker, rows, plan)`, which checks the parsed rows against the store
+    (adding every problem to the checker, by row and column) and puts what to write in the plan;
+    `export(view)`, if given, gives the store's rows as {column field: value} for `records export`."""
 
     name: str
     title: str
     columns: tuple[Column, ...]
     note: str = ""
+    planner: Callable[..., None] | None = field(default=None, compare=False)
+    export: Callable[[Any], list[dict[str, Any]]] | None = field(default=None, compare=False)
 
     def column(self, field: str) -> Column:
         return next(c for c in self.columns if c.field == field)
@@ -131,6 +139,23 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("receipt", "收据号", aliases=("票据号", "收据编号", "发票号")),
     ), "已收款项：每行结清一笔应收费用（房号+收费项目+所属期间）。"),
 )}
+
+
+_PROCESS_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Make a process's kind of sheet known to `records import` (called by the process package)."""
+    if kind.name in KINDS or kind.planner is None:
+        raise RuntimeError(f"internal: sheet kind {kind.name!r} is the core's, or has no planner")
+    _PROCESS_KINDS[kind.name] = kind
+    return kind
+
+
+def all_kinds() -> dict[str, Kind]:
+    """Every kind of sheet: the core's (units, owners, …) and those the processes registered."""
+    registry.load()
+    return {**KINDS, **_PROCESS_KINDS}
 
 
 def normalise_header(text: str) -> str:

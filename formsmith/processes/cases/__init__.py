@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...registry import Process, register
+from . import agenda, imports  # noqa: F401  (imports registers the call and repair logs as sheet kinds)
 from .demo import demo_rows
 
 PROCESS = register(Process("cases", "报修投诉来电走访",
@@ -9,4 +10,4 @@ PROCESS = register(Process("cases", "报修投诉来电走访",
                            tables=("cases",), demo=demo_rows,
                            columns={"cases": ("id", "kind", "unit", "state", "category", "severity", "assignee",
                                               "opened_at", "description")},
-                           indexes={"cases": ("unit",)}))
+                           indexes={"cases": ("unit",)}, agenda=agenda.agenda_items))

@@ -3,44 +3,65 @@
 reads as it was."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from ... import deadlines, documents
+from ... import deadlines, documents, registry
 from ...errors import InputError
 from ...model import AWAITING_SIGNATURE
+from ...store import View
 from ...workspace import Workspace
 from . import log
 
-WHAT = {"callback": "回访", "answer": "答复", "resolve": "办结"}
+WHAT = {"callback": "回访", "answer": "答复", "resolve": "办结", "escalate": "转呈"}
 
 
-def due_items(rows: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+def moment_of(as_of: date, now: datetime | None = None) -> datetime:
+    """The time `today --as-of` reads limits of the hour at: now on the real today, else the end of that day."""
+    now = now or datetime.now()
+    return now.replace(second=0, microsecond=0) if as_of == now.date() else datetime.combine(as_of, time(23, 59))
+
+
+def due_items(rows: list[dict[str, Any]], as_of: date, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every limit of the cases falling on or before `as_of` and not yet met on that day:
-    {case, kind, unit, what, due, days_late, assignee, description}; overdue first, most late first."""
+    {ref (the case number), process, kind, unit, what, label, due, days_late, overdue, assignee, description};
+    overdue first, most late first. A complaint's escalation (its limit an hour, or the day's
+    end) is overdue once `moment_of(as_of)` passed it."""
+    moment = moment_of(as_of, now)
     items = []
     for row in rows:
         evs = log.events_until(row, as_of)
         if not evs:
             continue
         assignee = next((e["to"] for e in reversed(evs) if e.get("to")), None)
+        base = {"ref": row["id"], "process": "cases", "kind": row["kind"], "unit": row["unit"],
+                "assignee": assignee, "description": row["description"]}
         for what, due in log.pending(row, as_of).items():
             if due <= as_of:
                 label = WHAT[what] if row["kind"] != log.INQUIRY else "转办答复"
-                items.append({"case": row["id"], "kind": row["kind"], "unit": row["unit"], "what": what,
-                              "label": label, "due": due.isoformat(), "days_late": (as_of - due).days,
-                              "assignee": assignee, "description": row["description"]})
-    return sorted(items, key=lambda i: (-i["days_late"], i["due"], i["case"]))
+                items.append({**base, "what": what, "label": label, "due": due.isoformat(),
+                              "days_late": (as_of - due).days, "overdue": due < as_of})
+        escalation = log.escalation_pending(row, as_of)
+        if escalation is not None and escalation[0].date() <= as_of:
+            limit, to = escalation
+            items.append({**base, "what": "escalate", "label": f"转呈{to}", "due": f"{limit:%Y-%m-%dT%H:%M}",
+                          "days_late": (as_of - limit.date()).days, "overdue": moment > limit})
+    return sorted(items, key=lambda i: (not i["overdue"], -i["days_late"], i["due"], i["ref"]))
+
+
+def agenda_items(ws: Workspace, view: View, as_of: date) -> list[dict[str, Any]]:
+    """The cases' part of `today` (the Process hook): their limits due or passed on `as_of`."""
+    return due_items(view.all("cases"), as_of)
 
 
 def today(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
-    """{as_of, overdue: [...], due_today: [...], awaiting_signed: [...]}: the cases' limits that
-    fall on `as_of` or passed unmet, and the documents that went out and have no signed copy
-    (longest out first)."""
+    """{as_of, overdue: [...], due_today: [...], awaiting_signed: [...]}: what every process has
+    falling due on `as_of` or passed unmet (the cases' callbacks, answers, resolutions and
+    escalations, the rounds of the rounds process …: each process's `agenda` hook, read from one
+    snapshot), and the documents that went out and have no signed copy (longest out first)."""
     as_of = as_of or date.today()
     with ws.store.snapshot() as view:
-        rows = view.all("cases")
-    items = due_items(rows, as_of)
+        items = registry.agenda_items(ws, view, as_of)
     docs = []
     for d in documents.list_documents(ws):
         out = documents.went_out_on(d)
@@ -49,8 +70,8 @@ def today(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
                          "template": d.get("template"), "went_out_on": out.isoformat(),
                          "days_out": (as_of - out).days})
     docs.sort(key=lambda d: (-d["days_out"], d["doc_no"]))
-    return {"as_of": as_of.isoformat(), "overdue": [i for i in items if i["days_late"] > 0],
-            "due_today": [i for i in items if i["days_late"] == 0], "awaiting_signed": docs}
+    return {"as_of": as_of.isoformat(), "overdue": [i for i in items if i["overdue"]],
+            "due_today": [i for i in items if not i["overdue"]], "awaiting_signed": docs}
 
 
 # ---------------------------------------------------------------- the month's figures
@@ -87,7 +108,8 @@ def month_figures(ws: Workspace, month: str, as_of: date | None = None) -> dict[
     - callbacks (the 100 % rule), by category: `due` callbacks whose last day falls in the month,
       `made` of those made (by `as_of`), `on_time` made by their last day, and the rate;
     - complaints opened in the month, by severity: days to answer and to resolve, their limits,
-      how many late or still open;
+      how many late or still open; for 重大 and 重要, their escalation (`escalate`: made, on
+      time, late with the minutes, missing once its limit passed by `as_of`);
     - satisfaction: the callbacks made in the month, by answer."""
     first, end = _month(month)
     as_of = as_of or date.today()
@@ -145,6 +167,8 @@ def month_figures(ws: Workspace, month: str, as_of: date | None = None) -> dict[
                 s[key]["days"].append((done - at.date()).days)
                 if done > limit:
                     s[key]["late"] += 1
+            if "escalate" in s:
+                _count_escalation(s["escalate"], row, as_of)
     for c in callbacks.values():
         c["rate"] = f"{100 * c['on_time'] / c['due']:.0f}%" if c["due"] else "—"
     return {"month": month, "as_of": as_of.isoformat(), "cases": kinds,
@@ -157,5 +181,26 @@ def month_figures(ws: Workspace, month: str, as_of: date | None = None) -> dict[
 
 def _complaint_block(severity: str) -> dict[str, Any]:
     r = deadlines.COMPLAINT_RULES[deadlines.complaint_severity(severity)]
-    return {"count": 0, "answer": {"limit_days": r["answer_days"], "days": [], "late": 0, "open": 0},
-            "resolve": {"limit_days": r["resolve_days"], "days": [], "late": 0, "open": 0}}
+    block: dict[str, Any] = {"count": 0,
+                             "answer": {"limit_days": r["answer_days"], "days": [], "late": 0, "open": 0},
+                             "resolve": {"limit_days": r["resolve_days"], "days": [], "late": 0, "open": 0}}
+    if r["escalate_to"]:
+        block["escalate"] = {"to": r["escalate_to"], "limit": "当日" if r["escalate"] == "same-day" else "1小时内",
+                             "made": 0, "on_time": 0, "late": [], "missing": []}
+    return block
+
+
+def _count_escalation(block: dict[str, Any], row: dict[str, Any], as_of: date) -> None:
+    """One complaint's escalation in the month's figures: on time, late (minutes), or missing."""
+    made = next((e for e in log.events_until(row, as_of) if e["what"] == "escalate"), None)
+    if made is None:
+        pending = log.escalation_pending(row, as_of)
+        if pending is not None and pending[0] < datetime.combine(as_of, time(23, 59)):
+            block["missing"].append({"case": row["id"], "due": f"{pending[0]:%Y-%m-%dT%H:%M}"})
+        return
+    block["made"] += 1
+    if made.get("late_minutes"):
+        block["late"].append({"case": row["id"], "due": made["escalate_due"], "at": made["at"],
+                              "late_minutes": made["late_minutes"]})
+    else:
+        block["on_time"] += 1

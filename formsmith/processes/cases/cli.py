@@ -20,7 +20,8 @@ def _said(row: dict, as_json: bool) -> None:
         emit_json(row)
         return
     ev = row["events"][-1]
-    extra = "".join(f"  {k}={ev[k]}" for k in ("to", "leak_test_on", "satisfaction", "due", "late_days") if k in ev)
+    extra = "".join(f"  {k}={ev[k]}" for k in ("to", "leak_test_on", "satisfaction", "due", "late_days",
+                                                 "escalate_due", "late_minutes") if k in ev)
     echo(f"{row['id']}  {log.KINDS[row['kind']]}  {row['unit']}  {ev['at']}  {ev['what']} → "
          f"{row['state']}（{log.STATES[row['state']]}）{extra}")
 
@@ -69,6 +70,13 @@ def _step(name: str, doc: str, *options):
        click.option("--to", required=True, help="Who has it now."), _NOTE)
 def cases_dispatch(ctx, case, to, note, at, by, as_json):
     _said(log.act(workspace(ctx), case, "dispatch", at=at, by=by, to=to, note=note), as_json)
+
+
+@_step("escalate", "A 重大 or 重要 complaint taken to the 主任 / 部门负责人 (PROCESSES.md §6): 重大 the same "
+                   "day, 重要 within 1 hour; a late one is recorded with its minutes, never refused.",
+       click.option("--to", required=True, help="Whom it was taken to (管理处主任, 部门主管 …)."), _NOTE)
+def cases_escalate(ctx, case, to, note, at, by, as_json):
+    _said(log.act(workspace(ctx), case, "escalate", at=at, by=by, to=to, note=note), as_json)
 
 
 @_step("note", "Add a remark to CASE (its state stays).", click.option("--note", required=True, help="The remark."))
@@ -176,6 +184,12 @@ def cases_month(ctx, month, as_of, as_json):
             if b["limit_days"] is None:
                 continue
             parts.append(f"{label}用时 {'、'.join(map(str, b['days'])) or '—'} 天（限 {b['limit_days']} 天），超期 {b['late']}，未{label} {b['open']}")
+        if "escalate" in s:
+            e = s["escalate"]
+            late = "、".join(f"{x['case']} 迟 {x['late_minutes']} 分钟" for x in e["late"])
+            missing = "、".join(x["case"] for x in e["missing"])
+            parts.append(f"{e['limit']}转呈{e['to']} {e['made']}，按时 {e['on_time']}"
+                         + (f"，迟转呈：{late}" if late else "") + (f"，未转呈：{missing}" if missing else ""))
         echo(f"投诉 {sev} {s['count']}：" + "；".join(parts))
     echo("满意度：" + "  ".join(f"{k} {n}" for k, n in fig["satisfaction"].items()))
 
@@ -185,8 +199,9 @@ def cases_month(ctx, month, as_of, as_json):
 @json_option
 @click.pass_context
 def today_command(ctx, as_of: date | None, as_json):
-    """What is due and overdue today: callbacks, complaint answers and resolutions, referred
-    inquiries, and documents awaiting their signed copy — overdue first."""
+    """What is due and overdue today: callbacks, complaint escalations, answers and resolutions,
+    referred inquiries, rounds (every process's agenda), and documents awaiting their signed
+    copy — overdue first."""
     day = agenda.today(workspace(ctx), as_of)
     if as_json:
         emit_json(day)
@@ -195,8 +210,9 @@ def today_command(ctx, as_of: date | None, as_json):
     for title, items in (("已逾期", day["overdue"]), ("今日到期", day["due_today"])):
         echo(f"{title}（{len(items)}）")
         for i in items:
-            late = f"逾期 {i['days_late']} 天" if i["days_late"] else "今日"
-            echo(f"  {i['case']}  {i['unit']}  {i['label']}  应于 {i['due']}  {late}  "
+            late = f"逾期 {i['days_late']} 天" if i["days_late"] else "已过时限" if i["overdue"] else "今日"
+            ref = f"{i['ref']}  " if i["ref"] != i["unit"] else ""
+            echo(f"  {ref}{i['unit']}  {i['label']}  应于 {i['due']}  {late}  "
                  f"{i['assignee'] or ''}  {i['description']}".rstrip())
     echo(f"待签回文书（{len(day['awaiting_signed'])}）")
     for d in day["awaiting_signed"]:

@@ -1,6 +1,7 @@
 """The cases of the demo community in November 2025, before the demo's day (2025-12-01): repairs
 called back on time and late, a leak repair reopened by its callback, complaints of every
-severity (one 重大, still unresolved), inquiries answered at once and referred, visits.
+severity (one 重大, still unresolved, taken to the director at once; the 重要 one taken to its
+head 20 minutes past the hour), inquiries answered at once and referred, visits.
 
 Built with the same moves as the library (log.new_case, log.apply), from fixed times and units:
 no random draw, so the rest of the demo stays as it was."""
@@ -43,7 +44,8 @@ STORY: list[tuple[int, str, str, str, str, dict[str, Any], list[tuple[str, str, 
       ("callback", "2025-11-14T16:20", "李娜", {"result": "已更换阀芯，仍偶有滴水声", "satisfaction": "基本满意"}),
       ("close", "2025-11-14T16:25", "李娜", {})]),
     (90, "complaint", "2025-11-10T15:30", "王敏", "夜班保安对访客态度生硬", {"severity": "重要"},
-     [("dispatch", "2025-11-10T16:10", "王敏", {"to": "秩序维护部主管"}),
+     [("escalate", "2025-11-10T16:50", "王敏", {"to": "秩序维护部主管"}),        # 20 minutes past its hour
+      ("dispatch", "2025-11-10T16:55", "王敏", {"to": "秩序维护部主管"}),
       ("resolve", "2025-11-14T11:00", "秩序维护部主管", {"result": "已对当班保安批评教育并向住户致歉"}),
       ("callback", "2025-11-15T10:00", "王敏", {"result": "住户接受道歉", "satisfaction": "基本满意"}),
       ("close", "2025-11-15T10:05", "王敏", {})]),
@@ -63,7 +65,8 @@ STORY: list[tuple[int, str, str, str, str, dict[str, Any], list[tuple[str, str, 
       ("callback", "2025-11-19T09:00", "李娜", {"result": "箱门已修复", "satisfaction": "满意"}),
       ("close", "2025-11-19T09:05", "李娜", {})]),
     (150, "complaint", "2025-11-20T07:50", "王敏", "电梯困人约40分钟，救援迟缓", {"severity": "重大"},
-     [("dispatch", "2025-11-20T09:00", "王敏", {"to": "管理处主任"}),
+     [("escalate", "2025-11-20T08:30", "王敏", {"to": "管理处主任"}),
+      ("dispatch", "2025-11-20T09:00", "王敏", {"to": "管理处主任"}),
       ("answer", "2025-11-21T15:00", "管理处主任", {"result": "已约谈电梯维保单位，承诺更换门机板并加强巡检"})]),
     (165, "visit", "2025-11-22T14:00", "王敏", "走访独居老人住户", {},
      [("done", "2025-11-22T15:00", "王敏", {"note": "住户反映楼道灯不亮，已转报修"})]),

@@ -10,7 +10,9 @@ is computed from the events (replay), so a day in the past reads as it was then.
 Lifecycles (the moves a case may make, ACTIONS):
   repair (报修)     open → dispatched → done → called → closed; a callback 不满意 or with a problem
                     found reopens it (→ open, event `reopened`), and it is done and called back again
-  complaint (投诉)  open → answered → resolved → called → closed (dispatch names who handles it)
+  complaint (投诉)  open → answered → resolved → called → closed (dispatch names who handles it;
+                    escalate records when a 重大 or 重要 complaint reached the 主任 / 部门负责人,
+                    against its limit: the same day, within 1 hour; late by minutes)
   inquiry (来电来访) answered at once (open --answer) or referred (--refer PERSON --promise TIME),
                     then answered → closed
   visit (走访)      open (the plan) → done (the visit and what was found) → closed
@@ -57,6 +59,7 @@ ACTIONS: dict[str, dict[str, tuple[tuple[str, ...], str | None]]] = {
     "done": {REPAIR: (("open", "dispatched"), "done"), VISIT: (("open",), "done")},
     "answer": {COMPLAINT: (("open",), "answered"), INQUIRY: (("referred",), "answered")},
     "resolve": {COMPLAINT: (("open", "answered"), "resolved")},
+    "escalate": {COMPLAINT: (("open", "answered", "resolved"), None)},
     "callback": {REPAIR: (("done",), "called"), COMPLAINT: (("resolved",), "called")},
     "close": {REPAIR: (("called",), "closed"), COMPLAINT: (("called",), "closed"),
               INQUIRY: (("answered",), "closed"), VISIT: (("done",), "closed")},
@@ -216,6 +219,8 @@ def apply(row: dict[str, Any], action: str, *, at: datetime, by: str, recorded_a
     after = goes_to or state
     if action == "dispatch":
         new["assignee"] = extra["to"] = _text(case, "to", to, required=True)
+    if action == "escalate":
+        extra.update(_escalation(row, at, to))
     if action == "note" and not note:
         raise _refuse(case, "note", "不能为空 (required)")
     if action == "done" and kind == REPAIR:
@@ -269,6 +274,33 @@ def apply(row: dict[str, Any], action: str, *, at: datetime, by: str, recorded_a
 
 
 _DUE_OF = {"callback": "callback", "answer": "answer", "resolve": "resolve"}
+
+
+def _escalation(row: dict[str, Any], at: datetime, to: str | None) -> dict[str, Any]:
+    """The fields of an `escalate` event: to whom, its limit (the open event's `escalate_by`),
+    and how many minutes late it came (PROCESSES.md §6: 重大 the same day, 重要 within 1 hour)."""
+    case = row["id"]
+    limit = row["events"][0].get("escalate_by")
+    if not limit:
+        raise _refuse(case, "severity", f"{row.get('severity')}投诉无须转呈（只有重大、重要投诉按时限转呈）")
+    done = next((e for e in row["events"] if e["what"] == "escalate"), None)
+    if done is not None:
+        raise _refuse(case, "state", f"已于 {done['at']} 转呈 {done['to']}，不重复登记 (already escalated)")
+    out: dict[str, Any] = {"to": _text(case, "to", to, required=True), "escalate_due": limit}
+    late = deadlines.escalation_late_minutes(at, datetime.fromisoformat(limit))
+    if late:
+        out["late_minutes"] = late
+    return out
+
+
+def escalation_pending(row: dict[str, Any], day: date | None = None) -> tuple[datetime, str] | None:
+    """(limit, to whom) of a complaint's escalation not made by the end of `day`, else None."""
+    evs = events_until(row, day)
+    if row["kind"] != COMPLAINT or not evs or not evs[0].get("escalate_by"):
+        return None
+    if any(e["what"] == "escalate" for e in evs):
+        return None
+    return datetime.fromisoformat(evs[0]["escalate_by"]), evs[0].get("escalate_to", "")
 
 
 # ---------------------------------------------------------------- replay: what a case was on a day

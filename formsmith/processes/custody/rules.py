@@ -4,15 +4,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ... import fees, formats
+from ... import deadlines, fees, formats
 from ...errors import ValidationError
 from ...formats import fen, meter_value, parse_area
 from ...rules import RuleContext, rule
 
 # From the source text: "托管期间水表不超过5，电表不超过20；物业管理费按全额的70%收取。"
 CUSTODY_SHARE = Decimal("0.70")
-WATER_LIMIT = 5           # 吨 over the hand-over reading, for the whole custody
-ELECTRICITY_LIMIT = 20    # 度 over the hand-over reading
+WATER_LIMIT = deadlines.CUSTODY_WATER_LIMIT              # 吨 over the hand-over reading, for the whole custody
+ELECTRICITY_LIMIT = deadlines.CUSTODY_ELECTRICITY_LIMIT  # 度 over the hand-over reading
 
 
 def full_fee(area: Decimal, rate: Decimal) -> Decimal:

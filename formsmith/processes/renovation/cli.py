@@ -42,6 +42,23 @@ def renovation_approve(ctx, renovation_id, authority, ref, approved_on, kind, by
              f"{AUTHORITIES[a['kind']].title}）")
 
 
+@renovation_group.command("accept")
+@click.argument("renovation_id")
+@click.option("--date", "accepted_on", required=True, callback=parse_date_option,
+              help="完工验收日期 (YYYY-MM-DD): the joint check after the works.")
+@click.option("--by", help="Who records it (default: the workspace clerk).")
+@json_option
+@click.pass_context
+def renovation_accept(ctx, renovation_id, accepted_on, by, as_json):
+    """Record that RENOVATION_ID's works were checked and accepted (完工验收, 《装修管理协议》第七条):
+    its renovation rounds end that day."""
+    row = renovations.record_acceptance(workspace(ctx), renovation_id, accepted_on, by=by)
+    if as_json:
+        emit_json(row)
+    else:
+        echo(f"{row['id']}  {row['unit']}: 已登记完工验收 {row['accepted_on']}，装修巡查至此结束")
+
+
 @renovation_group.command("works")
 @json_option
 def renovation_works(as_json):

@@ -81,6 +81,26 @@ def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: s
                          {"approvals": list(row.get("approvals") or []) + [approval]})
 
 
+def record_acceptance(ws: Workspace, renovation_id: str, accepted_on: date, *, by: str | None = None,
+                      today: date | None = None) -> dict[str, Any]:
+    """Record the joint check after the works (装修完工后共同检查, 《装修管理协议》第七条): the
+    renovation's works are accepted on `accepted_on`, and its rounds end that day. Refused: a
+    date in the future or before the works started, a second acceptance."""
+    where = f"renovation {renovation_id}: field date（完工验收日期）"
+    if accepted_on > (today or date.today()):
+        raise InputError(f"{where}: {formats.cn_date(accepted_on)}晚于今日 (in the future)")
+    with ws.store.transaction() as tx:
+        row = tx.require("renovations", renovation_id, "renovation")
+        if row.get("accepted_on"):
+            raise InputError(f"{where}: 已于{formats.cn_date(date.fromisoformat(row['accepted_on']))}登记完工验收 "
+                             "(already recorded)")
+        if row.get("start") and accepted_on.isoformat() < row["start"]:
+            raise InputError(f"{where}: {formats.cn_date(accepted_on)}早于开工日期"
+                             f"{formats.cn_date(date.fromisoformat(row['start']))} (before the works started)")
+        return tx.update("renovations", renovation_id, {"accepted_on": accepted_on.isoformat(),
+                                                        "accepted_by": by or ws.clerk, "accepted_at": now_iso()})
+
+
 def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
     """The kind of an approval: `kind`, which the authority's name must fit, or what the name says."""
     fits = kinds_of(authority)
