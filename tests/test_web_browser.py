@@ -71,7 +71,7 @@ def clerk(server, browser):
     base, _ = server
     context = browser.new_context(base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(90_000)     # a loaded CI machine: the suite runs beside it
     yield page
     context.close()
 

@@ -38,6 +38,7 @@ from ..processes.arrears import tracking
 from ..processes.cases import agenda
 from ..processes.cases import log as cases
 from ..processes.ledger import payments
+from ..processes.rounds import log as rounds
 from ..sheets import importer
 from ..sheets.kinds import KINDS as SHEET_KINDS
 from ..workspace import Workspace, load_workspace
@@ -93,7 +94,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
                         trim_blocks=True, lstrip_blocks=True)
     pages.filters["money"] = lambda v: formats.money(Decimal(str(v))) if v not in (None, "") else ""
     pages.globals.update(STATE_NAMES=STATE_NAMES, ROLES=accounts.ROLES, CASE_KINDS=cases.KINDS,
-                         CASE_STATES=cases.STATES, CASE_EVENTS=cases.EVENT_NAMES, METHODS=METHODS, SEVERITIES=deadlines.SEVERITIES,
+                         ITEM_KINDS={**cases.KINDS, **rounds.KINDS}, CASE_STATES=cases.STATES, CASE_EVENTS=cases.EVENT_NAMES, METHODS=METHODS, SEVERITIES=deadlines.SEVERITIES,
                          REPAIR_CATEGORIES=deadlines.REPAIR_CATEGORIES)
     jobs = Jobs()
     issuable = issuable_templates(ws)      # the templates of a running server (restart to see new ones)
