@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ...registry import Process, register
-from .demo import demo_rows
+from . import rules, sources  # noqa: F401  (importing them registers the builders and rules)
+from .demo import demo_rows, story
 
 PROCESS = register(Process("cases", "报修投诉来电走访",
                            "Case records (报修、投诉、来电来访、走访): every case and each step of it, tracked to its deadline.",
-                           tables=("cases",), demo=demo_rows,
+                           tables=("cases",), demo=demo_rows, story=story,
                            columns={"cases": ("id", "kind", "unit", "state", "category", "severity", "assignee",
                                               "opened_at", "description")},
                            indexes={"cases": ("unit",)}))
