@@ -412,7 +412,7 @@ def test_a_leak_repair_is_called_back_from_its_leak_test(ws):
         tx.insert("repairs", {"id": "BX2025-0199", "unit": "2-1-301", "reported_at": "2025-12-28T09:00",
                               "category": "leak", "description": "阳台落地窗渗水", "status": "done",
                               "done_at": "2025-12-29T16:00", "leak_test_at": "2025-12-30T10:00"})
-    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=AS_OF)[1]
+    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=date(2025, 12, 31))[1]
     assert v["unit"] == "2-1-301" and v["category"] == "房屋渗漏水维修"
     assert v["leak_test_on"] == date(2025, 12, 30) and v["callback_due"] == date(2026, 1, 2)
 

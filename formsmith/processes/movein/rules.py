@@ -162,7 +162,8 @@ def inspection_form(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 def failed_lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The failed inspection items as repair-order lines, numbered in inspection order."""
-    return [{"no": n, "room": it["room"], "item": it["item"], "problem": it.get("remarks") or ""}
+    return [{"no": n, "room": it["room"], "item": it["item"], "problem": it.get("remarks") or "",
+             "handling": "", "repairer": "", "done_on": ""}
             for n, it in enumerate((it for it in items if it["result"] == FAIL), 1)]
 
 
