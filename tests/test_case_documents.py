@@ -194,7 +194,8 @@ def test_one_document_per_case_and_a_register_claimed_by_a_data_file_must_be_the
     r = _cli(home, "cases", "print", _case(home, "询问车位租赁是否还有空位")["id"])
     assert r.exit_code == 2 and "cases log --day 2025-11-14 --as inquiry-register" in r.output
     ws = find_workspace(str(home))
-    data = dict(ws.catalog.get("inquiry-register").example)      # 2025-11-14 in the example: LD2025-0902 …
+    data = dict(ws.catalog.get("inquiry-register").example, period="2025-11-14", period_from="2025-11-14",
+                period_to="2025-11-14")                          # a day of the demo's: LD2025-0002
     with pytest.raises(FormsmithError) as exc:
         issuing.prepare(ws, "inquiry-register", data=data, as_of=date(2025, 12, 1))
     assert "字段 lines" in str(exc.value) and "LD2025-0002" in str(exc.value)

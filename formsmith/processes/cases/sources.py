@@ -160,7 +160,7 @@ def inquiry_register(ws: Workspace, view: View, period: str, as_of: date) -> dic
         answer = last(r["events"], "answer")
         line = {"case_id": r["id"], "at": _time(r["opened_at"]), "unit": r["unit"],
                 "caller": r.get("reported_by") or "", "contact": r.get("contact") or "",
-                "subject": r["description"], "by": first["by"], "state": log.STATES[r["state"]]}
+                "subject": r["description"], "by": first["by"]}
         if first.get("answer"):
             line.update(way="当场答复", answer=first["answer"])
         else:
