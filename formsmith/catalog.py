@@ -60,7 +60,7 @@ class Template:
     folder: Path
     search_path: tuple[Path, ...]
     doc_type: str = ""
-    source: str = ""
+    source: str = ""           # the data builder (formsmith/sources.py); the first of `sources`
     process: str = ""          # the process it belongs to (formsmith/processes/<process>/)
     description: str = ""
     retention_years: int = 0
@@ -68,6 +68,12 @@ class Template:
     pages_hint: int = 1
     period_field: str = ""
     signature_fields: tuple[dict, ...] = ()   # [[signature_fields]] as written; see signing.py
+    # Every builder the template may be filled by (`source = ["a", "b"]`: one per record it can be
+    # printed from, e.g. a move-in inspection (--unit) and a repair case (--record)).
+    sources: tuple[str, ...] = ()
+    # A field naming the record the document is about (`one_per = "case_id"`): it is issued once
+    # per value of it, instead of once per unit and period.
+    one_per: str = ""
 
     @property
     def body(self) -> Path:
@@ -223,17 +229,22 @@ def load_template(folder: Path, shared: tuple[Path, ...] = ()) -> Template:
                    if not isinstance(m.get(k, 0), int) or isinstance(m.get(k, 0), bool))
         raise TemplateError(f"模板 {folder.name}：manifest.toml 的 {key} = {m[key]!r} 应为整数 "
                             f"({where}: {key} must be a whole number)") from None
+    raw_source = m.get("source", "")
+    named_sources = tuple(str(x) for x in (raw_source if isinstance(raw_source, list) else [raw_source]) if x)
     tpl = Template(
         id=folder.name, title=str(m["title"]), engine=m["engine"],
         version=str(m.get("version", "1")), series=str(m["series"]), fields=fields,
         example=example, folder=folder, search_path=(folder, *shared),
-        doc_type=str(m.get("doc_type", "")), source=str(m.get("source", "")),
+        doc_type=str(m.get("doc_type", "")), source=named_sources[0] if named_sources else "",
+        sources=named_sources, one_per=str(m.get("one_per", "")),
         process=str(m.get("process", "")), description=str(m.get("description", "")),
         retention_years=numbers["retention_years"], copies=numbers["copies"],
         pages_hint=numbers["pages_hint"], period_field=str(m.get("period_field", "")),
         signature_fields=tuple(m.get("signature_fields", ())))
     if not tpl.body.is_file():
         raise TemplateError(f"{where}: body {tpl.body.name} is missing")
+    if tpl.one_per and tpl.field(tpl.one_per) is None:
+        raise TemplateError(f"{where}: one_per = {tpl.one_per!r} is not a field of the template")
     if tpl.process and tpl.process not in registry.load():
         raise TemplateError(f"{where}: process = {tpl.process!r} is not a process of formsmith "
                             f"(one of {', '.join(registry.load())})")

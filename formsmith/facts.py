@@ -15,7 +15,7 @@ from typing import Any
 
 from . import catalog, dates, formats, sources
 from .errors import FormsmithError, NotFoundError
-from .store import View
+from .store import View, known_tables
 from .workspace import Workspace
 
 # Facts about a unit a template without a store builder may state, by field name.
@@ -59,9 +59,9 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
              as_of: date, record: str) -> list[str]:
     """Every field of `values` that disagrees with what the store records about the unit they
     name (none when they name no unit, or one the store does not hold)."""
-    key = sources.key_of(template.source) if template.source else None
-    if key not in (None, "unit"):
-        found = _record_named(view, key, values)
+    unit_keyed = any(sources.key_of(n) == "unit" for n in template.sources or (template.source,) if n)
+    for table in sources.record_keys(template):
+        found = _record_named(view, table, values)
         if found is not None:      # a form about a record the store holds: 回访记录 of a repair
             try:
                 of_record = sources.build(ws, template, view, found, as_of, key="record")
@@ -76,7 +76,7 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
         return []
     where = f"房屋 {unit_id} 登记为"
     built: dict[str, Any] | None = None
-    if key == "unit":
+    if unit_keyed:
         # built as of the date the document states (its period field, else as_of)
         stated = values.get(template.period_field) if template.period_field else None
         stated = stated if isinstance(stated, date) else values.get("as_of")
@@ -109,6 +109,8 @@ def problems(ws: Workspace, template: catalog.Template, view: View, values: dict
 
 def _record_named(view: View, table: str, values: dict[str, Any]) -> str | None:
     """The id of the row of `table` the data names in one of its `…_id` fields, if the store holds it."""
+    if table not in known_tables():      # a builder keyed by a day or a period, not by a row
+        return None
     for k, v in values.items():
         if k.endswith("_id") and isinstance(v, str) and v and view.get(table, v) is not None:
             return v

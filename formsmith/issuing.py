@@ -287,7 +287,24 @@ def issue_document(ws: Workspace, template_id: str, *, data: dict | None = None,
         replaced = documents.find(view, replaces) if replaces else None
         if replaced:
             documents.check_replacement(replaced, tpl.id, unit_id)
-        if not again and unit_id and period:
+            was = (replaced.get("record") or {}).get(tpl.one_per) if tpl.one_per else None
+            now = values.get(tpl.one_per) if tpl.one_per else None
+            now = now.isoformat() if isinstance(now, date) else now
+            if tpl.one_per and was != now:
+                raise InputError(f"--replaces {replaced['doc_no']}：原文书记载的是 {was}，新文书是 "
+                                 f"{now}，只能替代同一记录的文书 (another record)")
+        if not again and tpl.one_per and values.get(tpl.one_per):
+            about = values[tpl.one_per]
+            about = about.isoformat() if isinstance(about, date) else about   # as the record stores it
+            dup = [d for d in view.find("documents", template=tpl.id,
+                                        where=lambda d: (d.get("record") or {}).get(tpl.one_per) == about)
+                   if model.is_active(d) and not (replaced and d["id"] == replaced["id"])]
+            if dup:
+                raise InputError(
+                    f"{about}：已开具{tpl.title} {dup[0]['doc_no']}（{dup[0]['state']}），一案一份；"
+                    f"内容有变请用 --replaces {dup[0]['doc_no']} 开具更正件，或 --again 再开一份 "
+                    "(issued already for this record)")
+        elif not again and unit_id and period:
             dup = model.issued_already(view, tpl.id, unit_id, period,
                                        excluding=replaced["id"] if replaced else None)
             if dup:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from . import registry
 from .catalog import Template
 from .errors import InputError, TemplateError
-from .store import Transaction, View
+from .store import Transaction, View, known_tables
 from .workspace import Workspace
 
 Builder = Callable[[Workspace, View, str, date], dict[str, Any]]
@@ -43,19 +43,38 @@ def build(ws: Workspace, template: Template, view: View, unit: str, as_of: date,
           key: str = "unit") -> dict[str, Any]:
     """The data for `template` about `unit` as of `as_of`, from the store in `view`.
 
-    With key="record", `unit` is the id of the row the template's builder is keyed by instead.
+    With key="record", `unit` is the id of the row the template's builder is keyed by instead;
+    a template with builders for several kinds of record (`source = [...]`) is built by the one
+    whose table holds that id.
     """
     if not template.source:
         raise InputError(f"template {template.id} takes its data from a file (--data), not --{key}")
     registry.load()
-    fn = _BUILDERS.get(template.source)
-    if fn is None:
-        raise TemplateError(f"template {template.id}: unknown data source {template.source!r}")
-    wanted = _KEYS[template.source]
-    if (wanted == "unit") != (key == "unit"):
+    names = template.sources or (template.source,)
+    for name in names:
+        if name not in _BUILDERS:
+            raise TemplateError(f"template {template.id}: unknown data source {name!r}")
+    if key == "unit":
+        chosen = [n for n in names if _KEYS[n] == "unit"]
+    else:
+        keyed = [n for n in names if _KEYS[n] != "unit"]
+        chosen = [n for n in keyed if _holds(view, _KEYS[n], unit)] or keyed
+    if not chosen:
+        wanted = _KEYS[names[0]]
         hint = "--unit UNIT" if wanted == "unit" else f"--record ID (a row of {wanted})"
         raise InputError(f"template {template.id} is built from the store with {hint}")
-    return fn(ws, view, unit, as_of)
+    return _BUILDERS[chosen[0]](ws, view, unit, as_of)
+
+
+def record_keys(template: Template) -> list[str]:
+    """The tables (or other keys) the template's record builders are keyed by (not "unit")."""
+    registry.load()
+    return [_KEYS[n] for n in (template.sources or (template.source,)) if n in _KEYS and _KEYS[n] != "unit"]
+
+
+def _holds(view: View, table: str, row_id: str) -> bool:
+    """Whether store table `table` holds a row `row_id` (False for a key that is no table)."""
+    return table in known_tables() and bool(row_id) and view.get(table, row_id) is not None
 
 
 def unit_address(unit: dict) -> str:

@@ -1,5 +1,5 @@
-"""`formsmith docs list/show/mark` on the demo workspace (three dunning letters and the receipt
-of a payment taken at the counter)."""
+"""`formsmith docs list/show/mark` on the demo workspace (three dunning letters, the documents
+printed from its cases and the receipt of a payment taken at the counter)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,6 +10,9 @@ from formsmith.store import STORE_FILE
 
 DOC1, DOC2, DOC3 = (f"物催字〔2025〕{i}号" for i in (1, 2, 3))
 RECEIPT = "No.2025000001"
+# The cases' story: a work order, a callback record (dated its repair's completion, 2025-11-20),
+# a complaint reply and a day log.
+CASE_DOCS = ["物修字〔2025〕1号", "物访字〔2025〕1号", "物投复字〔2025〕1号", "物志字〔2025〕1号"]
 
 
 def store_bytes(home) -> bytes:
@@ -30,8 +33,8 @@ def one_error_line(result) -> str:
 
 def test_list_json_rows(demo_copy, run_json):
     rows = run_json(demo_copy, "docs", "list")
-    assert [r["doc_no"] for r in rows] == [DOC1, DOC2, DOC3, RECEIPT]
-    assert rows[3]["template"] == "fee-receipt" and rows[3]["state"] == "generated"
+    assert [r["doc_no"] for r in rows] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT]
+    assert rows[-1]["template"] == "fee-receipt" and rows[-1]["state"] == "generated"
     rows = rows[:3]
     for r in rows:
         assert {"doc_no", "state", "unit", "template", "period"} <= set(r)
@@ -48,14 +51,14 @@ def test_list_text_is_a_table_with_every_document(demo_copy, run):
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:5] == ["doc_no", "state", "unit", "template", "period"]
-    assert [ln.split()[0] for ln in lines[1:]] == [DOC1, DOC2, DOC3, RECEIPT]
+    assert [ln.split()[0] for ln in lines[1:]] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT]
 
 
 def test_list_filters_by_state(demo_copy, run, run_json):
     assert run(demo_copy, "docs", "mark", DOC2, "printed").exit_code == 0
     assert run(demo_copy, "docs", "mark", DOC3, "void", "--note", "地址错误").exit_code == 0
     assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "printed")] == [DOC2]
-    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "generated")] == [DOC1, RECEIPT]
+    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "generated")] == [DOC1, *CASE_DOCS, RECEIPT]
     assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "void")] == [DOC3]
     assert run_json(demo_copy, "docs", "list", "--state", "archived") == []
     rows = run_json(demo_copy, "docs", "list", "--state", "printed")
@@ -66,8 +69,8 @@ def test_list_other_filters(demo_copy, run_json):
     assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--unit", "1-2-402")] == [DOC2]
     assert len(run_json(demo_copy, "docs", "list", "--template", "dunning-letter")) == 3
     assert run_json(demo_copy, "docs", "list", "--template", "no-such") == []
-    assert len(run_json(demo_copy, "docs", "list", "--period", "2025-12")) == 4   # with the receipt
-    assert run_json(demo_copy, "docs", "list", "--period", "2025-11") == []
+    assert len(run_json(demo_copy, "docs", "list", "--period", "2025-12")) == 7   # with the receipt
+    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--period", "2025-11")] == [CASE_DOCS[1]]
 
 
 def test_list_unknown_state_exits_2(demo_copy, run):
@@ -112,8 +115,7 @@ def test_mark_printed_records_who_and_why(demo_copy, run, run_json):
     assert t0 <= datetime.fromisoformat(ev["at"]) <= datetime.now().astimezone() + timedelta(seconds=1)
     assert "tracking" not in ev and "tracking" not in doc
     # the other letters did not move
-    assert [r["state"] for r in run_json(demo_copy, "docs", "list")] == ["printed", "generated", "generated",
-                                                                         "generated"]
+    assert [r["state"] for r in run_json(demo_copy, "docs", "list")] == ["printed"] + ["generated"] * 7
 
 
 def test_mark_defaults_to_the_workspace_clerk(demo_copy, run, run_json):

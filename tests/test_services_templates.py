@@ -209,13 +209,13 @@ def test_fee_receipt_is_one_sheet_of_three_parts_with_its_seal_place(issued, ws)
 
 # ---------------------------------------------------------------- the rules, as rules
 
-def _prepare(ws, tid, **changes):
+def _prepare(ws, tid, as_of=AS_OF, **changes):
     """The values `tid` gets from its example with `changes`; a receipt's as the ledger gives
     them (no receipt from a data file: test_ledger.py)."""
     data = {**ws.catalog.get(tid).example, **changes}
     data = {k: v for k, v in data.items() if v is not None}
     origin = "ledger" if tid == "fee-receipt" else None
-    return issuing.prepare(ws, tid, data=data, as_of=AS_OF, origin=origin)[1]
+    return issuing.prepare(ws, tid, data=data, as_of=as_of, origin=origin)[1]
 
 
 def _refused(ws, tid, field, **changes):
@@ -232,8 +232,8 @@ def _refused(ws, tid, field, **changes):
     ("房屋渗漏水维修", "2025-12-27", "2025-12-30", date(2026, 1, 2)),   # across the year end
 ])
 def test_callback_deadline_per_kind_of_repair(ws, category, completed, leak_test, due):
-    v = _prepare(ws, "repair-callback", repair_id="BX-T1", category=category, reported_on="2025-11-20",
-                 completed_on=completed, leak_test_on=leak_test)
+    v = _prepare(ws, "repair-callback", max(AS_OF, date.fromisoformat(leak_test or completed)), repair_id="BX-T1",
+                 category=category, reported_on="2025-11-20", completed_on=completed, leak_test_on=leak_test)
     assert v["callback_due"] == due
     assert ("试漏后3天" if leak_test else "维修完成后2天") in v["callback_basis"]
 
@@ -427,7 +427,7 @@ def test_a_leak_repair_is_called_back_from_its_leak_test(ws):
         tx.insert("repairs", {"id": "BX2025-0199", "unit": "2-1-301", "reported_at": "2025-12-28T09:00",
                               "category": "leak", "description": "阳台落地窗渗水", "status": "done",
                               "done_at": "2025-12-29T16:00", "leak_test_at": "2025-12-30T10:00"})
-    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=AS_OF)[1]
+    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=date(2025, 12, 31))[1]
     assert v["unit"] == "2-1-301" and v["category"] == "房屋渗漏水维修"
     assert v["leak_test_on"] == date(2025, 12, 30) and v["callback_due"] == date(2026, 1, 2)
 

@@ -80,7 +80,7 @@ def init(directory: str, with_demo: bool, as_json: bool) -> None:
     if result["seeded"]:
         echo("demo community seeded: " + ", ".join(f"{k} {v}" for k, v in result["seeded"].items()))
     for doc in result["issued"]:
-        echo(f"{doc['doc_no']}  {doc['unit']}  {doc['pages']} 页  {doc['path']}")
+        echo(f"{doc['doc_no']}  {doc['unit'] or '—'}  {doc['pages']} 页  {doc['path']}")
 
 
 # ---------------------------------------------------------------- templates

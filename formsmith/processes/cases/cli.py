@@ -6,8 +6,9 @@ from datetime import date
 
 import click
 
-from . import agenda, log
+from . import agenda, log, papers
 from ... import deadlines
+from ...errors import InputError
 from ...clikit import echo, emit_json, emit_table, json_option, parse_date_option, workspace
 
 _AT = click.option("--at", help="When it happened, YYYY-MM-DDTHH:MM (default: now); never in the future.")
@@ -20,7 +21,7 @@ def _said(row: dict, as_json: bool) -> None:
         emit_json(row)
         return
     ev = row["events"][-1]
-    extra = "".join(f"  {k}={ev[k]}" for k in ("to", "leak_test_on", "satisfaction", "due", "late_days",
+    extra = "".join(f"  {k}={ev[k]}" for k in ("to", "leak_test_on", "fee", "satisfaction", "due", "late_days",
                                                  "escalate_due", "late_minutes") if k in ev)
     echo(f"{row['id']}  {log.KINDS[row['kind']]}  {row['unit']}  {ev['at']}  {ev['what']} → "
          f"{row['state']}（{log.STATES[row['state']]}）{extra}")
@@ -86,10 +87,13 @@ def cases_note(ctx, case, note, at, by, as_json):
 
 @_step("done", "A repair finished (a leak repair with its leak test), or a visit made.",
        click.option("--paid", is_flag=True, help="A paid repair (有偿服务)."),
+       click.option("--fee", help="A paid repair: the fee agreed, e.g. 35.00; it is added to the ledger as a "
+                                  "charge 有偿维修服务费（CASE） that `formsmith pay` clears with a receipt."),
        click.option("--leak-test", help="A leak repair: the day of the leak test (试漏), YYYY-MM-DD; "
                                         "the callback is due 3 days after it."), _NOTE)
-def cases_done(ctx, case, paid, leak_test, note, at, by, as_json):
-    _said(log.act(workspace(ctx), case, "done", at=at, by=by, paid=paid, leak_test=leak_test, note=note), as_json)
+def cases_done(ctx, case, paid, fee, leak_test, note, at, by, as_json):
+    _said(log.act(workspace(ctx), case, "done", at=at, by=by, paid=paid, fee=fee, leak_test=leak_test, note=note),
+          as_json)
 
 
 @_step("answer", "Answer a complaint, or a referred inquiry.",
@@ -192,6 +196,56 @@ def cases_month(ctx, month, as_of, as_json):
                          + (f"，迟转呈：{late}" if late else "") + (f"，未转呈：{missing}" if missing else ""))
         echo(f"投诉 {sev} {s['count']}：" + "；".join(parts))
     echo("满意度：" + "  ".join(f"{k} {n}" for k, n in fig["satisfaction"].items()))
+
+
+def _issued(doc, as_json: bool) -> None:
+    if as_json:
+        emit_json({k: v for k, v in doc.as_dict().items()
+                   if k in ("doc_no", "doc_id", "path", "sha256", "pages", "template")})
+    else:
+        echo(f"{doc.doc_no}  {doc.pages} 页  {doc.path}")
+
+
+_ISSUE = (click.option("--as-of", callback=parse_date_option, help="The document's date (default today)."),
+          click.option("--by", help="Who issues it (default: the workspace clerk)."),
+          click.option("--again", is_flag=True, help="Issue another although one was issued already."),
+          click.option("--replaces", metavar="DOC_NO", help="Issue a correction of DOC_NO (the same record's)."),
+          json_option, click.pass_context)
+
+
+def _issue_options(fn):
+    for opt in reversed(_ISSUE):
+        fn = opt(fn)
+    return fn
+
+
+@cases_group.command("print")
+@click.argument("case")
+@click.option("--as", "template", type=click.Choice(sorted({t for ts in papers.CASE_TEMPLATES.values() for t in ts})),
+              help="Which document (default: repair-order for a repair, complaint-record for a complaint, "
+                   "visit-record for a visit).")
+@_issue_options
+def cases_print(ctx, case, template, as_of, by, again, replaces, as_json):
+    """Issue a document printed from CASE: 维修工作单, 有偿服务登记表 or 维修回访记录 of a repair,
+    投诉处理记录 or 答复函 of a complaint, 走访记录表 of a visit — stating what the case records."""
+    _issued(papers.print_case(workspace(ctx), case, template, as_of=as_of, by=by, again=again,
+                              replaces=replaces), as_json)
+
+
+@cases_group.command("log")
+@click.option("--day", callback=parse_date_option, help="The day, YYYY-MM-DD (客服工作日志, or a day's 来电来访登记表).")
+@click.option("--from", "first", callback=parse_date_option, help="A period's first day (来电来访登记表).")
+@click.option("--to", "last", callback=parse_date_option, help="A period's last day (来电来访登记表).")
+@click.option("--as", "template", type=click.Choice(papers.DAY_TEMPLATES),
+              help="service-log (客服工作日志, the default) or inquiry-register (来电来访登记表).")
+@_issue_options
+def cases_log(ctx, day, first, last, template, as_of, by, again, replaces, as_json):
+    """Issue the 客服工作日志 of --day (every case event of that day, with its counts), or the
+    来电来访登记表 of --day or of --from … --to."""
+    if bool(day) == bool(first or last) or bool(first) != bool(last):
+        raise InputError("give --day YYYY-MM-DD, or --from YYYY-MM-DD --to YYYY-MM-DD")
+    _issued(papers.print_days(workspace(ctx), day or first, last, template, as_of=as_of, by=by, again=again,
+                              replaces=replaces), as_json)
 
 
 @click.command("today")

@@ -30,16 +30,15 @@ import unicodedata
 from datetime import date, datetime, time
 from typing import Any
 
-from ... import dates, deadlines, lifecycle
+from ... import dates, deadlines, formats, lifecycle
 from ...errors import InputError, NotFoundError
 from ...store import View
 from ...workspace import Workspace
 
-REPAIR, COMPLAINT, INQUIRY, VISIT = "repair", "complaint", "inquiry", "visit"
-KINDS = {REPAIR: "报修", COMPLAINT: "投诉", INQUIRY: "来电来访", VISIT: "走访"}
+# The kinds and states are read by every document printed from a case (formsmith.casefile).
+from ...casefile import COMPLAINT, INQUIRY, KINDS, REPAIR, STATES, VISIT  # noqa: E402,F401
+
 PREFIX = {REPAIR: "BX", COMPLAINT: "TS", INQUIRY: "LD", VISIT: "ZF"}
-STATES = {"open": "待处理", "dispatched": "已派工", "done": "已完成", "answered": "已答复",
-          "referred": "已转办", "resolved": "已办结", "called": "已回访", "closed": "已关闭"}
 SATISFACTION = ("满意", "基本满意", "不满意")
 # What each event of a case is called where a clerk reads it (its `what`).
 EVENT_NAMES = {"open": "受理", "dispatch": "派工/交办", "note": "备注", "done": "完成", "answer": "答复",
@@ -47,7 +46,7 @@ EVENT_NAMES = {"open": "受理", "dispatch": "派工/交办", "note": "备注", 
 FIELDS = {"kind": "类别", "unit": "房屋", "desc": "事由", "category": "维修类别", "severity": "投诉级别",
           "at": "时间", "by": "经办人", "to": "处理人", "note": "说明", "leak_test": "试漏日期",
           "result": "回访结果", "satisfaction": "满意度", "answer": "答复", "promise": "承诺答复时间",
-          "deadline": "住户要求期限", "reporter": "报告人", "state": "状态"}
+          "deadline": "住户要求期限", "reporter": "报告人", "state": "状态", "fee": "有偿服务费"}
 MAX_TEXT = 500
 _AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$")
 
@@ -198,7 +197,7 @@ def _event(what: str, at: datetime, by: str, state: str, note: str | None, recor
 def apply(row: dict[str, Any], action: str, *, at: datetime, by: str, recorded_at: str = "",
           note: str | None = None, to: str | None = None, paid: bool = False,
           leak_test: date | None = None, result: str | None = None, satisfaction: str | None = None,
-          problem: bool = False, now: datetime | None = None) -> dict[str, Any]:
+          problem: bool = False, now: datetime | None = None, fee: Any = None) -> dict[str, Any]:
     """`row` after `action` (a new dict; checked, nothing written): the event it appends and the
     state it leads to. Late work gets `due` and `late_days` on its event."""
     case, kind, state = row["id"], row["kind"], row["state"]
@@ -226,6 +225,16 @@ def apply(row: dict[str, Any], action: str, *, at: datetime, by: str, recorded_a
     if action == "done" and kind == REPAIR:
         if paid:
             extra["paid"] = True
+        if fee is not None:
+            if not paid:
+                raise _refuse(case, "fee", "只有有偿维修登记服务费（--paid --fee 金额）")
+            try:
+                amount = formats.parse_money(str(fee))
+            except ValueError as exc:
+                raise _refuse(case, "fee", str(exc)) from None
+            if amount <= 0:
+                raise _refuse(case, "fee", f"{formats.money(amount)} 应大于零")
+            extra["fee"] = str(amount)
         if row["category"] == "leak":
             if leak_test is None:
                 raise _refuse(case, "leak_test", "渗漏水维修须注明试漏日期（--leak-test YYYY-MM-DD），回访期限自试漏之日起算")
@@ -236,7 +245,7 @@ def apply(row: dict[str, Any], action: str, *, at: datetime, by: str, recorded_a
             extra["leak_test_on"] = leak_test.isoformat()
         elif leak_test is not None:
             raise _refuse(case, "leak_test", f"{deadlines.REPAIR_CATEGORIES[row['category']]}无需试漏，请核对维修类别")
-    elif paid or leak_test is not None:
+    elif paid or leak_test is not None or fee is not None:
         raise _refuse(case, "leak_test" if leak_test else "note", "有偿、试漏只在报修完成时登记 (only with `done` of a repair)")
     if action in ("answer", "resolve"):
         text = _text(case, "answer" if action == "answer" else "result", result, required=True)
@@ -389,7 +398,32 @@ def act(ws: Workspace, case: str, action: str, *, at: Any = None, by: str | None
         who = _text(row["id"], "by", by) or ws.clerk
         new = apply(row, action, at=when, by=who, recorded_at=lifecycle.now_iso(), now=now, **fields)
         tx.update("cases", row["id"], {"state": new["state"], "assignee": new["assignee"], "events": new["events"]})
+        charge = fee_charge(new)
+        if charge is not None and tx.get("charges", charge["id"]) is None:
+            tx.insert("charges", charge)
     return new
+
+
+FEE_ITEM = "有偿维修服务费"
+
+
+def fee_item(case: str) -> str:
+    """The charge item of a paid repair's fee: 有偿维修服务费（BX2025-0004）, so that the receipt
+    names the case and `formsmith pay UNIT AMOUNT --item …` clears exactly this fee."""
+    return f"{FEE_ITEM}（{case}）"
+
+
+def fee_charge(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The charge (应收) a paid repair's `done` event with a fee adds to the ledger: due on the
+    day it was done, of its month; None when the last event records no fee. It is the link
+    between the case and the ledger: `pay` clears it and writes its receipt number on it."""
+    ev = row["events"][-1]
+    if ev["what"] != "done" or not ev.get("fee"):
+        return None
+    n = sum(1 for e in row["events"] if e["what"] == "done")
+    day = ev["at"][:10]
+    return {"id": f"C{row['unit']}-{row['id']}-{n}", "unit": row["unit"], "item": fee_item(row["id"]),
+            "period": day[:7], "amount": ev["fee"], "due": day, "paid_on": None, "case": row["id"]}
 
 
 def show_case(ws: Workspace, case: str, as_of: date | None = None) -> dict[str, Any]:

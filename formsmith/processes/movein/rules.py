@@ -8,6 +8,8 @@ from ... import fees, formats, identity
 from ...errors import ValidationError
 from ...formats import meter_value
 from ...rules import RuleContext, rule
+from ...rules import field_title as _field
+from ...rules import refuse as _refuse
 
 OWNER, AGENT, COMPANY = "业主本人", "委托代办", "单位购置"
 
@@ -192,13 +194,37 @@ def inspection_form(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 
 def failed_lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The failed inspection items as repair-order lines, numbered in inspection order."""
-    return [{"no": n, "room": it["room"], "item": it["item"], "problem": it.get("remarks") or ""}
+    return [{"no": n, "room": it["room"], "item": it["item"], "problem": it.get("remarks") or "",
+             "handling": "", "repairer": "", "done_on": ""}
             for n, it in enumerate((it for it in items if it["result"] == FAIL), 1)]
+
+
+@rule("repair-order")
+def repair_order_source(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
+    """One order, one source: the failed items of an inspection (movein's rule makes the lines)
+    or the repair case's reported problem (one line)."""
+    case, inspection = values.get("case_id"), values.get("inspection_no")
+    if case and inspection:
+        _refuse(ctx, [f"字段 {_field(ctx, 'case_id')}：一张维修工作单只对应一个来源：报修单 {case} 或验收登记表 "
+                      f"{inspection}，不能同时填写 (one source per order)"])
+    if not case and not inspection:
+        _refuse(ctx, [f"字段 {_field(ctx, 'case_id')}：须写明报修单号（报修案件）或验收登记表编号（入住验收） "
+                      "(the order names its source)"])
+    if not case:
+        return None
+    missing = [f"字段 {_field(ctx, k)}：报修工作单须填写 (required for a repair case's order)"
+               for k in ("reported_at", "category", "description") if not values.get(k)]
+    _refuse(ctx, missing)
+    return {"lines": [{"no": 1, "room": "", "item": values["category"], "problem": values["description"],
+                       "handling": values.get("done_note") or "", "repairer": values.get("dispatched_to") or "",
+                       "done_on": (values.get("done_at") or "")[:10]}]}
 
 
 @rule("repair-order")
 def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """The order's lines are the inspection's failed items; no failed item, no order."""
+    if values.get("case_id"):      # an order of a repair case: the cases process makes its line
+        return {}
     items = values.get("inspection_items") or []
     lines = failed_lines(items)
     if not lines:

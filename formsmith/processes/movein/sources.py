@@ -1,10 +1,11 @@
-"""Move-in pack data from the store: the repair order made from a unit's last inspection."""
+"""Move-in pack data from the store: the repair order made from a unit's last inspection, or
+from a repair case (one 维修工作单 for both)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from ... import model
+from ... import casefile, model
 from ...errors import InputError
 from ...sources import builder
 from ...store import View
@@ -50,3 +51,26 @@ def unit_inspection(ws: Workspace, view: View, unit_id: str, as_of: date) -> dic
     view.require("units", unit_id, "unit")
     repair_by = str(ws.setting("movein", "repair_by", "维修部"))
     return repair_order_data(last_inspection(view, unit_id), as_of, repair_by=repair_by)
+
+
+@builder("repair-case-order", key="cases")
+def repair_case_order(ws: Workspace, view: View, case_id: str, as_of: date) -> dict[str, Any]:
+    """The 维修工作单 (业主报修登记) of a repair case (PROCESSES.md §3: every repair, not only
+    move-in defects): the intake, the dispatch and — once the case records them — who finished
+    it and when; the rest is filled in by hand. The same order as a move-in defect's."""
+    row = casefile.the_case(view, case_id, casefile.REPAIR)
+    current, _ = casefile.current_round(row)
+    dispatch, done = casefile.last(current, "dispatch"), casefile.last(current, "done")
+    data: dict[str, Any] = {**casefile.party(view, row), "order_date": as_of.isoformat(), "case_id": row["id"],
+                            "reported_at": casefile.stamp(row["opened_at"]), "received_by": row["events"][0]["by"],
+                            "reporter": row.get("reported_by"), "reporter_phone": row.get("contact"),
+                            "category": casefile.CATEGORY[row["category"]], "description": row["description"],
+                            "repair_by": str(ws.setting("movein", "repair_by", "维修部")),
+                            "reopened": sum(1 for e in row["events"] if e["what"] == "reopened")}
+    if dispatch:
+        data.update(dispatched_to=dispatch["to"], dispatched_at=casefile.stamp(dispatch["at"]))
+    if done:
+        data.update(done_at=casefile.stamp(done["at"]), done_by=done["by"],
+                    paid="有偿" if done.get("paid") else "无偿", done_note=done.get("note"),
+                    leak_test_on=done.get("leak_test_on"))
+    return casefile.drop_empty(data)

@@ -48,10 +48,19 @@ def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     if not leak and values.get("leak_test_on") is not None:
         problems.append(f"字段 {_field(ctx, 'leak_test_on')}：{category}无需试漏，"
                         "请核对维修类别 (a leak test date belongs to a leak repair)")
+    if values["completed_on"] > ctx.as_of:
+        problems.append(f"字段 {_field(ctx, 'completed_on')}：{formats.cn_date(values['completed_on'])} 晚于开具日期 "
+                        f"{formats.cn_date(ctx.as_of)}：维修尚未完成，完成后方可回访 (the repair is not done yet)")
+    elif leak and values.get("leak_test_on") is not None and values["leak_test_on"] > ctx.as_of:
+        problems.append(f"字段 {_field(ctx, 'leak_test_on')}：{formats.cn_date(values['leak_test_on'])} 晚于开具日期 "
+                        f"{formats.cn_date(ctx.as_of)}：尚在试漏，回访期限自试漏之日起算，试漏后方可回访 "
+                        "(still in its leak test)")
     _not_before(ctx, values, "completed_on", "reported_on", problems)
     _not_before(ctx, values, "leak_test_on", "completed_on", problems)
     _not_before(ctx, values, "callback_on", "leak_test_on" if leak else "completed_on", problems)
-    if (values.get("callback_on") is None) != (values.get("callback_way") is None):
+    # A case's callback event records no way (上门/电话): from the store the boxes stay to tick.
+    if (values.get("callback_on") is None) != (values.get("callback_way") is None) and \
+            not (ctx.origin == "store" and values.get("callback_way") is None):
         problems.append(f"字段 {_field(ctx, 'callback_way')}：回访日期与回访方式须同时填写 "
                         "(callback date and way go together)")
     done = _active_documents(ctx, "repair-callback", "repair_id", values["repair_id"])

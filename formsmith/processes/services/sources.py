@@ -1,10 +1,11 @@
-"""Template data built from the store for services: the yearly survey per unit, a repair's callback."""
+"""Template data built from the store for services: the yearly survey per unit, a repair's callback
+(from a repair case or a row of the older `repairs` table), a complaint case's record."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from ... import deadlines
+from ... import casefile, deadlines
 from ...errors import InputError
 from ...sources import builder, owner_of, unit_address
 from ...store import View
@@ -89,3 +90,64 @@ def repair_callback(ws: Workspace, view: View, repair_id: str, as_of: date) -> d
         if repair.get(key):
             data[field] = _day(repair[key]) if field.endswith("_on") else repair[key]
     return data
+
+
+@builder("repair-case-callback", key="cases")
+def repair_case_callback(ws: Workspace, view: View, case_id: str, as_of: date) -> dict[str, Any]:
+    """The callback record of a repair case's current round: its `done` event (with the leak
+    test) and, once made, its callback (date, who, result, satisfaction); earlier rounds of a
+    reopened repair listed. No form before the repair is done (a leak repair: before its leak
+    test, which `cases done` records with it)."""
+    row = casefile.the_case(view, case_id, casefile.REPAIR)
+    current, earlier = casefile.current_round(row)
+    done = casefile.last(current, "done")
+    if done is None:
+        if row["category"] == "leak":
+            raise casefile.refuse(row["id"], "leak_test", f"渗漏水维修尚未完成试漏（{casefile.state_of(row)}），"
+                                  "回访期限自试漏之日起算，试漏后3天内回访，现不开具回访记录")
+        raise casefile.refuse(row["id"], "state", f"维修尚未完成（{casefile.state_of(row)}），"
+                              "完成后方可回访，现不开具回访记录")
+    dispatch = casefile.last(current, "dispatch") or casefile.last(row["events"], "dispatch")
+    party = casefile.party(view, row)
+    data: dict[str, Any] = {
+        "repair_id": row["id"], "unit": party["unit"], "unit_address": party["unit_address"],
+        "contact_name": row.get("reported_by") or party["owner_name"],
+        "phone": row.get("contact") or party["owner_phone"],
+        "reported_on": row["opened_at"][:10], "description": row["description"],
+        "category": casefile.CATEGORY[row["category"]], "completed_on": done["at"][:10],
+        "repairer": (dispatch or {}).get("to") or done["by"], "leak_test_on": done.get("leak_test_on"),
+    }
+    call = next((e for e in current if e["what"] == "callback"), None)
+    if call is not None:
+        data.update(callback_on=call["at"][:10], quality=call["satisfaction"], feedback=call["result"],
+                    callback_by=call["by"])
+    rounds = []
+    for i, ev in enumerate(earlier):
+        if ev["what"] == "callback":
+            before = casefile.last(earlier[:i], "done")
+            rounds.append(casefile.drop_empty({"completed_on": before["at"][:10] if before else None,
+                                               "callback_on": ev["at"][:10], "quality": ev["satisfaction"],
+                                               "feedback": ev["result"]}))
+    if rounds:
+        data["earlier"] = rounds
+    return casefile.drop_empty(data)
+
+
+@builder("complaint-case", key="cases")
+def complaint_case(ws: Workspace, view: View, case_id: str, as_of: date) -> dict[str, Any]:
+    """The 投诉处理记录 of a complaint case: its intake and every step it records (who handled it,
+    when it was answered and resolved, the callback); what a case does not record (the channel,
+    the place, the party complained about, the resident's request) is left to be written in."""
+    row = casefile.the_case(view, case_id, casefile.COMPLAINT)
+    data = casefile.complaint_facts(view, row)
+    data.pop("answer", None)
+    steps = []
+    for ev, line in zip(row["events"], casefile.event_lines(row)):
+        if ev["what"] not in ("open", "close"):
+            steps.append(f"{ev['at'][:10]} {ev['by']}{line['what']}" + (f"：{line['detail']}" if line["detail"] else ""))
+    if steps:
+        data["handling"] = "；".join(steps) + "。"
+    call = casefile.last(row["events"], "callback")
+    if call is not None:
+        data["satisfaction"] = call["satisfaction"]
+    return casefile.drop_empty(data)
