@@ -93,3 +93,27 @@ def signature_widgets(path: Path) -> dict:
             "tooltip": str(f.get("/TU", "")), "signed": "/V" in f,
             "appearance": [float(v) for v in bbox] if bbox is not None else None}
     return {"sig_flags": int(form.get("/SigFlags", 0)), "fields": fields}
+
+
+def bold_texts(path: Path) -> list[str]:
+    """Per page, the characters set in a bold font (its name says Bold), whitespace removed:
+    what a reader sees brought to notice."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_raw
+    out = []
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            text = page.get_textpage()
+            name = ctypes.create_string_buffer(256)
+            flags = ctypes.c_int()
+            chars = []
+            for i in range(text.count_chars()):
+                pdfium_raw.FPDFText_GetFontInfo(text.raw, i, name, 256, ctypes.byref(flags))
+                if b"Bold" in name.value:
+                    chars.append(text.get_text_range(i, 1))
+            out.append(re.sub(r"\s+", "", "".join(chars)))
+    finally:
+        pdf.close()
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from formsmith import catalog, find_workspace, issue_document
 from formsmith.workspace import BUILTIN_TEMPLATES
-from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from pdftools import attachment_json, bold_texts, fonts_embedded, our_page_codes, page_texts, xmp_text
 
 TEMPLATES = {
     # id: (series prefix, phrases a clerk looks for on the page)
@@ -27,8 +27,8 @@ TEMPLATES = {
                                 "窗扇关闭不严，密封条脱落", "地漏排水缓慢，疑似堵塞", "维修部复检",
                                 "业主再次验收确认", "共3项"]),
     "custody-agreement": ("物托字", ["房屋托管协议", "¥233.46", "¥163.42", "壹佰陆拾叁元肆角贰分",
-                                     "按全额的70%收取", "水表用量不超过5吨、电表用量不超过20度",
-                                     "17.0吨", "376.2度", "每周", "大雨前后", "（盖章）"]),
+                                     "按全额的70%收取", "水表用量不超过5立方米、电表用量不超过20千瓦时",
+                                     "17.0立方米", "376.2千瓦时", "每周", "大雨前后", "（盖章）"]),
     "renovation-agreement": ("物装协字", ["装修管理协议", "允许施工时间", "禁止行为",
                                          "变动建筑主体和承重结构", "¥268.08", "贰佰陆拾捌元零捌分",
                                          "不涉及拆改主体结构", "江城美居装饰工程有限公司（盖章）"]),
@@ -113,6 +113,24 @@ def test_receipt_has_its_three_parts(issued):
     assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
     for part in ("存根联", "交款人收执", "记账联"):
         assert part in text
+
+
+def test_custody_agreement_states_what_a_lawyer_asks_for(issued):
+    """The liability limits in bold with the owner's acknowledgement (民法典 第四百九十六条), who
+    pays water and electricity over the ceilings, a dispute clause, the month the 70 % starts, and
+    the last clause on the signature page."""
+    doc, _, texts = issued["custody-agreement"]
+    whole = "".join(texts)
+    bold = "".join(bold_texts(doc.path))
+    assert "乙方对房屋内物品不承担保管责任" in bold and "乙方对由此扩大的损失不承担责任" in bold
+    assert "甲方在托管开始前关闭燃气阀门" not in bold          # only the limits, not the whole clause
+    assert "以加粗字体标示的内容为免除或者减轻乙方责任的条款" in whole and "甲方确认签字" in whole
+    assert "第四百九十六条" in whole
+    assert "超出部分的水费、电费由甲方承担" in whole
+    assert "协商不成的，任何一方可以向房屋所在地人民法院起诉" in whole
+    assert "托管期间（自2025年3月起），物业服务费按全额的70%收取" in whole
+    last = texts[-1]
+    assert "第七条" in last and "一式两份" in last and "甲方（业主）" in last and "（以下无正文）" in last
 
 
 def test_custody_record_keeps_the_computed_fee(issued):
