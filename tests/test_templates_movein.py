@@ -36,6 +36,9 @@ TEMPLATES = {
                                        "2025年11月10日至2026年1月20日", "（盖章）", "2025年11月6日"]),
     "worker-pass": ("物装证字", ["施工人员临时出入证", "陈建国", "周海涛", "420115********1010",
                                  "沿虚线剪下"]),
+    "renovation-fire-safety": ("物装消字", ["装修消防安全责任书", "施工现场消防安全责任人", "陈建国",
+                                            "《中华人民共和国消防法》第二十一条", "动火审批", "第二十八条",
+                                            "拨打119报警", "江城美居装饰工程有限公司（盖章）"]),
     "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币贰佰陆拾捌元零捌分", "¥268.08",
                                         "建筑面积89.36平方米×3.00元/平方米"]),
 }
@@ -94,6 +97,9 @@ def test_repair_order_lists_only_the_failed_items(issued):
     assert [(line["room"], line["item"]) for line in lines] == [
         ("客厅", "墙面、顶棚"), ("次卧", "窗户"), ("卫生间", "地漏、坐便器排水")]
     assert "防盗门" not in "".join(texts)      # a passed item is not on the order
+    # the data lists 6 of the inspection's items; the order counts the issued inspection's 16
+    assert "验收，共16项，不合格3项）" in texts[0] and "共6项" not in "".join(texts)
+    assert row["record"]["inspection_total"] == 16
 
 
 def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
@@ -105,6 +111,41 @@ def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
         assert text.count(w["name"]) == 1
         assert w["id_number"] not in text
     assert text.count("工种") == len(workers)
+
+
+def test_each_cut_out_pass_carries_its_own_code(issued, tmp_path):
+    """Cut along the dashed lines, each card still has a code the gate reads: the pass's
+    document and the card's number (the page's QR stays on the offcut)."""
+    import pypdfium2 as pdfium
+    import zxingcpp
+    from formsmith import codes
+    doc, row, _ = issued["worker-pass"]
+    cards = len(row["record"]["workers"])
+    pdf = pdfium.PdfDocument(str(doc.path))
+    try:
+        page = pdf[0]
+        scale = 200 / 72
+        image = page.render(scale=scale).to_pil()
+        text = page.get_textpage()
+        height = page.get_height()
+        read = []
+        for n in range(1, cards + 1):
+            found = text.search(f"{doc.doc_no}-{n:02d}")
+            box = found.get_next()
+            assert box, n
+            first, last = text.get_charbox(box[0]), text.get_charbox(box[0] + box[1] - 1)
+            centre, top = (first[0] + last[2]) / 2, first[3]
+            mm = 72 / 25.4    # the card: 74 mm wide, its number 8 mm below its top edge
+            crop = image.crop((int((centre - 37 * mm) * scale), int((height - top - 8 * mm) * scale),
+                               int((centre + 37 * mm) * scale), int((height - top + 50 * mm) * scale)))
+            payloads = [r.text for r in zxingcpp.read_barcodes(crop)]
+            card_codes = [c for c in map(codes.decode_card, payloads) if c]
+            assert [(c.doc_id, c.card, c.cards) for c in card_codes] == [(doc.doc_id, n, cards)], (n, payloads)
+            assert not any(codes.decode(p) for p in payloads)     # the page's code is not on the card
+            read.append(n)
+    finally:
+        pdf.close()
+    assert read == list(range(1, cards + 1))
 
 
 def test_receipt_has_its_three_parts(issued):

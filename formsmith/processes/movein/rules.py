@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ... import fees, formats, identity
+from ... import fees, formats, identity, model
 from ...errors import ValidationError
 from ...formats import meter_value
 from ...rules import RuleContext, rule
@@ -177,7 +177,28 @@ def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                for i, it in enumerate(items, 1) if it["result"] == FAIL and not it.get("remarks")]
     if missing:
         raise ValidationError(missing, ctx.record)
-    return {"lines": lines}
+    # The order states how many items the inspection had only when it knows: from the issued
+    # inspection it names (the data may carry only some of its items), whose failed items must be
+    # the order's lines; otherwise it counts only what it prints (不合格N项).
+    inspection = _issued_inspection(ctx, values.get("inspection_no"))
+    total = None
+    if inspection is not None:
+        stored = inspection.get("record") or {}
+        want = [(line["room"], line["item"], line["problem"]) for line in failed_lines(stored.get("items") or [])]
+        if [(line["room"], line["item"], line["problem"]) for line in lines] != want:
+            raise ValidationError([f"字段 inspection_items（验收项目）：与{inspection['doc_no']}登记的不合格项目不符，应为："
+                                   + "；".join(f"{r}{i}（{p}）" for r, i, p in want)
+                                   + " (the failed items differ from the issued inspection)"], ctx.record)
+        total = len(stored.get("items") or [])
+    return {"lines": lines, "inspection_total": total}
+
+
+def _issued_inspection(ctx: RuleContext, doc_no: Any) -> dict[str, Any] | None:
+    """The issued, not retired 房屋质量验收登记表 numbered `doc_no`, if the store holds it."""
+    if not doc_no:
+        return None
+    return next((d for d in ctx.view.find("documents", doc_no=doc_no)
+                 if d.get("template") == "inspection-form" and d.get("state") not in model.RETIRED), None)
 
 
 # ---------------------------------------------------------------- 住户手册 (§1)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ... import fees, formats
+from ... import fees, formats, model
 from ...errors import InputError, NotFoundError
 from ...lifecycle import now_iso
 from ...formats import fen
@@ -119,6 +119,20 @@ def _approval(row: dict[str, Any]) -> dict[str, Any]:
             "approval_date": a.get("date")} if a else {}
 
 
+def issued_for(view: View, template: str, renovation_id: str) -> dict[str, Any] | None:
+    """The last issued, not retired document of `template` (renovation-agreement,
+    renovation-permit …) made for the renovation `renovation_id`, or None."""
+    rows = view.find("documents", template=template,
+                     where=lambda d: d.get("state") not in model.RETIRED
+                     and (d.get("record") or {}).get("renovation_id") == renovation_id)
+    return max(rows, key=lambda d: (d["issued_on"], d["year"], d["seq"])) if rows else None
+
+
+def _doc_no(view: View, template: str, renovation_id: str) -> str | None:
+    found = issued_for(view, template, renovation_id)
+    return found["doc_no"] if found else None
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
@@ -153,7 +167,19 @@ def permit_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
                 workers=row.get("workers") or len(row.get("crew") or []) or None,
                 contractor_contact=row.get("contractor_contact"),
                 contractor_phone=row.get("contractor_phone"), issue_date=as_of.isoformat(),
-                **_approval(row))
+                agreement_no=_doc_no(view, "renovation-agreement", row["id"]), **_approval(row))
+    return _drop_none(data)
+
+
+@builder("renovation-fire-safety")
+def fire_safety_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """The 装修消防安全责任书 of the unit's renovation: owner, contractor and its site manager
+    (the fire-safety person), plan and period."""
+    row, unit, data = _common(ws, view, unit_id)
+    owner = owner_of(view, unit)
+    data.update(owner_phone=owner.get("phone"), contractor_contact=row.get("contractor_contact"),
+                contractor_phone=row.get("contractor_phone"), plan=row.get("plan"),
+                start_date=row.get("start"), end_date=row.get("end"), signing_date=as_of.isoformat())
     return _drop_none(data)
 
 
@@ -167,7 +193,7 @@ def passes_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
                          "无法制作出入证 (no workers on record)")
     data.pop("owner_name", None)
     data.update(valid_from=max(as_of.isoformat(), row.get("start") or ""), valid_to=row.get("end"),
-                issue_date=as_of.isoformat(),
+                issue_date=as_of.isoformat(), permit_no=_doc_no(view, "renovation-permit", row["id"]),
                 workers=[_drop_none({k: w.get(k) for k in ("name", "id_number", "trade", "phone")})
                          for w in crew])
     return _drop_none(data)

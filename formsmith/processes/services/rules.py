@@ -48,6 +48,14 @@ def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     if not leak and values.get("leak_test_on") is not None:
         problems.append(f"字段 {_field(ctx, 'leak_test_on')}：{category}无需试漏，"
                         "请核对维修类别 (a leak test date belongs to a leak repair)")
+    # what the store path refuses (sources.repair_callback), the data path refuses too: no
+    # callback form for a repair not yet finished, or a leak repair still in its leak test
+    for key, what in (("completed_on", "维修尚未完成，完成后方可回访 (the repair is not finished)"),
+                      ("leak_test_on", "渗漏水维修尚在试漏，回访期限自试漏之日起算，试漏后方可回访 "
+                                       "(the leak test is not over)")):
+        if values.get(key) is not None and values[key] > ctx.as_of:
+            problems.append(f"字段 {_field(ctx, key)}：{formats.cn_date(values[key])}晚于开具日期"
+                            f"{formats.cn_date(ctx.as_of)}，{what}")
     _not_before(ctx, values, "completed_on", "reported_on", problems)
     _not_before(ctx, values, "leak_test_on", "completed_on", problems)
     _not_before(ctx, values, "callback_on", "leak_test_on" if leak else "completed_on", problems)
@@ -62,8 +70,11 @@ def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     _refuse(ctx, problems)
     due = callback_deadline(category, values["completed_on"], values.get("leak_test_on"))
     callback_on = values.get("callback_on")
-    late = (callback_on - due).days if callback_on and callback_on > due else 0
-    return {"callback_due": due, "callback_basis": CALLBACK_BASIS[category], "callback_late_days": late}
+    late = deadlines.days_late(callback_on, due) if callback_on else 0
+    # a blank form issued after the deadline says so: the callback can only be late now
+    issued_late = 0 if callback_on else deadlines.days_late(ctx.as_of, due)
+    return {"callback_due": due, "callback_basis": CALLBACK_BASIS[category], "callback_late_days": late,
+            "form_issued_on": ctx.as_of, "issued_late_days": issued_late}
 
 
 # ---------------------------------------------------------------- 投诉处理记录 (§6)
