@@ -51,7 +51,7 @@ class Fee:
         try:
             rate = Decimal(str(row["rate"]))
         except Exception:
-            raise InputError(f"收费标准 {row.get('id')}: field rate: {row.get('rate')!r} 不是金额") from None
+            raise InputError(f"收费标准 {row.get('id')}：字段 rate（标准）：{row.get('rate')!r} 不是金额 (not an amount)") from None
         return cls(row["id"], row["item"], row.get("charge_item", row["item"]), rate,
                    row.get("unit", ""), row.get("basis", "fixed"), row.get("note", ""))
 

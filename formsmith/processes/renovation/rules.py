@@ -20,37 +20,11 @@ from typing import Any
 from ... import formats
 from ...errors import ValidationError
 from ...formats import fen, parse_area
+from ...renovation_terms import BREACH, PROHIBITIONS, WORK_HOURS, prohibitions, work_hours  # noqa: F401
 from ...rules import RuleContext, rule
 from .sources import approval_of_kind, approvals_of, issued_for
 from .works import AUTHORITIES, BY_CODE, LAW, Found, classify, kinds_of, parse_codes
 
-# Told to owner and contractor, written into the agreement and the permit (§5). The hours are a
-# workspace setting ([renovation] work_hours); this is the default.
-WORK_HOURS = ("工作日8:00—12:00、14:00—18:00；周六、周日及法定节假日不得进行敲、凿、钻、锯、"
-              "切割等产生噪声的施工，其他施工时间为9:00—12:00、14:30—17:30")
-# What owner and contractor are told they may not do: (where it comes from, unless, what). The
-# 办法's items in its words: 第五条 forbids (its item (一) unless on a design scheme); 第六条 and 第七条
-# forbid doing without the approval or the design scheme they name. "" marks the community's rules.
-PROHIBITIONS = (
-    ("第五条第（一）项", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "变动建筑主体和承重结构"),
-    ("第五条第（二）项", "", "将没有防水要求的房间或者阳台改为卫生间、厨房间"),
-    ("第五条第（三）项", "", "扩大承重墙上原有的门窗尺寸，拆除连接阳台的砖、混凝土墙体"),
-    ("第五条第（四）项", "", "损坏房屋原有节能设施，降低节能效果"),
-    ("第五条第（五）项", "", "其他影响建筑结构和使用安全的行为"),
-    ("第六条第（一）项、第（二）项", "未经城市规划行政主管部门批准，",
-     "搭建建筑物、构筑物，改变住宅外立面，在非承重外墙上开门、窗"),
-    ("第六条第（三）项", "未经供暖管理单位批准，", "拆改供暖管道和设施"),
-    ("第六条第（四）项", "未经燃气管理单位批准，", "拆改燃气管道和设施"),
-    ("第七条", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "超过设计标准或者规范增加楼面荷载"),
-    ("", "", "在楼道、电梯厅等公共部位堆放材料、搅拌砂浆，或将装修垃圾倒入下水管道、垃圾桶"),
-    ("", "", "在装修房屋内留宿施工人员，未经报批进行电焊、气割等动火作业"),
-)
-# What the company may do about a breach: it has no administrative power (no 责令改正, no fine);
-# 《物业管理条例》第四十五条: 制止, and report to the administrative department; 民法典 第九百四十五条
-# adds 采取合理措施制止 and 协助处理. Printed in the agreement and in the 住户手册 alike.
-BREACH = ("{who}违反{what}的，{company}有权劝阻、制止，要求停止违规施工、恢复原状；劝阻、制止无效的，"
-          "{company}及时向有关行政管理部门报告（《物业管理条例》第四十五条）。"
-          "造成共用部位、共用设施设备或者相邻房屋损坏的，由责任方负责修复并赔偿损失。")
 # The 装修消防安全责任书's duties of owner and contractor: (what, where it comes from). 消防法 is
 # 《中华人民共和国消防法》(2021年修正); "本小区装修管理规定" marks the community's own rules (PROHIBITIONS).
 FIRE_LAW = "《中华人民共和国消防法》"
@@ -72,17 +46,6 @@ APPROVAL_FIELDS = (("approval_authority", "批准机关"), ("approval_no", "批�
                    ("approval_date", "批准日期"))
 # Where `formsmith renovation approve` keeps each of them in a recorded approval.
 STORED_AS = {"approval_authority": "authority", "approval_no": "ref", "approval_date": "date"}
-
-
-def work_hours(values: dict[str, Any], ctx: RuleContext) -> str:
-    return values.get("work_hours") or str(ctx.ws.setting("renovation", "work_hours", WORK_HOURS))
-
-
-def prohibitions() -> list[dict[str, str]]:
-    """PROHIBITIONS for a template: article (第五条第（一）项; "" for the community's rules), law
-    (第五条), text (the whole item), act (what is done, without the approval that would allow it)."""
-    return [{"article": a, "law": a[:a.index("条") + 1] if a else "", "text": unless + act, "act": act}
-            for a, unless, act in PROHIBITIONS]
 
 
 def _renovation_on_record(values: dict[str, Any], ctx: RuleContext, document: str):
@@ -357,22 +320,6 @@ def renovation_fire_safety(values: dict[str, Any], ctx: RuleContext) -> dict[str
     _renovation_on_record(values, ctx, "装修消防安全责任书")
     return {"fire_duties": [{"text": t, "source": src} for t, src in FIRE_DUTIES],
             "breach_text": BREACH.format(who="甲方、乙方", what="本责任书", company="丙方")}
-
-
-@rule("owner-handbook")
-def handbook_renovation(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """The handbook's 装修管理 says what the agreement says, in the same words: the working
-    hours (the workspace's, a data file's other text refused), the prohibitions by article,
-    and what the company does about a breach."""
-    hours = work_hours({}, ctx)
-    stated = values.get("renovation_hours")
-    if stated and stated != hours:
-        raise ValidationError([f"字段 renovation_hours（装修施工时间）：与装修管理协议、装修施工许可证所写的施工时间"
-                               f"（{hours}）不一致；施工时间在 formsmith.toml [renovation] work_hours 设置 "
-                               "(the handbook and the agreement state one working time)"], ctx.record)
-    return {"renovation_hours": hours, "renovation_prohibitions": prohibitions(),
-            "renovation_breach": BREACH.format(who="装修人、装饰装修企业", what="装修管理规定",
-                                               company="客户服务中心")}
 
 
 def _printed(approval: dict[str, Any] | None, act: str) -> dict[str, Any] | None:

@@ -73,7 +73,7 @@ def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: s
         on_file = approval_of_kind(row, kind)
         if on_file:
             a = on_file
-            raise InputError(f"renovation {renovation_id}: field approvals: 已登记批准文件 {a.get('ref')}"
+            raise InputError(f"装修登记 {renovation_id}：字段 approvals（批准文件）：已登记批准文件 {a.get('ref')}"
                              f"（{a.get('authority')}，{a.get('date')}；{AUTHORITIES[kind].title}） (already recorded)")
         approval = {"kind": kind, "authority": authority, "ref": ref, "date": approved_on.isoformat(),
                     "recorded_by": by or ws.clerk, "recorded_at": now_iso()}
@@ -86,7 +86,7 @@ def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
     fits = kinds_of(authority)
     problem = None
     if kind is not None and kind not in AUTHORITIES:
-        problem = (f"field kind: 未知的批准类别“{kind}”，可选："
+        problem = (f"字段 kind（批准类别）：未知的批准类别“{kind}”，可选："
                    + "、".join(f"{k}（{a.title}）" for k, a in AUTHORITIES.items()) + " (unknown kind)")
     elif kind is not None and kind not in fits:
         problem = f"field authority（批准机关）: “{authority}”不是{AUTHORITIES[kind].title} (the name is not of that kind)"
@@ -96,7 +96,7 @@ def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
                    + "之一，写全称（如江城市自然资源和规划局、江城港华燃气有限公司、江城市建筑设计研究院）"
                    " (an authority of no known kind)")
     elif kind is None and len(fits) > 1:
-        problem = (f"field kind: “{authority}”可为" + "或".join(AUTHORITIES[k].title for k in fits)
+        problem = (f"字段 kind（批准类别）：“{authority}”可为" + "或".join(AUTHORITIES[k].title for k in fits)
                    + "，请用 --kind " + "/".join(fits) + " 指明批准的是哪一项 (say which kind)")
     if problem:
         raise InputError(f"renovation {renovation_id}: {problem}")
@@ -189,7 +189,7 @@ def passes_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
     row, _, data = _common(ws, view, unit_id)
     crew = row.get("crew") or []
     if not crew:
-        raise InputError(f"unit {unit_id}: renovation {row['id']}: field crew: 未登记施工人员名单，"
+        raise InputError(f"房屋 {unit_id}：装修登记 {row['id']}：字段 crew（施工人员）：未登记施工人员名单，"
                          "无法制作出入证 (no workers on record)")
     data.pop("owner_name", None)
     data.update(valid_from=max(as_of.isoformat(), row.get("start") or ""), valid_to=row.get("end"),
