@@ -5,10 +5,7 @@ working hours, the prohibitions by article of 《住宅室内装饰装修管理�
 others (renovation/rules.py; movein/rules.py for the handbook)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .rules import RuleContext
+from typing import Any
 
 # Told to owner and contractor, written into the agreement and the permit (§5). The hours are a
 # workspace setting ([renovation] work_hours); this is the default.
@@ -39,8 +36,9 @@ BREACH = ("{who}违反{what}的，{company}有权劝阻、制止，要求停止�
           "造成共用部位、共用设施设备或者相邻房屋损坏的，由责任方负责修复并赔偿损失。")
 
 
-def work_hours(values: dict[str, Any], ctx: "RuleContext") -> str:
-    """The working hours: the data's, else the workspace's [renovation] work_hours, else WORK_HOURS."""
+def work_hours(values: dict[str, Any], ctx: Any) -> str:
+    """The working hours: the data's, else the workspace's [renovation] work_hours (`ctx` a
+    rules.RuleContext), else WORK_HOURS."""
     return values.get("work_hours") or str(ctx.ws.setting("renovation", "work_hours", WORK_HOURS))
 
 
