@@ -367,10 +367,7 @@ def coerce(f: Field, raw: Any, path: str, problems: list[str]) -> Any:
             raise ValueError(f"{raw!r} 不是可选值之一：{'、'.join(f.choices)}")
         return str(raw)
     if t == "id_number":
-        s = str(raw).strip().upper()
-        if len(s) == 18 and identity.is_valid_credit_code(s):
-            return s
-        return identity.validate_resident_id(s)
+        return identity.validate_id_or_credit_code(str(raw).strip().upper())
     if t == "phone":
         return identity.validate_phone(str(raw))
     if t == "list":

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import identity, registry
+from . import fees, identity, registry
 from .errors import InputError
 from .files import write_atomic
 from .store import Transaction
@@ -20,6 +20,7 @@ AS_OF = date(2025, 12, 1)          # the demo's "today": arrears are computed as
 BUILDINGS, ENTRANCES, FLOORS, ROOMS = 6, 2, 10, 2     # 6 × 2 × 10 × 2 = 240 households
 FEE_RATE = Decimal("2.20")          # 元 per m² per month
 CUSTODY_SHARE = Decimal("0.70")     # custody units pay 70% of the full fee (PROCESSES.md §2)
+CUSTODY_SINCE = "2025-03-01"        # the demo's custody agreements start here; earlier months are billed in full
 PARKING_FEE = Decimal("150.00")
 MONTHS = [(2024, 10), (2024, 11), (2024, 12)] + [(2025, m) for m in range(1, 12)]  # 14 months
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余于杜叶程魏苏吕丁任沈姚卢"
@@ -95,26 +96,24 @@ def generate(seed: int = 2025) -> dict[str, list[dict]]:
         area = Decimal(rng.choice(AREAS))
         custody = uid in custody_units
         has_parking = rng.random() < 0.2
-        units.append({"id": uid, "community": COMMUNITY, "building": b, "entrance": e, "room": room,
-                      "floor": int(room[:-2]), "area": str(area), "fee_rate": str(FEE_RATE),
-                      "status": "custody" if custody else "occupied", "owner": pid,
-                      "parking": has_parking})
-        fee = area * FEE_RATE * (CUSTODY_SHARE if custody else 1)
+        unit = {"id": uid, "community": COMMUNITY, "building": b, "entrance": e, "room": room,
+                "floor": int(room[:-2]), "area": str(area), "fee_rate": str(FEE_RATE),
+                "status": "custody" if custody else "occupied", "owner": pid, "parking": has_parking}
+        if custody:
+            unit["custody"] = {"since": CUSTODY_SINCE, "water_base": "12.0", "electricity_base": "356.2",
+                               "patrol": "weekly and before/after heavy rain"}
+        units.append(unit)
         unpaid_from = len(MONTHS) - overdue_months.get(uid, 0)
         for i, (y, m) in enumerate(MONTHS):
             due = month_end(y, m)
             paid_on = None if i >= unpaid_from else (due - timedelta(days=rng.randrange(0, 20))).isoformat()
+            # the custody share only for the months the custody agreement covers (fees.in_custody)
+            fee = area * FEE_RATE * (CUSTODY_SHARE if fees.in_custody(unit, f"{y:04d}-{m:02d}") else 1)
             items = [("物业服务费", "FEE", fee)] + ([("车位管理费", "PARK", PARKING_FEE)] if has_parking else [])
             for item, code, amount in items:
                 charges.append({"id": f"C{uid}-{y:04d}-{m:02d}-{code}", "unit": uid, "item": item,
                                 "period": f"{y:04d}-{m:02d}", "amount": _money(amount),
                                 "due": due.isoformat(), "paid_on": paid_on})
-    custody_list = sorted(custody_units, key=unit_ids.index)
-    for u in units:
-        if u["id"] in custody_units:
-            u["custody"] = {"since": "2025-03-01", "water_base": "12.0", "electricity_base": "356.2",
-                            "patrol": "weekly and before/after heavy rain"}
-    assert len(custody_list) == len(custody_units)
     rows: dict[str, list[dict]] = {"units": units, "parties": parties, "charges": charges}
     for process in registry.load().values():     # each process adds the rows of its own tables
         if process.demo is not None:

@@ -15,6 +15,7 @@ document that would print one takes it from its data and nothing contradicts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +51,7 @@ class Fee:
         try:
             rate = Decimal(str(row["rate"]))
         except Exception:
-            raise InputError(f"收费标准 {row.get('id')}: field rate: {row.get('rate')!r} 不是金额") from None
+            raise InputError(f"收费标准 {row.get('id')}：字段 rate（标准）：{row.get('rate')!r} 不是金额 (not an amount)") from None
         return cls(row["id"], row["item"], row.get("charge_item", row["item"]), rate,
                    row.get("unit", ""), row.get("basis", "fixed"), row.get("note", ""))
 
@@ -91,11 +92,39 @@ def published_lines(view: View) -> list[dict[str, str]]:
     return out
 
 
-def monthly_fee(view: View, unit: dict[str, Any], default_share: Decimal = Decimal("0.70")) -> Decimal:
-    """What `unit` is billed a month as 物业服务费: area × its rate, × the custody share when
-    it is in custody, to the fen (the rule the demo's and an import's charges follow)."""
+def custody_months(since: str | date, until: str | date | None = None) -> tuple[str, str | None]:
+    """The months a custody agreement bills at the custody share, as ("YYYY-MM", "YYYY-MM" or
+    None): from the month custody starts (the next one when it starts after the 1st: a month
+    is billed at the share only when the whole month is in custody) up to, not including, the
+    month the owner takes the unit back (the agreement: 自入住当月起按全额收取)."""
+    start = since if isinstance(since, date) else date.fromisoformat(str(since)[:10])
+    if start.day != 1:
+        start = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    end = None
+    if until:
+        stop = until if isinstance(until, date) else date.fromisoformat(str(until)[:10])
+        end = f"{stop.year:04d}-{stop.month:02d}"
+    return f"{start.year:04d}-{start.month:02d}", end
+
+
+def in_custody(unit: dict[str, Any], period: str | None = None) -> bool:
+    """Whether `unit`'s 物业服务费 of `period` (YYYY-MM) is billed at the custody share: the
+    months of its custody agreement (`custody.since`/`until`, custody_months); a unit marked
+    in custody with no recorded start, and any unit for no period, by its status."""
+    custody = unit.get("custody") or {}
+    if period is None or not custody.get("since"):
+        return unit.get("status") == "custody"
+    first, stop = custody_months(custody["since"], custody.get("until"))
+    return first <= period and (stop is None or period < stop)
+
+
+def monthly_fee(view: View, unit: dict[str, Any], default_share: Decimal = Decimal("0.70"),
+                period: str | None = None) -> Decimal:
+    """What `unit` is billed for a month (`period`, YYYY-MM) as 物业服务费: area × its rate,
+    × the custody share for the months its custody agreement covers (in_custody), to the fen
+    (the rule the demo's and an import's charges follow)."""
     full = formats.fen(Decimal(str(unit["area"])) * Decimal(str(unit["fee_rate"])))
-    if unit.get("status") == "custody":
+    if in_custody(unit, period):
         return formats.fen(full * custody_share(view, default_share))
     return full
 
@@ -121,11 +150,11 @@ def billing_problems(view: View, charges: list[dict[str, Any]] | None = None) ->
             continue
         amount = Decimal(c["amount"])
         if c["item"] == PROPERTY_FEE and unit.get("fee_rate") is not None and unit.get("area") is not None:
-            due = monthly_fee(view, unit)
+            due = monthly_fee(view, unit, period=c.get("period"))
             if amount != due:
                 problems.append(f"应收 {c['id']}：物业服务费 {formats.money(amount)} 元与收费标准不符，应为 "
                                 f"{unit['area']}平方米 × {unit['fee_rate']}元"
-                                + ("（托管）" if unit.get("status") == "custody" else "")
+                                + ("（托管）" if in_custody(unit, c.get("period")) else "")
                                 + f" = {formats.money(due)} 元")
         elif c["item"] == PARKING_FEE and parking is not None and amount != parking:
             problems.append(f"应收 {c['id']}：车位管理费 {formats.money(amount)} 元与公示标准 "

@@ -136,6 +136,29 @@ def make_credit_code(body17: str) -> str:
     return body + credit_code_check_char(body)
 
 
+def validate_id_or_credit_code(number: str) -> str:
+    """A 身份证号 or a 统一社会信用代码, normalised; the refusal says which one was meant.
+
+    A number whose first 17 characters are not all digits can only be a credit code (a
+    身份证号's are digits), and is judged as one; 17 digits are a 身份证号 unless they pass as a
+    credit code; one that is neither is refused with both reasons."""
+    s = _clean(number)
+    if len(s) == 18 and is_valid_credit_code(s):
+        return s
+    if len(s) == 18 and not s[:17].isdigit():
+        try:
+            return validate_credit_code(s)
+        except ValueError as exc:
+            raise ValueError(f"不是有效的统一社会信用代码：{exc}") from None
+    try:
+        return validate_resident_id(s)
+    except ValueError as exc:
+        if len(s) != 18:
+            raise ValueError(f"既不是有效的身份证号，也不是有效的统一社会信用代码：应为18位，实际{len(s)}位 "
+                             f"(must be 18 characters, got {len(s)})") from None
+        raise ValueError(f"不是有效的身份证号（若为统一社会信用代码，其校验位也不符）：{exc}") from None
+
+
 # --- phone numbers -----------------------------------------------------------------------------
 
 def validate_phone(phone: str) -> str:

@@ -124,5 +124,5 @@ def overdue_charges(view: View, unit_id: str, as_of: date) -> list[dict]:
 def owner_of(view: View, unit: dict) -> dict:
     owner = view.get("parties", unit.get("owner", ""))
     if owner is None:
-        raise InputError(f"unit {unit['id']}: field owner: no owner {unit.get('owner')!r} on record")
+        raise InputError(f"房屋 {unit['id']}：字段 owner（业主）：登记中无业主 {unit.get('owner')!r} (no owner on record)")
     return owner

@@ -164,6 +164,10 @@ def _example_problems(ws, tpl: catalog.Template, add) -> set[str]:
         return set()
     dated = values.get(tpl.period_field) if tpl.period_field else None
     as_of = dated if isinstance(dated, date) else date.today()
+    # a form is issued on or after the days it records (a callback form after the repair's leak
+    # test, though it is dated by the repair): checked as of the latest of them
+    stated = [v for v in values.values() if isinstance(v, date)]
+    as_of = max([as_of, *stated]) if isinstance(dated, date) else as_of
     try:
         with ws.store.snapshot() as view:
             # the example as its process would give it (a receipt's comes from the ledger)

@@ -112,3 +112,27 @@ def text_boxes(path: Path, needle: str, page: int = 0) -> list[tuple[float, floa
         return found
     finally:
         pdf.close()
+
+
+def bold_texts(path: Path) -> list[str]:
+    """Per page, the characters set in a bold font (its name says Bold), whitespace removed:
+    what a reader sees brought to notice."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_raw
+    out = []
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            text = page.get_textpage()
+            name = ctypes.create_string_buffer(256)
+            flags = ctypes.c_int()
+            chars = []
+            for i in range(text.count_chars()):
+                pdfium_raw.FPDFText_GetFontInfo(text.raw, i, name, 256, ctypes.byref(flags))
+                if b"Bold" in name.value:
+                    chars.append(text.get_text_range(i, 1))
+            out.append(re.sub(r"\s+", "", "".join(chars)))
+    finally:
+        pdf.close()
+    return out

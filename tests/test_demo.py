@@ -37,14 +37,18 @@ def test_a_quarter_overdue_with_ages_one_to_fourteen_months():
     assert {len(p) for p in owed.values()} == set(range(1, 15))
 
 
-def test_custody_units_pay_seventy_percent_and_other_records_exist():
+def test_custody_units_pay_seventy_percent_from_the_agreements_start_and_other_records_exist():
     rows = demo.generate()
     custody = [u for u in rows["units"] if u["status"] == "custody"]
     assert custody
     u = custody[0]
-    fee = next(c for c in rows["charges"] if c["unit"] == u["id"] and c["item"] == "物业服务费")
-    full = Decimal(u["area"]) * Decimal(u["fee_rate"])
-    assert Decimal(fee["amount"]) == (full * Decimal("0.7")).quantize(Decimal("0.01"))
+    assert u["custody"]["since"] == "2025-03-01"
+    full = (Decimal(u["area"]) * Decimal(u["fee_rate"])).quantize(Decimal("0.01"))
+    billed = {c["period"]: Decimal(c["amount"]) for c in rows["charges"]
+              if c["unit"] == u["id"] and c["item"] == "物业服务费"}
+    # the custody agreement starts on 2025-03-01: the 70 % from March, the months before in full
+    assert billed["2024-10"] == billed["2025-02"] == full
+    assert billed["2025-03"] == billed["2025-11"] == (full * Decimal("0.7")).quantize(Decimal("0.01"))
     assert any(r["structural_change"] for r in rows["renovations"])
     assert len(rows["renovations"]) >= 2 and len(rows["repairs"]) >= 3
 

@@ -178,11 +178,11 @@ def test_one_libreoffice_serves_every_document_of_the_process(handbooks):
 
 def test_xml_invalid_characters_are_stripped(ws, tmp_path):
     """A control character (e.g. from a pasted text in formsmith.toml) would make Word refuse the file."""
-    from formsmith import catalog
+    from formsmith import issuing
     from formsmith.render import PdfIdentity
     from datetime import datetime
     tpl = ws.catalog.get(HANDBOOK)
-    values = catalog.validate(tpl, tpl.example)
+    values = issuing.prepare(ws, HANDBOOK, data=tpl.example)[1]     # with what its rules add
     company = dict(ws.company.as_dict(), name="阳光\x0b物业\x01服务\ufffe有限公司")
     context = {"data": values, "company": company, "fonts": ws.fonts,
                "doc": {"no": "住手字〔2025〕9号", "id": "0" * 16}}

@@ -189,3 +189,21 @@ def test_valid_phones(phone, normal):
 def test_invalid_phones(phone):
     with pytest.raises(ValueError):
         validate_phone(phone)
+
+
+def test_a_field_for_either_number_says_which_one_is_wrong():
+    """A document's 证件号码 field takes a 身份证号 or a 统一社会信用代码: a bad credit code is
+    reported as a bad credit code, not as a bad 身份证号."""
+    from formsmith.identity import make_credit_code, make_resident_id, validate_id_or_credit_code
+    code = make_credit_code("91420100MA4K2XXX0")
+    person = make_resident_id("420103", date(1990, 11, 8), 77, "M")
+    assert validate_id_or_credit_code(code.lower()) == code
+    assert validate_id_or_credit_code(person) == person
+    wrong_code = code[:17] + ("1" if code[17] != "1" else "2")
+    with pytest.raises(ValueError) as exc:
+        validate_id_or_credit_code(wrong_code)
+    assert "统一社会信用代码校验位错误" in str(exc.value) and "身份证" not in str(exc.value)
+    wrong_person = person[:17] + ("1" if person[17] != "1" else "2")
+    with pytest.raises(ValueError) as exc:
+        validate_id_or_credit_code(wrong_person)
+    assert "身份证号校验位错误" in str(exc.value)

@@ -224,3 +224,27 @@ def test_a_callback_form_from_a_data_file_that_disagrees_with_the_repair_is_refu
     assert result.exit_code == 2, result.output
     assert "字段 category" in result.stderr and "BX2025-0101 登记为“安全设施维修”" in result.stderr
     assert snapshot_of(home) == before
+
+
+def test_custody_is_billed_at_the_share_from_the_agreements_start_only(home, run):
+    """The 70 % runs from the month the custody agreement starts (custody.since, the agreement's
+    托管期限自…起); a month before it billed at the share is reported, as is one after it in full."""
+    from formsmith.processes.custody import rules as custody_rules
+    ws = load_workspace(home)
+    with ws.store.transaction() as tx:
+        unit = next(u for u in tx.all("units") if u["status"] == "custody")
+        full = custody_rules.full_fee(Decimal(unit["area"]), Decimal(unit["fee_rate"]))
+        share = custody_rules.custody_fee(full)
+        assert unit["custody"]["since"] == "2025-03-01"
+        early, late = f"C{unit['id']}-2025-02-FEE", f"C{unit['id']}-2025-03-FEE"
+        assert (Decimal(tx.get("charges", early)["amount"]), Decimal(tx.get("charges", late)["amount"])) == (full, share)
+        tx.update("charges", early, {"amount": str(share)})
+        tx.update("charges", late, {"amount": str(full)})
+    bad = run(home, "ledger", "check")
+    assert bad.exit_code == 3
+    lines = {line.split("：")[0]: line for line in bad.stdout.splitlines() if "应收 C" in line}
+    assert f"= {full} 元" in lines[f"应收 {early}"] and "（托管）" not in lines[f"应收 {early}"]
+    assert f"（托管） = {share} 元" in lines[f"应收 {late}"]
+    with ws.store.transaction() as tx:        # the module's workspace as it was
+        tx.update("charges", early, {"amount": str(full)})
+        tx.update("charges", late, {"amount": str(share)})

@@ -118,7 +118,7 @@ def test_custody_agreement_from_the_store_and_refused_for_a_unit_not_in_custody(
     tpl, values, _ = issuing.prepare(ws, "custody-agreement", unit="5-1-302", as_of=AS_OF)
     assert values["area"] == "132.75" and values["custody_fee"] == Decimal("204.44")
     assert values["water_base"] == "12.0" and values["water_max"] == Decimal("17.0")
-    with pytest.raises(InputError, match="未办理托管"):
+    with pytest.raises(InputError, match="字段 status（状态）：该房屋未办理托管"):
         issuing.prepare(ws, "custody-agreement", unit="1-1-301", as_of=AS_OF)
 
 

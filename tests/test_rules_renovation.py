@@ -374,9 +374,11 @@ def test_agreement_from_the_store(ws):
 
 def test_one_pass_per_worker(ws):
     workers = example(ws, "worker-pass")["workers"]
-    message = refusal(ws, "worker-pass", data=example(ws, "worker-pass", workers=workers + [dict(workers[0])]))
+    # (the example's permit number is, in this workspace, another renovation's: not cited here)
+    message = refusal(ws, "worker-pass", data=example(ws, "worker-pass", permit_no=None,
+                                                      workers=workers + [dict(workers[0])]))
     assert "字段 workers[5].id_number" in message and "一人一证" in message
-    late = refusal(ws, "worker-pass", data=example(ws, "worker-pass", valid_to="2026-02-28"))
+    late = refusal(ws, "worker-pass", data=example(ws, "worker-pass", permit_no=None, valid_to="2026-02-28"))
     assert "晚于装修ZX2025-001登记的完工日期" in late
 
 
@@ -386,3 +388,31 @@ def test_debris_fee_must_be_area_times_rate(ws):
     assert "须同时填写" in refusal(ws, "debris-fee-receipt", data=example(ws, "debris-fee-receipt", rate=None))
     _, values, _ = issuing.prepare(ws, "debris-fee-receipt", unit="1-2-101", as_of=AS_OF)
     assert str(values["amount"]) == "268.08" and values["method"] is None
+
+
+def test_permit_and_passes_cite_the_documents_issued_before_them(ws):
+    """The permit prints the number of the renovation's issued 装修管理协议, the passes that of
+    its permit (store path); a data file citing another renovation's number is refused."""
+    unit = "4-2-601"                     # ZX2025-003: windows only, needs no approval
+    agreement = issuing.issue_document(ws, "renovation-agreement", unit=unit, as_of=AS_OF)
+    _, permit_values, _ = issuing.prepare(ws, "renovation-permit", unit=unit, as_of=AS_OF)
+    assert permit_values["agreement_no"] == agreement.doc_no
+    permit = issuing.issue_document(ws, "renovation-permit", unit=unit, as_of=AS_OF)
+    assert f"装修协议{agreement.doc_no}" in page_texts(permit.path)[0]
+    _, pass_values, _ = issuing.prepare(ws, "worker-pass", unit=unit, as_of=AS_OF)
+    assert pass_values["permit_no"] == permit.doc_no
+    from formsmith.processes.renovation.sources import passes_data
+    with ws.store.snapshot() as view:
+        data = passes_data(ws, view, unit, AS_OF)
+    message = refusal(ws, "worker-pass", data=dict(data, permit_no=agreement.doc_no))
+    assert "字段 permit_no" in message and f"装修ZX2025-003已开具的装修施工许可证为{permit.doc_no}" in message
+
+
+def test_fire_safety_undertaking_from_the_store_and_none_for_a_forbidden_plan(ws):
+    _, values, _ = issuing.prepare(ws, "renovation-fire-safety", unit="1-2-101", as_of=AS_OF)
+    assert values["renovation_id"] == "ZX2025-001" and values["contractor_contact"] == "陈建国"
+    assert [d["source"] for d in values["fire_duties"]][:2] == ["《中华人民共和国消防法》第二十六条",
+                                                                "《中华人民共和国消防法》第二十一条"]
+    assert "《物业管理条例》第四十五条" in values["breach_text"] and "责令" not in values["breach_text"]
+    with pytest.raises(ValidationError, match="不予办理装修消防安全责任书"):
+        issuing.prepare(ws, "renovation-fire-safety", unit=FORBIDDEN_UNIT, as_of=AS_OF)

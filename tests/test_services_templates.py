@@ -162,6 +162,23 @@ def test_repair_callback_from_the_store_shows_the_deadline(from_store):
                    "应于2025年11月26日（含当日）前完成回访", "住户确认（签字）", "回访人（签字）"):
         assert phrase in text, phrase
     assert _ticks(path) == 1          # the category is ticked; the outcome is left to the caller
+    # a blank form made after the deadline says so (issued 2025-12-01, due 2025-11-26)
+    assert "本表于2025年12月1日开具，已超过回访时限5天" in text and rec["issued_late_days"] == 5
+
+
+def test_a_blank_callback_form_on_time_says_nothing_of_lateness(ws):
+    v = _prepare(ws, "repair-callback", as_of=date(2025, 12, 1), repair_id="BX-T5")
+    assert v["callback_due"] == date(2025, 12, 1) and v["issued_late_days"] == 0
+    assert _prepare(ws, "repair-callback", as_of=date(2025, 12, 3), repair_id="BX-T5")["issued_late_days"] == 2
+
+
+def test_the_data_path_refuses_a_callback_during_the_leak_test_as_the_store_path_does(ws):
+    """Issued on 2025-11-27, the example's leak test (2025-11-28) is not over: refused, naming
+    the field; nor is a form made for a repair not finished yet."""
+    leak = _refused(ws, "repair-callback", "leak_test_on", as_of=date(2025, 11, 27), repair_id="BX-T6")
+    assert any("尚在试漏" in p for p in leak.problems)
+    unfinished = _refused(ws, "repair-callback", "completed_on", as_of=date(2025, 11, 26), repair_id="BX-T6")
+    assert any("维修尚未完成" in p for p in unfinished.problems)
 
 
 def test_complaint_record_prints_its_deadlines(issued):
@@ -210,17 +227,17 @@ def test_fee_receipt_is_one_sheet_of_three_parts_with_its_seal_place(issued, ws)
 # ---------------------------------------------------------------- the rules, as rules
 
 def _prepare(ws, tid, as_of=AS_OF, **changes):
-    """The values `tid` gets from its example with `changes`; a receipt's as the ledger gives
-    them (no receipt from a data file: test_ledger.py)."""
+    """The values `tid` gets from its example with `changes`, issued on `as_of`; a receipt's as
+    the ledger gives them (no receipt from a data file: test_ledger.py)."""
     data = {**ws.catalog.get(tid).example, **changes}
     data = {k: v for k, v in data.items() if v is not None}
     origin = "ledger" if tid == "fee-receipt" else None
     return issuing.prepare(ws, tid, data=data, as_of=as_of, origin=origin)[1]
 
 
-def _refused(ws, tid, field, **changes):
+def _refused(ws, tid, field, as_of=AS_OF, **changes):
     with pytest.raises(ValidationError) as exc:
-        _prepare(ws, tid, **changes)
+        _prepare(ws, tid, as_of=as_of, **changes)
     assert any(field in p for p in exc.value.problems), exc.value.problems
     return exc.value
 
@@ -427,7 +444,7 @@ def test_a_leak_repair_is_called_back_from_its_leak_test(ws):
         tx.insert("repairs", {"id": "BX2025-0199", "unit": "2-1-301", "reported_at": "2025-12-28T09:00",
                               "category": "leak", "description": "阳台落地窗渗水", "status": "done",
                               "done_at": "2025-12-29T16:00", "leak_test_at": "2025-12-30T10:00"})
-    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=date(2025, 12, 31))[1]
+    v = issuing.prepare(ws, "repair-callback", record="BX2025-0199", as_of=date(2026, 1, 2))[1]
     assert v["unit"] == "2-1-301" and v["category"] == "房屋渗漏水维修"
     assert v["leak_test_on"] == date(2025, 12, 30) and v["callback_due"] == date(2026, 1, 2)
 

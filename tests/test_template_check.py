@@ -1,6 +1,8 @@
 """`formsmith templates check`: built-in templates pass; each kind of deliberate mistake is reported."""
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 
@@ -138,3 +140,40 @@ def test_one_template_by_id_and_json(broken, run):
 def test_unknown_template_id_is_not_found(empty_home, run):
     result = run(empty_home, "templates", "check", "no-such-template")
     assert result.exit_code == 2 and "no-such-template" in result.stderr
+
+
+# ---------------------------------------------------------------- house style of every template's text
+
+_CJK = r"[\u3400-\u9fff]"
+# A space between Chinese and a figure (or a filled-in value) prints "2025 年 12 月 1 日", "第 1 页"
+# where the house style writes 2025年12月1日, 第1页 (CONVENTIONS.md: dates, numbers).
+_SPACED = re.compile(rf"{_CJK}[ \u00a0]+(\d|{{{{)|(\d|}}}})[ \u00a0]+{_CJK}")
+# Terms a template must not print: the pre-2007 name of the 临时管理规约 (物业管理条例 第二十二条),
+# administrative powers a company does not have (物业管理条例 第四十五条: 制止 and 报告), a
+# one-sided 解释权 clause, and 吨/度 for what water and electricity meters count (立方米, 千瓦时).
+_TERMS = ("业主临时公约", "责令", "解释权", "吨", "用电不超过20度", "度电")
+
+
+def _template_texts():
+    """(file, line number, line) of every text a built-in template prints from: its HTML/Typst
+    sources, its manifest (example data, labels), the Word body and the script that made it."""
+    import zipfile
+    from formsmith.workspace import BUILTIN_TEMPLATES
+    for folder in sorted(p for p in BUILTIN_TEMPLATES.iterdir() if p.is_dir()):
+        for f in sorted(folder.iterdir()):
+            if f.suffix in (".html", ".typ", ".toml", ".py", ".css"):
+                text = f.read_text(encoding="utf-8")
+            elif f.suffix == ".docx":
+                with zipfile.ZipFile(f) as z:
+                    text = re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+            else:
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                yield f"{folder.name}/{f.name}", n, line
+
+
+def test_every_template_text_follows_the_house_style():
+    spaced = [(f, n, m.group(0)) for f, n, line in _template_texts() for m in _SPACED.finditer(line)]
+    assert spaced == []
+    terms = [(f, n, t) for f, n, line in _template_texts() for t in _TERMS if t in line]
+    assert terms == []

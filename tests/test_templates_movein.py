@@ -11,7 +11,7 @@ import pytest
 
 from formsmith import catalog, find_workspace, issue_document
 from formsmith.workspace import BUILTIN_TEMPLATES
-from pdftools import attachment_json, fonts_embedded, our_page_codes, page_texts, xmp_text
+from pdftools import attachment_json, bold_texts, fonts_embedded, our_page_codes, page_texts, xmp_text
 from receipt_checks import assert_receipt_sheet
 
 TEMPLATES = {
@@ -29,8 +29,8 @@ TEMPLATES = {
                                 "窗扇关闭不严，密封条脱落", "地漏排水缓慢，疑似堵塞", "维修部复检",
                                 "业主再次验收确认", "共3项"]),
     "custody-agreement": ("物托字", ["房屋托管协议", "¥233.46", "¥163.42", "壹佰陆拾叁元肆角贰分",
-                                     "按全额的70%收取", "水表用量不超过5吨、电表用量不超过20度",
-                                     "17.0吨", "376.2度", "每周", "大雨前后", "（盖章）"]),
+                                     "按全额的70%收取", "水表用量不超过5立方米、电表用量不超过20千瓦时",
+                                     "17.0立方米", "376.2千瓦时", "每周", "大雨前后", "（盖章）"]),
     "renovation-agreement": ("物装协字", ["装修管理协议", "允许施工时间", "禁止行为",
                                          "变动建筑主体和承重结构", "¥268.08", "贰佰陆拾捌元零捌分",
                                          "不涉及拆改主体结构", "江城美居装饰工程有限公司（盖章）"]),
@@ -38,6 +38,9 @@ TEMPLATES = {
                                        "2025年11月10日至2026年1月20日", "（盖章）", "2025年11月6日"]),
     "worker-pass": ("物装证字", ["施工人员临时出入证", "陈建国", "周海涛", "420115********1010",
                                  "沿虚线剪下"]),
+    "renovation-fire-safety": ("物装消字", ["装修消防安全责任书", "施工现场消防安全责任人", "陈建国",
+                                            "《中华人民共和国消防法》第二十一条", "动火审批", "第二十八条",
+                                            "拨打119报警", "江城美居装饰工程有限公司（盖章）"]),
     "debris-fee-receipt": ("物装清字", ["装修垃圾清运费收据", "人民币（大写）：贰佰陆拾捌元零捌分", "¥268.08",
                                         "建筑面积89.36平方米×3.00元/平方米"]),
 }
@@ -97,6 +100,9 @@ def test_repair_order_lists_only_the_failed_items(issued):
     assert [(line["room"], line["item"]) for line in lines] == [
         ("客厅", "墙面、顶棚"), ("次卧", "窗户"), ("卫生间", "地漏、坐便器排水")]
     assert "防盗门" not in "".join(texts)      # a passed item is not on the order
+    # the data lists 6 of the inspection's items; the order counts the issued inspection's 16
+    assert "验收，共16项，不合格3项）" in texts[0] and "共6项" not in "".join(texts)
+    assert row["record"]["inspection_total"] == 16
 
 
 def test_worker_pass_has_one_numbered_card_per_worker_and_no_full_id(issued):
@@ -154,6 +160,67 @@ def test_a_child_under_14_is_not_registered_without_a_guardians_consent(demo_hom
     values = issuing.prepare(ws, "move-in-registration", as_of=date(2025, 12, 1),
                              data={k: v for k, v in adults.items() if v is not None})[1]
     assert values["minors"] == []
+
+
+def test_each_cut_out_pass_carries_its_own_code(issued, tmp_path):
+    """Cut along the dashed lines, each card still has a code the gate reads: the pass's
+    document and the card's number (the page's QR stays on the offcut)."""
+    import pypdfium2 as pdfium
+    import zxingcpp
+    from formsmith import codes
+    doc, row, _ = issued["worker-pass"]
+    cards = len(row["record"]["workers"])
+    pdf = pdfium.PdfDocument(str(doc.path))
+    try:
+        page = pdf[0]
+        scale = 200 / 72
+        image = page.render(scale=scale).to_pil()
+        text = page.get_textpage()
+        height = page.get_height()
+        read = []
+        for n in range(1, cards + 1):
+            found = text.search(f"{doc.doc_no}-{n:02d}")
+            box = found.get_next()
+            assert box, n
+            first, last = text.get_charbox(box[0]), text.get_charbox(box[0] + box[1] - 1)
+            centre, top = (first[0] + last[2]) / 2, first[3]
+            mm = 72 / 25.4    # the card: 74 mm wide, its number 8 mm below its top edge
+            crop = image.crop((int((centre - 37 * mm) * scale), int((height - top - 8 * mm) * scale),
+                               int((centre + 37 * mm) * scale), int((height - top + 50 * mm) * scale)))
+            payloads = [r.text for r in zxingcpp.read_barcodes(crop)]
+            card_codes = [c for c in map(codes.decode_card, payloads) if c]
+            assert [(c.doc_id, c.card, c.cards) for c in card_codes] == [(doc.doc_id, n, cards)], (n, payloads)
+            assert not any(codes.decode(p) for p in payloads)     # the page's code is not on the card
+            read.append(n)
+    finally:
+        pdf.close()
+    assert read == list(range(1, cards + 1))
+
+
+def test_receipt_has_its_three_parts(issued):
+    _, _, texts = issued["debris-fee-receipt"]
+    text = "".join(texts)
+    assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
+    for part in ("存根联", "交款人收执", "记账联"):
+        assert part in text
+
+
+def test_custody_agreement_states_what_a_lawyer_asks_for(issued):
+    """The liability limits in bold with the owner's acknowledgement (民法典 第四百九十六条), who
+    pays water and electricity over the ceilings, a dispute clause, the month the 70 % starts, and
+    the last clause on the signature page."""
+    doc, _, texts = issued["custody-agreement"]
+    whole = "".join(texts)
+    bold = "".join(bold_texts(doc.path))
+    assert "乙方对房屋内物品不承担保管责任" in bold and "乙方对由此扩大的损失不承担责任" in bold
+    assert "甲方在托管开始前关闭燃气阀门" not in bold          # only the limits, not the whole clause
+    assert "以加粗字体标示的内容为免除或者减轻乙方责任的条款" in whole and "甲方确认签字" in whole
+    assert "第四百九十六条" in whole
+    assert "超出部分的水费、电费由甲方承担" in whole
+    assert "协商不成的，任何一方可以向房屋所在地人民法院起诉" in whole
+    assert "托管期间（自2025年3月起），物业服务费按全额的70%收取" in whole
+    last = texts[-1]
+    assert "第七条" in last and "一式两份" in last and "甲方（业主）" in last and "（以下无正文）" in last
 
 
 def test_custody_record_keeps_the_computed_fee(issued):

@@ -28,7 +28,9 @@ def _found(image: Image.Image, scale: float = 1.0, offset: tuple[int, int] = (0,
 
 def _apply(page: ScanPage, results) -> bool:
     ours = [r for r in results if r[0] is not None]
-    page.foreign = tuple(sorted(set(page.foreign) | {r[1] for r in results if r[0] is None}))
+    # a cut-out card's own code (codes.CardCode) is ours too, and says nothing about the page
+    page.foreign = tuple(sorted(set(page.foreign) | {r[1] for r in results
+                                                     if r[0] is None and codes.decode_card(r[1]) is None}))
     if not ours:
         return False
     code, _, corners, orientation = ours[0]

@@ -2,7 +2,7 @@
 
 The template is a .docx the office edits in Word, with Jinja tags in its text (docxtpl syntax:
 `{{ data.x }}`, `{%p for … %}`, `{%tr for … %}`). The engine owns the page furniture, as the
-HTML engine does: it writes the footer of every section (document number and 第 x 页 共 y 页 as
+HTML engine does: it writes the footer of every section (document number and 第x页　共y页 as
 Word PAGE/NUMPAGES fields, so LibreOffice and Word both count the pages) and, after LibreOffice
 has made the PDF/A, stamps each page's QR code (codes.py payload with that page's number) at the
 top right as vector paths — no font, no image, nothing that breaks PDF/A — and attaches
@@ -134,6 +134,7 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
     doc = tpl.docx
     _write_footers(doc, identity.doc_no, (fonts or {}).get("sans", "Noto Sans CJK SC"))
     _set_language(doc, identity.lang)
+    _no_autospace(doc)
     props = doc.core_properties
     props.title = identity.title
     props.author = identity.author
@@ -154,6 +155,51 @@ def fill_docx(template: Template, context: dict[str, Any], identity: PdfIdentity
         update.set(qn("w:val"), "true")
         settings.append(update)
     doc.save(str(out))
+
+
+# What follows w:autoSpaceDN in a paragraph's properties (CT_PPrBase), where it must go before.
+_AFTER_AUTOSPACE = ("w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+                    "w:pPrChange")
+
+
+def _no_autospace(doc) -> None:
+    """No extra space between Chinese and Latin letters or digits: the house style writes
+    2025年12月1日 and 第1页 (CONVENTIONS.md), while Word and LibreOffice add about a quarter
+    em there by default (w:autoSpaceDE / w:autoSpaceDN, on unless turned off), which reads and
+    copies as "2025 年 12 月 1 日". Turned off in the document defaults and in every style."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    para_default = defaults.find(qn("w:pPrDefault"))
+    if para_default is None:
+        para_default = OxmlElement("w:pPrDefault")
+        defaults.append(para_default)
+    targets = [para_default] + [st for st in styles.findall(qn("w:style")) if st.get(qn("w:type")) == "paragraph"]
+    for target in targets:
+        ppr = target.find(qn("w:pPr"))
+        if ppr is None:
+            if target is not para_default and target.find(qn("w:rPr")) is not None:
+                ppr = OxmlElement("w:pPr")
+                target.find(qn("w:rPr")).addprevious(ppr)
+            else:
+                ppr = OxmlElement("w:pPr")
+                target.append(ppr)
+        for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
+            old = ppr.find(qn(tag))
+            if old is not None:
+                ppr.remove(old)
+        for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
+            el = OxmlElement(tag)
+            el.set(qn("w:val"), "0")
+            after = next((ppr.find(qn(t)) for t in _AFTER_AUTOSPACE if ppr.find(qn(t)) is not None), None)
+            if after is not None:
+                after.addprevious(el)
+            else:
+                ppr.append(el)
 
 
 def _set_language(doc, lang: str) -> None:
@@ -216,7 +262,7 @@ def _field(paragraph, instruction: str, placeholder: str, rpr) -> None:
 
 
 def _write_footers(doc, doc_no: str, sans: str) -> None:
-    """Every page's footer: document number, 第 x 页 共 y 页 (Word fields), centred, 9 pt sans."""
+    """Every page's footer: document number, 第x页　共y页 (Word fields), centred, 9 pt sans."""
     doc.settings.odd_and_even_pages_header_footer = False
     for section in doc.sections:
         section.different_first_page_header_footer = False
@@ -231,18 +277,18 @@ def _write_footers(doc, doc_no: str, sans: str) -> None:
             if child.tag != qn("w:pPr"):
                 p._p.remove(child)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        probe = p.add_run(doc_no + "　　第 ")
+        probe = p.add_run(doc_no + "　　第")
         probe.font.size = Pt(9)
         probe.font.name = sans
         probe._r.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), sans)
         rpr = probe._r.rPr
         _field(p, "PAGE", "1", rpr)
         mid = copy.deepcopy(probe._r)
-        mid.find(qn("w:t")).text = " 页 共 "
+        mid.find(qn("w:t")).text = "页　共"
         p._p.append(mid)
         _field(p, "NUMPAGES", "1", rpr)
         tail = copy.deepcopy(probe._r)
-        tail.find(qn("w:t")).text = " 页"
+        tail.find(qn("w:t")).text = "页"
         p._p.append(tail)
         for t in p._p.iter(qn("w:t")):
             t.set(qn("xml:space"), "preserve")

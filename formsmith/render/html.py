@@ -129,6 +129,7 @@ def _environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
         loader=ConfinedLoader(search_path),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(formats.JINJA_FILTERS)
+    env.filters["card_qr"] = codes.card_qr      # a cut-out card's own code (worker-pass)
     return env
 
 
@@ -172,14 +173,14 @@ def _css_string(text: str) -> str:
 
 
 def page_css(doc_no: str, doc_id: str, pages: int, sans: str) -> str:
-    """The page furniture: document number and 第 x 页 共 y 页 at the foot, our QR at the top right.
+    """The page furniture: document number and 第x页　共y页 at the foot, our QR at the top right.
 
     The QR payload holds the page number and the page count, so every page gets its own rule
     (`@page :nth(k)`); margin boxes do not change the flow, so the page count is stable.
     """
     css = [f"""@page {{
   @bottom-center {{
-    content: {_css_string(doc_no + "　　")} "第 " counter(page) " 页 共 " counter(pages) " 页";
+    content: {_css_string(doc_no + "　　")} "第" counter(page) "页　共" counter(pages) "页";
     font-family: {_css_string(sans)}; font-size: 9pt; color: #333;
   }}
 }}"""]
@@ -330,12 +331,12 @@ _QR_PLACEHOLDER = ("data:image/svg+xml,%3Csvg%20xmlns%3D%27http%3A%2F%2Fwww.w3.o
 
 
 def batch_page_css(sans: str) -> str:
-    """Page furniture of a batch: at the foot of each page its letter's number and 第 x 页 共 y 页
+    """Page furniture of a batch: at the foot of each page its letter's number and 第x页　共y页
     (the page counter starts again with every letter), at the top right the QR's place."""
     return f"""@page fsl {{
   @top-right {{ content: url("{_QR_PLACEHOLDER}"); width: {QR_SIZE_MM}mm; vertical-align: middle;
     text-align: right; visibility: hidden; }}
-  @bottom-center {{ content: string(fs-no) "第 " counter(page) " 页 " string(fs-of);
+  @bottom-center {{ content: string(fs-no) "第" counter(page) "页　" string(fs-of);
     font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }}
 }}
 @page :nth(1 of fsl) {{ counter-reset: page 1; }}"""
@@ -367,7 +368,7 @@ def _batch_html(head: str, bodies: list[str], jobs, counts: list[int]) -> str:
     carrying its number and (guessed) page count for the page foot."""
     from html import escape
     parts = [f'<section class="fs-letter" id="fs-l{i}" data-fs-no="{escape(job.identity.doc_no + "　　")}" '
-             f'data-fs-of="共 {count} 页">{body}</section>'
+             f'data-fs-of="共{count}页">{body}</section>'
              for i, (job, body, count) in enumerate(zip(jobs, bodies, counts))]
     return f"{head}<body>{''.join(parts)}</body></html>"
 

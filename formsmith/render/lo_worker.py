@@ -121,6 +121,14 @@ def convert(desktop, src, dst, filter_options):
     if doc is None:
         raise RuntimeError("LibreOffice could not open %s" % src)
     try:
+        # No extra space between Chinese and Latin letters or digits (the house style writes
+        # 2025年12月1日): LibreOffice adds it by default and its Word import does not read the
+        # document's w:autoSpaceDE/w:autoSpaceDN, so it is turned off in every paragraph style.
+        styles = doc.getStyleFamilies().getByName("ParagraphStyles")
+        for i in range(styles.getCount()):
+            style = styles.getByIndex(i)
+            if style.getPropertySetInfo().hasPropertyByName("ParaIsCharacterDistance"):
+                style.setPropertyValue("ParaIsCharacterDistance", False)
         # A table of contents changes the page count when it grows; update until stable.
         indexes = doc.getDocumentIndexes()
         for _ in range(2):

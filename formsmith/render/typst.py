@@ -42,7 +42,7 @@ MEMORY_SOFT_LIMIT_MB = 320
 
 # The main file the engine compiles: it lays out one or many letters, each by the template's
 # `letter(ctx)` function, and puts around every page what the template cannot leave out: page
-# size and margins, our QR at the top right and the number with 第 x 页 共 y 页 at the foot
+# size and margins, our QR at the top right and the number with 第x页　共y页 at the foot
 # (both counted per letter), the document metadata and,
 # for a single document, the attached record. The inputs are files of the private compile
 # root (see Stage): letters.json (one context per letter, with `qr`: page count → the QR
@@ -87,7 +87,7 @@ FRAME = r"""#import "/%(body)s": letter
   footer: context {
     let (l, p, n) = position()
     align(center, text(font: (fonts.sans,), size: 9pt, fill: rgb("#333333"),
-      l.meta.doc_no + "\u{3000}\u{3000}第 " + str(p) + " 页 共 " + str(n) + " 页"))
+      l.meta.doc_no + "\u{3000}\u{3000}第" + str(p) + "页\u{3000}共" + str(n) + "页"))
   })
 #if meta.attach {
   pdf.attach("record.json", read("/%(input)s/record.json", encoding: none),

@@ -6,7 +6,7 @@ The office edits template.docx in Word afterwards; from then on the .docx is the
 this script is only the record of how version 1.0 was made (running it again overwrites
 their edits). Fonts are named 宋体/黑体 as in any Chinese Word document; formsmith's fontconfig
 alias maps them to Noto Serif/Sans CJK SC when LibreOffice makes the PDF. The footer (number
-and 第 x 页 共 y 页) and the page QR code are added by the engine, so the footer is left empty
+and 第x页　共y页) and the page QR code are added by the engine, so the footer is left empty
 and the top right corner of the top margin is kept free.
 """
 from __future__ import annotations
@@ -242,10 +242,10 @@ def build(path: Path) -> None:
          "为使您尽快熟悉小区的服务与管理规定，我们编写了这本《住户手册》，内容包括服务指南、"
          "入住手续、收费标准、装修管理、房屋托管、安全须知和小区管理规定。请您仔细阅读并妥善保管，"
          "也请转告与您同住的家人和您的租户。")
-    para(doc, "本手册依据《中华人民共和国民法典》《物业管理条例》、{{ company.contract }}和《业主临时公约》编写；"
+    para(doc, "本手册依据《中华人民共和国民法典》《物业管理条例》、{{ company.contract }}和《临时管理规约》编写；"
          "手册与上述法律法规或合同不一致的，以法律法规和合同为准。")
     para(doc, "我们的服务宗旨是“细心细致、公平公正、实事求是、依法合理”。您对我们的服务有任何意见或建议，"
-         "欢迎随时到客户服务中心或致电 {{ data.service_phone }} 告诉我们。")
+         "欢迎随时到客户服务中心或致电{{ data.service_phone }}告诉我们。")
     para(doc, "{{ company.name }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     para(doc, "{{ data.edition_date | cn_date }}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
@@ -295,7 +295,7 @@ def build(path: Path) -> None:
     ], [40, 116])
     doc.add_heading("（二）入住流程", 2)
     items(doc, [
-        "验明资料，填写《住户登记表》（同住人员、联系电话、车辆、紧急联系人），签订《前期物业服务合同》和《业主临时公约》。",
+        "验明资料，填写《住户登记表》（同住人员、联系电话、车辆、紧急联系人），签订《前期物业服务合同》和《临时管理规约》。",
         "领取房屋钥匙、《住户手册》和房屋水电图，并在交接单上签收。",
         "缴纳物业服务费。",
         "由维修部人员陪同，按《房屋质量验收登记表》逐项验收房屋；共同抄录水表、电表、燃气表底数并签字确认。",
@@ -338,24 +338,27 @@ def build(path: Path) -> None:
         "手续齐全后领取《装修施工许可证》，张贴在户门外；每位施工人员办理《施工人员临时出入证》，进出小区须佩戴。",
     ])
     doc.add_heading("（二）施工时间", 2)
-    para(doc, "{{ data.renovation_hours }}。其他时间不得施工；噪声较大的作业（如电锤、切割）请在工作日进行。")
+    # the same words as the 装修管理协议 and the permit: the rules fill them in (renovation/rules.py)
+    para(doc, "{{ data.renovation_hours }}。因特殊情况需延长施工时间的，须事先征得客户服务中心同意，并告知相邻业主。")
     doc.add_heading("（三）装修禁止事项", 2)
-    items(doc, [
-        "拆改房屋主体结构和承重墙、梁、柱，在承重墙上开凿门窗或扩大洞口；",
-        "改变防水层、卫生间和厨房的防水结构，或将卫生间改在下层住户的厨房、卧室上方；",
-        "擅自改动燃气管道、供暖和消防设施，私拉乱接电线；",
-        "封闭、占用公共走道、楼梯间和消防通道，损坏公共部位；",
-        "从楼上向地面或垃圾道抛撒装修垃圾，将装修垃圾混入生活垃圾；",
-        "在外墙、阳台外侧安装物件或改变外观，超出规定的位置安装空调外机。",
-    ])
+    para(doc, "装修期间，装修人和装饰装修企业不得有下列行为（括号内注明出处，条款均为《住宅室内装饰装修管理办法》的条款）：")
+    para(doc, "{%p for pr in data.renovation_prohibitions %}", indent=False)
+    p = para(doc, "{{ loop.index }}. {{ pr.text }}（{{ pr.article or '本小区装修管理规定' }}）{{ '。' if loop.last else '；' }}",
+             indent=False)
+    p.paragraph_format.left_indent = Pt(22)
+    p.paragraph_format.first_line_indent = Pt(-11)
+    para(doc, "{%p endfor %}", indent=False)
+    para(doc, "{{ data.renovation_breach }}")
     para(doc, "装修完工后，请通知客户服务中心会同维修部进行验收。")
 
     # ---- 6 custody
     doc.add_heading("六、房屋托管", 1)
     para(doc, "您暂不入住的，可与客户服务中心签订《托管协议》，将房屋交由我们代为看管：")
     items(doc, [
-        "交接时共同抄录水表、电表读数；托管期间用水不超过5吨、用电不超过20度，超出的我们将查明原因并告知您。",
-        "托管期间物业服务费按全额的70%收取。",
+        "交接时共同抄录水表、电表读数；托管期间用水不超过5立方米、用电不超过20千瓦时，超出的我们将查明原因、"
+        "采取必要措施并告知您。托管期间的水费、电费由业主按表具读数承担；超出部分系我们的人员入户使用或者"
+        "未尽巡查、处置义务所致的，由我们承担。",
+        "托管期间物业服务费按全额的70%收取（自托管开始的当月起，托管开始日不是当月1日的自次月起）。",
         "每周安排人员对托管房屋进行户外巡查，大雨前后加巡；发现问题及时处理并通知您。",
     ])
 
@@ -389,15 +392,15 @@ def build(path: Path) -> None:
 
     # ---- 8 rules
     doc.add_heading("八、小区管理规定", 1)
-    para(doc, "为维护全体住户的共同利益，请遵守以下规定（详见《业主临时公约》）：")
+    para(doc, "为维护全体住户的共同利益，请遵守以下规定（详见《临时管理规约》）：")
     para(doc, "{%p for r in data.house_rules %}", indent=False)
     p = para(doc, "{{ loop.index }}. {{ r.text }}", indent=False)
     p.paragraph_format.left_indent = Pt(22)
     p.paragraph_format.first_line_indent = Pt(-11)
     para(doc, "{%p endfor %}", indent=False)
     para(doc, "违反上述规定的，客户服务中心将予以劝阻、督促改正；造成他人损失的，由行为人依法承担责任。")
-    para(doc, "本手册由{{ company.name }}负责解释，自{{ data.edition_date | cn_date }}起施行。",
-         space_after=0)
+    para(doc, "本手册自{{ data.edition_date | cn_date }}起施行；与法律法规、{{ company.contract }}或《临时管理规约》"
+         "不一致的，以法律法规和合同、规约为准。", space_after=0)
 
     doc.core_properties.title = "住户手册"
     doc.core_properties.author = "formsmith"

@@ -178,7 +178,7 @@ def _next_step(st: UnitStatus, pol: Policy, as_of: date) -> None:
         letter = st.issued(s2.template)
         got = delivered_on(letter)
         if got is None:
-            st.note = f"{letter['doc_no']}尚未妥投（{letter['state']}）：妥投后方可发法律催告函"
+            st.note = f"{letter['doc_no']}尚未妥投（{model.LABELS.get(letter['state'], letter['state'])}）：妥投后方可发法律催告函"
             return
         when = add_months(got, s3.after_months)
         st.next_on = when

@@ -102,6 +102,6 @@ def unit_legal(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str
     if not any(d.get("delivered_on") for d in data["prior_demands"]):
         unproven = [d["doc_no"] for d in data["prior_demands"] if d["doc_no"]]
         which = f"（{'、'.join(unproven)} 均无送达凭据：妥投日期，或直接送达/留置送达的催缴记录）" if unproven else ""
-        raise InputError(f"unit {unit_id}: field prior_demands: 无已送达的催缴函，不能发法律催告函{which} "
+        raise InputError(f"房屋 {unit_id}：字段 prior_demands（已送达的催缴函）：无已送达的催缴函，不能发法律催告函{which} "
                          "(no earlier demand recorded as delivered)")
     return data

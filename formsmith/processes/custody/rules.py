@@ -11,8 +11,8 @@ from ...rules import RuleContext, rule
 
 # From the source text: "托管期间水表不超过5，电表不超过20；物业管理费按全额的70%收取。"
 CUSTODY_SHARE = Decimal("0.70")
-WATER_LIMIT = deadlines.CUSTODY_WATER_LIMIT              # 吨 over the hand-over reading, for the whole custody
-ELECTRICITY_LIMIT = deadlines.CUSTODY_ELECTRICITY_LIMIT  # 度 over the hand-over reading
+WATER_LIMIT = deadlines.CUSTODY_WATER_LIMIT              # 立方米 (m³) over the hand-over reading, for the whole custody
+ELECTRICITY_LIMIT = deadlines.CUSTODY_ELECTRICITY_LIMIT  # 千瓦时 (kWh) over the hand-over reading
 
 
 def full_fee(area: Decimal, rate: Decimal) -> Decimal:
@@ -59,6 +59,8 @@ def custody_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
                             f"(stated fee differs from the rule)")
     if problems or water is None or power is None:     # None: a problem was listed
         raise ValidationError(problems, ctx.record)
+    first, _ = fees.custody_months(start) if start else (None, None)
     return {"full_fee": full, "custody_fee": fee, "share_percent": int(share * 100),
+            "custody_billing_from": formats.cn_month(first) if first else None,
             "water_limit": WATER_LIMIT, "electricity_limit": ELECTRICITY_LIMIT,
             "water_max": water + WATER_LIMIT, "electricity_max": power + ELECTRICITY_LIMIT}

@@ -19,7 +19,7 @@ def unit_custody(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[s
     unit = view.require("units", unit_id, "unit")
     custody = unit.get("custody")
     if unit.get("status") != "custody" or not custody:
-        raise InputError(f"unit {unit_id}: field status: 该房屋未办理托管（状态 {unit.get('status')!r}），"
+        raise InputError(f"房屋 {unit_id}：字段 status（状态）：该房屋未办理托管（状态 {unit.get('status')!r}），"
                          "无托管交接记录 (the unit is not in custody)")
     owner = owner_of(view, unit)
     data: dict[str, Any] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ... import fees, formats, identity
+from ... import fees, formats, identity, model, renovation_terms
 from ...errors import ValidationError
 from ...formats import meter_value
 from ...rules import RuleContext, rule
@@ -152,7 +152,7 @@ def handover_receipt(values: dict[str, Any], ctx: RuleContext) -> None:
 
 # ---------------------------------------------------------------- meter readings
 
-METERS = {"水表": "吨", "电表": "度", "燃气表": "立方米"}
+METERS = {"水表": "立方米", "电表": "千瓦时", "燃气表": "立方米"}   # m³, kWh, m³: what the meters count
 
 
 @rule("meter-reading")
@@ -235,7 +235,28 @@ def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                for i, it in enumerate(items, 1) if it["result"] == FAIL and not it.get("remarks")]
     if missing:
         raise ValidationError(missing, ctx.record)
-    return {"lines": lines}
+    # The order states how many items the inspection had only when it knows: from the issued
+    # inspection it names (the data may carry only some of its items), whose failed items must be
+    # the order's lines; otherwise it counts only what it prints (不合格N项).
+    inspection = _issued_inspection(ctx, values.get("inspection_no"))
+    total = None
+    if inspection is not None:
+        stored = inspection.get("record") or {}
+        want = [(line["room"], line["item"], line["problem"]) for line in failed_lines(stored.get("items") or [])]
+        if [(line["room"], line["item"], line["problem"]) for line in lines] != want:
+            raise ValidationError([f"字段 inspection_items（验收项目）：与{inspection['doc_no']}登记的不合格项目不符，应为："
+                                   + "；".join(f"{r}{i}（{p}）" for r, i, p in want)
+                                   + " (the failed items differ from the issued inspection)"], ctx.record)
+        total = len(stored.get("items") or [])
+    return {"lines": lines, "inspection_total": total}
+
+
+def _issued_inspection(ctx: RuleContext, doc_no: Any) -> dict[str, Any] | None:
+    """The issued, not retired 房屋质量验收登记表 numbered `doc_no`, if the store holds it."""
+    if not doc_no:
+        return None
+    return next((d for d in ctx.view.find("documents", doc_no=doc_no)
+                 if d.get("template") == "inspection-form" and d.get("state") not in model.RETIRED), None)
 
 
 # ---------------------------------------------------------------- 住户手册 (§1)
@@ -243,10 +264,12 @@ def repair_order(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
 @rule("owner-handbook")
 def owner_handbook(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] | None:
     """The handbook publishes the fee schedule the charges follow (明码标价): with a schedule on
-    record its fee table is the schedule's, and a data file whose table differs is refused."""
+    record its fee table is the schedule's, and a data file whose table differs is refused; its
+    renovation rules are the agreement's words."""
+    out = _handbook_renovation(values, ctx)
     published = fees.published_lines(ctx.view)
     if not published:
-        return None
+        return out
     stated = values.get("fees")
     if stated:
         want = [(p["item"], Decimal(p["price"]), p["unit"]) for p in published]
@@ -255,4 +278,19 @@ def owner_handbook(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any] |
             lines = "；".join(f"{i} {formats.money(p)} {u}" for i, p, u in want)
             raise ValidationError([f"字段 fees（收费标准）：与登记的收费标准不符，应为：{lines} "
                                    "(the handbook must publish the recorded fee schedule)"], ctx.record)
-    return {"fees": [{**p, "price": Decimal(p["price"])} for p in published]}
+    return {**out, "fees": [{**p, "price": Decimal(p["price"])} for p in published]}
+
+
+def _handbook_renovation(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The handbook's 装修管理 says what the agreement says, in the same words (renovation_terms):
+    the working hours (the workspace's; a data file's other text is refused), the prohibitions by
+    article, and what the company does about a breach."""
+    hours = renovation_terms.work_hours({}, ctx)
+    stated = values.get("renovation_hours")
+    if stated and stated != hours:
+        raise ValidationError([f"字段 renovation_hours（装修施工时间）：与装修管理协议、装修施工许可证所写的施工时间"
+                               f"（{hours}）不一致；施工时间在 formsmith.toml [renovation] work_hours 设置 "
+                               "(the handbook and the agreement state one working time)"], ctx.record)
+    return {"renovation_hours": hours, "renovation_prohibitions": renovation_terms.prohibitions(),
+            "renovation_breach": renovation_terms.BREACH.format(who="装修人、装饰装修企业", what="装修管理规定",
+                                                                company="客户服务中心")}

@@ -20,30 +20,25 @@ from typing import Any
 from ... import formats
 from ...errors import ValidationError
 from ...formats import fen, parse_area
+from ...renovation_terms import BREACH, PROHIBITIONS, WORK_HOURS, prohibitions, work_hours  # noqa: F401
 from ...rules import RuleContext, rule
-from .sources import approval_of_kind, approvals_of
+from .sources import approval_of_kind, approvals_of, issued_for
 from .works import AUTHORITIES, BY_CODE, LAW, Found, classify, kinds_of, parse_codes
 
-# Told to owner and contractor, written into the agreement and the permit (§5). The hours are a
-# workspace setting ([renovation] work_hours); this is the default.
-WORK_HOURS = ("工作日8:00—12:00、14:00—18:00；周六、周日及法定节假日不得进行敲、凿、钻、锯、"
-              "切割等产生噪声的施工，其他施工时间为9:00—12:00、14:30—17:30")
-# What owner and contractor are told they may not do: (where it comes from, unless, what). The
-# 办法's items in its words: 第五条 forbids (its item (一) unless on a design scheme); 第六条 and 第七条
-# forbid doing without the approval or the design scheme they name. "" marks the community's rules.
-PROHIBITIONS = (
-    ("第五条第（一）项", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "变动建筑主体和承重结构"),
-    ("第五条第（二）项", "", "将没有防水要求的房间或者阳台改为卫生间、厨房间"),
-    ("第五条第（三）项", "", "扩大承重墙上原有的门窗尺寸，拆除连接阳台的砖、混凝土墙体"),
-    ("第五条第（四）项", "", "损坏房屋原有节能设施，降低节能效果"),
-    ("第五条第（五）项", "", "其他影响建筑结构和使用安全的行为"),
-    ("第六条第（一）项、第（二）项", "未经城市规划行政主管部门批准，",
-     "搭建建筑物、构筑物，改变住宅外立面，在非承重外墙上开门、窗"),
-    ("第六条第（三）项", "未经供暖管理单位批准，", "拆改供暖管道和设施"),
-    ("第六条第（四）项", "未经燃气管理单位批准，", "拆改燃气管道和设施"),
-    ("第七条", "未经原设计单位或者具有相应资质等级的设计单位提出设计方案，", "超过设计标准或者规范增加楼面荷载"),
-    ("", "", "在楼道、电梯厅等公共部位堆放材料、搅拌砂浆，或将装修垃圾倒入下水管道、垃圾桶"),
-    ("", "", "在装修房屋内留宿施工人员，未经报批进行电焊、气割等动火作业"),
+# The 装修消防安全责任书's duties of owner and contractor: (what, where it comes from). 消防法 is
+# 《中华人民共和国消防法》(2021年修正); "本小区装修管理规定" marks the community's own rules (PROHIBITIONS).
+FIRE_LAW = "《中华人民共和国消防法》"
+FIRE_DUTIES = (
+    ("使用的装修、装饰材料的防火性能符合国家标准，没有国家标准的符合行业标准", f"{FIRE_LAW}第二十六条"),
+    ("施工现场禁止吸烟；因施工需要使用明火或者进行电焊、气割等动火作业的，事先到物业服务人办理动火审批，"
+     "清除周围可燃物，配备灭火器材并专人监护，作业后确认无遗留火种", f"{FIRE_LAW}第二十一条"),
+    ("进行电焊、气焊等具有火灾危险作业的人员持证上岗，遵守消防安全操作规程", f"{FIRE_LAW}第二十一条"),
+    ("不得损坏、挪用或者擅自拆除、停用消防设施、器材，不得埋压、圈占、遮挡消火栓，不得占用、堵塞、封闭"
+     "疏散通道、安全出口、消防车通道；装修材料和垃圾不得堆放在楼道、楼梯间和电梯厅", f"{FIRE_LAW}第二十八条"),
+    ("施工用电由电工接驳，不得私拉乱接电线、超负荷用电；油漆、稀释剂等易燃材料限量存放、远离火源，"
+     "可燃装修垃圾当日清运；每日收工时切断施工电源、关闭门窗", "本小区装修管理规定"),
+    ("施工现场配备灭火器不少于2具，不得在装修房屋内留宿施工人员", "本小区装修管理规定"),
+    ("发现火灾立即拨打119报警，及时通知物业服务人，并组织人员疏散、扑救初起火灾", f"{FIRE_LAW}第四十四条"),
 )
 # Works that alter the main structure or add load: the plan is structural (§5) whatever its flag says.
 STRUCTURAL_WORKS = ("structure-change", "floor-load")
@@ -51,17 +46,6 @@ APPROVAL_FIELDS = (("approval_authority", "批准机关"), ("approval_no", "批�
                    ("approval_date", "批准日期"))
 # Where `formsmith renovation approve` keeps each of them in a recorded approval.
 STORED_AS = {"approval_authority": "authority", "approval_no": "ref", "approval_date": "date"}
-
-
-def work_hours(values: dict[str, Any], ctx: RuleContext) -> str:
-    return values.get("work_hours") or str(ctx.ws.setting("renovation", "work_hours", WORK_HOURS))
-
-
-def prohibitions() -> list[dict[str, str]]:
-    """PROHIBITIONS for a template: article (第五条第（一）项; "" for the community's rules), law
-    (第五条), text (the whole item), act (what is done, without the approval that would allow it)."""
-    return [{"article": a, "law": a[:a.index("条") + 1] if a else "", "text": unless + act, "act": act}
-            for a, unless, act in PROHIBITIONS]
 
 
 def _renovation_on_record(values: dict[str, Any], ctx: RuleContext, document: str):
@@ -251,6 +235,31 @@ def permit_gate(values: dict[str, Any], ctx: RuleContext, document: str) -> dict
     return {"structural_change": structural, **housing, "approved_works": approved}
 
 
+def cited_document(values: dict[str, Any], ctx: RuleContext, key: str, template: str, title: str) -> None:
+    """The number of the renovation's agreement (on the permit) or permit (on the passes) the
+    data cites: for a renovation the store holds, the one issued for it, if one was; a number
+    of the store's that is another document is refused either way."""
+    stated, row = values.get(key), stored_renovation(values, ctx)
+    if not stated or row is None:
+        return
+    issued = issued_for(ctx.view, template, row["id"])
+    other = next((d for d in ctx.view.find("documents", doc_no=stated)), None)
+    problem = None
+    if issued is not None and issued["doc_no"] != stated:
+        problem = f"装修{row['id']}已开具的{title}为{issued['doc_no']}，不是{stated}"
+    elif issued is None and other is not None:
+        of = (other.get("record") or {}).get("renovation_id")
+        if other["template"] != template:
+            problem = f"{stated}是{other.get('title') or other['template']}，不是装修{row['id']}的{title}"
+        elif of != row["id"]:
+            problem = f"{stated}是{f'装修{of}的' if of else '另一'}{title}，不是装修{row['id']}的"
+        else:
+            problem = f"{stated}已作废或被替代，不能引用"
+    if problem:
+        raise ValidationError([f"字段 {key}（{title}编号）：{problem} (cites a document the store records otherwise)"],
+                              ctx.record)
+
+
 def _period(values: dict[str, Any], ctx: RuleContext, start: str, end: str) -> None:
     if values.get(start) and values.get(end) and values[end] < values[start]:
         raise ValidationError([f"字段 {end}：{formats.cn_date(values[end])}早于"
@@ -299,7 +308,18 @@ def renovation_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[str, 
     housing = approval_of_kind(row, "housing") if row is not None else None
     return {"papers": papers, "work_hours": work_hours(values, ctx), "prohibitions": prohibitions(),
             "structural_change": structural_of(values, row, found), "regulated": regulated,
-            "approval": _printed(housing, "批准")}
+            "approval": _printed(housing, "批准"),
+            "breach_text": BREACH.format(who="甲方、乙方", what="本协议", company="丙方")}
+
+
+@rule("renovation-fire-safety")
+def renovation_fire_safety(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The fire-safety undertaking: signed with the agreement, so refused like it for a plan the
+    law forbids outright (第五条); the period in order; the duties by article of 消防法."""
+    _period(values, ctx, "start_date", "end_date")
+    _renovation_on_record(values, ctx, "装修消防安全责任书")
+    return {"fire_duties": [{"text": t, "source": src} for t, src in FIRE_DUTIES],
+            "breach_text": BREACH.format(who="甲方、乙方", what="本责任书", company="丙方")}
 
 
 def _printed(approval: dict[str, Any] | None, act: str) -> dict[str, Any] | None:
@@ -312,6 +332,7 @@ def renovation_permit(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
     """No permit for a forbidden work, nor before each approval the plan needs is on file."""
     _period(values, ctx, "start_date", "end_date")
     gate = permit_gate(values, ctx, "装修施工许可证")
+    cited_document(values, ctx, "agreement_no", "renovation-agreement", "装修管理协议")
     if values.get("workers") is not None and values["workers"] < 1:
         raise ValidationError(["字段 workers（施工人数）：至少1人 (at least one worker)"], ctx.record)
     return {"work_hours": work_hours(values, ctx), "prohibitions": prohibitions(), **gate}
@@ -322,6 +343,7 @@ def worker_pass(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Passes only for a renovation that may have its permit; one card per worker, no one twice."""
     _period(values, ctx, "valid_from", "valid_to")
     gate = permit_gate(values, ctx, "施工人员临时出入证")
+    cited_document(values, ctx, "permit_no", "renovation-permit", "装修施工许可证")
     problems: list[str] = []
     seen: dict[str, int] = {}
     for i, w in enumerate(values.get("workers") or [], 1):

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ... import fees, formats
+from ... import fees, formats, model
 from ...errors import InputError, NotFoundError
 from ...lifecycle import now_iso
 from ...formats import fen
@@ -73,7 +73,7 @@ def record_approval(ws: Workspace, renovation_id: str, *, authority: str, ref: s
         on_file = approval_of_kind(row, kind)
         if on_file:
             a = on_file
-            raise InputError(f"renovation {renovation_id}: field approvals: 已登记批准文件 {a.get('ref')}"
+            raise InputError(f"装修登记 {renovation_id}：字段 approvals（批准文件）：已登记批准文件 {a.get('ref')}"
                              f"（{a.get('authority')}，{a.get('date')}；{AUTHORITIES[kind].title}） (already recorded)")
         approval = {"kind": kind, "authority": authority, "ref": ref, "date": approved_on.isoformat(),
                     "recorded_by": by or ws.clerk, "recorded_at": now_iso()}
@@ -106,7 +106,7 @@ def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
     fits = kinds_of(authority)
     problem = None
     if kind is not None and kind not in AUTHORITIES:
-        problem = (f"field kind: 未知的批准类别“{kind}”，可选："
+        problem = (f"字段 kind（批准类别）：未知的批准类别“{kind}”，可选："
                    + "、".join(f"{k}（{a.title}）" for k, a in AUTHORITIES.items()) + " (unknown kind)")
     elif kind is not None and kind not in fits:
         problem = f"field authority（批准机关）: “{authority}”不是{AUTHORITIES[kind].title} (the name is not of that kind)"
@@ -116,7 +116,7 @@ def _kind(renovation_id: str, authority: str, kind: str | None) -> str:
                    + "之一，写全称（如江城市自然资源和规划局、江城港华燃气有限公司、江城市建筑设计研究院）"
                    " (an authority of no known kind)")
     elif kind is None and len(fits) > 1:
-        problem = (f"field kind: “{authority}”可为" + "或".join(AUTHORITIES[k].title for k in fits)
+        problem = (f"字段 kind（批准类别）：“{authority}”可为" + "或".join(AUTHORITIES[k].title for k in fits)
                    + "，请用 --kind " + "/".join(fits) + " 指明批准的是哪一项 (say which kind)")
     if problem:
         raise InputError(f"renovation {renovation_id}: {problem}")
@@ -137,6 +137,20 @@ def _approval(row: dict[str, Any]) -> dict[str, Any]:
     a = approval_of_kind(row, "housing") or {}
     return {"approval_authority": a.get("authority"), "approval_no": a.get("ref"),
             "approval_date": a.get("date")} if a else {}
+
+
+def issued_for(view: View, template: str, renovation_id: str) -> dict[str, Any] | None:
+    """The last issued, not retired document of `template` (renovation-agreement,
+    renovation-permit …) made for the renovation `renovation_id`, or None."""
+    rows = view.find("documents", template=template,
+                     where=lambda d: d.get("state") not in model.RETIRED
+                     and (d.get("record") or {}).get("renovation_id") == renovation_id)
+    return max(rows, key=lambda d: (d["issued_on"], d["year"], d["seq"])) if rows else None
+
+
+def _doc_no(view: View, template: str, renovation_id: str) -> str | None:
+    found = issued_for(view, template, renovation_id)
+    return found["doc_no"] if found else None
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +187,19 @@ def permit_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
                 workers=row.get("workers") or len(row.get("crew") or []) or None,
                 contractor_contact=row.get("contractor_contact"),
                 contractor_phone=row.get("contractor_phone"), issue_date=as_of.isoformat(),
-                **_approval(row))
+                agreement_no=_doc_no(view, "renovation-agreement", row["id"]), **_approval(row))
+    return _drop_none(data)
+
+
+@builder("renovation-fire-safety")
+def fire_safety_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
+    """The 装修消防安全责任书 of the unit's renovation: owner, contractor and its site manager
+    (the fire-safety person), plan and period."""
+    row, unit, data = _common(ws, view, unit_id)
+    owner = owner_of(view, unit)
+    data.update(owner_phone=owner.get("phone"), contractor_contact=row.get("contractor_contact"),
+                contractor_phone=row.get("contractor_phone"), plan=row.get("plan"),
+                start_date=row.get("start"), end_date=row.get("end"), signing_date=as_of.isoformat())
     return _drop_none(data)
 
 
@@ -183,11 +209,11 @@ def passes_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
     row, _, data = _common(ws, view, unit_id)
     crew = row.get("crew") or []
     if not crew:
-        raise InputError(f"unit {unit_id}: renovation {row['id']}: field crew: 未登记施工人员名单，"
+        raise InputError(f"房屋 {unit_id}：装修登记 {row['id']}：字段 crew（施工人员）：未登记施工人员名单，"
                          "无法制作出入证 (no workers on record)")
     data.pop("owner_name", None)
     data.update(valid_from=max(as_of.isoformat(), row.get("start") or ""), valid_to=row.get("end"),
-                issue_date=as_of.isoformat(),
+                issue_date=as_of.isoformat(), permit_no=_doc_no(view, "renovation-permit", row["id"]),
                 workers=[_drop_none({k: w.get(k) for k in ("name", "id_number", "trade", "phone")})
                          for w in crew])
     return _drop_none(data)

@@ -71,8 +71,11 @@ def repair_callback(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     _refuse(ctx, problems)
     due = callback_deadline(category, values["completed_on"], values.get("leak_test_on"))
     callback_on = values.get("callback_on")
-    late = (callback_on - due).days if callback_on and callback_on > due else 0
-    return {"callback_due": due, "callback_basis": CALLBACK_BASIS[category], "callback_late_days": late}
+    late = deadlines.days_late(callback_on, due) if callback_on else 0
+    # a blank form issued after the deadline says so: the callback can only be late now
+    issued_late = 0 if callback_on else deadlines.days_late(ctx.as_of, due)
+    return {"callback_due": due, "callback_basis": CALLBACK_BASIS[category], "callback_late_days": late,
+            "form_issued_on": ctx.as_of, "issued_late_days": issued_late}
 
 
 # ---------------------------------------------------------------- 投诉处理记录 (§6)

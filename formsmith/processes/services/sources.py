@@ -61,17 +61,17 @@ def unit_survey(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
 def repair_callback(ws: Workspace, view: View, repair_id: str, as_of: date) -> dict[str, Any]:
     """The callback form of a finished repair: who reported what, when it was done, the category."""
     repair = view.require("repairs", repair_id, "repair")
-    where = f"repair {repair_id}"
+    where = f"报修单 {repair_id}"
     category = REPAIR_CATEGORIES.get(repair.get("category", ""))
     if category is None:
-        raise InputError(f"{where}: field category: {repair.get('category')!r} 不是已知的维修类别 "
+        raise InputError(f"{where}：字段 category（维修类别）：{repair.get('category')!r} 不是已知的维修类别 "
                          f"({', '.join(REPAIR_CATEGORIES)})")
     if not repair.get("done_at"):
-        raise InputError(f"{where}: field done_at: 维修尚未完成（状态 {repair.get('status')}），"
+        raise InputError(f"{where}：字段 done_at（完成时间）：维修尚未完成（状态 {repair.get('status')}），"
                          "完成后方可回访 (the repair is not finished)")
     leak_test = _day(repair.get("leak_test_at"))
     if category == "房屋渗漏水维修" and not leak_test:
-        raise InputError(f"{where}: field leak_test_at: 渗漏水维修尚未试漏（状态 {repair.get('status')}），"
+        raise InputError(f"{where}：字段 leak_test_at（试漏时间）：渗漏水维修尚未试漏（状态 {repair.get('status')}），"
                          "回访期限自试漏之日起算，试漏后3天内回访 (no leak test recorded yet)")
     unit = view.require("units", repair["unit"], "unit")
     owner = owner_of(view, unit)
