@@ -173,9 +173,10 @@ def test_a_blank_callback_form_on_time_says_nothing_of_lateness(ws):
 
 
 def test_the_data_path_refuses_a_callback_during_the_leak_test_as_the_store_path_does(ws):
-    """Issued on 2025-11-27, the example's leak test (2025-11-28) is not over: refused, naming
-    the field; nor is a form made for a repair not finished yet."""
-    leak = _refused(ws, "repair-callback", "leak_test_on", as_of=date(2025, 11, 27), repair_id="BX-T6")
+    """Issued on 2025-11-27 for a repair done on the 26th, the example's leak test (2025-11-28) is
+    not over: refused, naming the field; nor is a form made for a repair not finished yet."""
+    leak = _refused(ws, "repair-callback", "leak_test_on", as_of=date(2025, 11, 27), repair_id="BX-T6",
+                    completed_on="2025-11-26")
     assert any("尚在试漏" in p for p in leak.problems)
     unfinished = _refused(ws, "repair-callback", "completed_on", as_of=date(2025, 11, 26), repair_id="BX-T6")
     assert any("维修尚未完成" in p for p in unfinished.problems)

@@ -25,7 +25,8 @@ GET_ROUTES = ["/", "/search?q=1-1", f"/units/{UNIT}", f"/units/{UNIT}/issue/dunn
               "/records/errors/x.xlsx"]
 POST_ROUTES = ["/logout", f"/units/{UNIT}/reveal", f"/units/{UNIT}/issue/dunning-letter", "/documents/物催字〔2025〕1号/mark",
                f"/units/{UNIT}/pay", f"/units/{UNIT}/cases", "/cases/LD2025-0001/act", "/month-end/plan",
-               "/month-end/run", "/month-end/tracking", "/scans", "/records/import", "/users", "/users/李娜"]
+               "/month-end/run", "/month-end/tracking", "/scans", "/scans/inbox", "/scans/attach", "/records/import",
+               "/users", "/users/李娜", "/cases/LD2025-0001/print", "/today/log"]
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +198,13 @@ def test_issue_view_mark_pay_and_a_case_as_the_clerk(app, home):
     assert case_id in client.get("/?q=1-1-802").text or client.get(f"/units/{UNIT}").text.count(case_id)
     wrong = client.post(f"/cases/{case_id}/act", data={"csrf": token, "action": "close"})
     assert "refusal" in wrong.text
+    order = client.post(f"/cases/{case_id}/print", data={"csrf": token, "template": "repair-order"},
+                        follow_redirects=False)
+    assert order.status_code == 303 and "/documents/" in order.headers["location"], order.text[:500]
+    assert "维修工作单" in client.get(f"/cases/{case_id}").text      # listed on the case page
+    log = client.post("/today/log", data={"csrf": token, "day": "2025-11-21", "template": "service-log"},
+                      follow_redirects=False)
+    assert log.status_code == 303 and "/documents/" in log.headers["location"]
 
 
 def test_month_end_plan_run_and_tracking_as_the_supervisor(app):

@@ -52,8 +52,11 @@ def render_all(home: Path) -> tuple[list[tuple[str, str]], list[str]]:
         if tpl.folder.parent != BUILTIN_TEMPLATES:
             continue
         try:
-            doc = issuing.issue_document(ws, tpl.id, data=tpl.example, again=True,
-                                         source_name=f"{tpl.id} example")
+            if tpl.id == "fee-receipt":     # a receipt is only ever issued for a recorded payment
+                doc = _a_payment(ws)
+            else:
+                doc = issuing.issue_document(ws, tpl.id, data=tpl.example, again=True,
+                                             source_name=f"{tpl.id} example")
         except FormsmithError as exc:
             errors.append(f"{tpl.id}: " + "; ".join(exc.lines()))
             continue
@@ -62,6 +65,21 @@ def render_all(home: Path) -> tuple[list[tuple[str, str]], list[str]]:
         print(f"{tpl.id:<24} {doc.pages:>3} 页  docs/gallery/{tpl.id}.png "
               f"({(GALLERY / f'{tpl.id}.png').stat().st_size // 1024} KB)")
     return done, errors
+
+
+def _a_payment(ws):
+    """The receipt of a real payment: what the demo's first owing unit owes, paid in cash."""
+    from datetime import date
+    from decimal import Decimal
+
+    from formsmith.processes.ledger.payments import pay
+    with ws.store.snapshot() as view:
+        owed: dict[str, Decimal] = {}
+        for c in view.all("charges"):
+            if not c.get("paid_on") and c["due"] < "2025-12-01":
+                owed[c["unit"]] = owed.get(c["unit"], Decimal("0.00")) + Decimal(c["amount"])
+    unit = min(owed)
+    return pay(ws, unit, owed[unit], method="现金", paid_on=date(2025, 12, 1)).receipt
 
 
 def gallery_block(done: list[tuple[str, str]]) -> str:

@@ -37,6 +37,7 @@ from ..processes.arrears import run as arrears_run
 from ..processes.arrears import tracking
 from ..processes.cases import agenda
 from ..processes.cases import log as cases
+from ..processes.cases import papers
 from ..processes.ledger import payments
 from ..processes.rounds import log as rounds
 from ..sheets import importer
@@ -340,7 +341,34 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
         row = cases.show_case(ws, case_id)
         moves = [a for a, kinds in cases.ACTIONS.items() if row["kind"] in kinds
                  and row["state"] in kinds[row["kind"]][0]]
-        return page(request, "case.html", s, case=row, moves=moves, error=error)
+        titles = {t: ws.catalog.get(t).title for t in papers.CASE_TEMPLATES[row["kind"]]}
+        issued = [d for d in documents.list_documents(ws, unit=row["unit"])
+                  if row["id"] in ((d.get("record") or {}).get("case_id"), (d.get("record") or {}).get("repair_id"))]
+        return page(request, "case.html", s, case=row, moves=moves, error=error, printable=titles, issued=issued)
+
+    @app.post("/cases/{case_id}/print")
+    async def case_print(request: Request, case_id: str):
+        form = await request.form()
+        s = need(request, "issue", form)
+        try:
+            doc = await run_in_threadpool(papers.print_case, ws, case_id, str(form.get("template") or "") or None,
+                                          by=s.user, again=bool(form.get("again")))
+        except FormsmithError as exc:
+            return back(f"/cases/{quote(case_id)}?error={quote(str(exc))}")
+        return back(f"/documents/{quote(doc.doc_no)}")
+
+    @app.post("/today/log")
+    async def day_log(request: Request):
+        form = await request.form()
+        s = need(request, "issue", form)
+        day_text = str(form.get("day") or "")
+        try:
+            day = _date_field(day_text, "day", "日期")
+            doc = await run_in_threadpool(papers.print_days, ws, day, None, str(form.get("template") or "") or None,
+                                          by=s.user)
+        except FormsmithError as exc:
+            return back(f"/today?as_of={quote(day_text)}&error={quote(str(exc))}")
+        return back(f"/documents/{quote(doc.doc_no)}")
 
     @app.post("/cases/{case_id}/act")
     async def case_act(request: Request, case_id: str):
@@ -357,10 +385,10 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
         return back(f"/cases/{quote(case_id)}")
 
     @app.get("/today", response_class=HTMLResponse)
-    def today_page(request: Request, as_of: str = ""):
+    def today_page(request: Request, as_of: str = "", error: str = ""):
         s = need(request)
         day = _date_field(as_of, "as_of", "日期") if as_of else date.today()
-        return page(request, "today.html", s, agenda=agenda.today(ws, day))
+        return page(request, "today.html", s, agenda=agenda.today(ws, day), error=error)
 
     # ------------------------------------------------------------ month end
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ... import formats
 from ...errors import ValidationError
+from ...model import RETIRED
 from ...formats import fen, parse_area
 from ...renovation_terms import BREACH, PROHIBITIONS, WORK_HOURS, prohibitions, work_hours  # noqa: F401
 from ...rules import RuleContext, rule
@@ -245,6 +246,10 @@ def cited_document(values: dict[str, Any], ctx: RuleContext, key: str, template:
     issued = issued_for(ctx.view, template, row["id"])
     other = next((d for d in ctx.view.find("documents", doc_no=stated)), None)
     problem = None
+    valid = other is not None and other["template"] == template and other.get("state") not in RETIRED \
+        and (other.get("record") or {}).get("renovation_id") == row["id"]
+    if valid:                  # one of its documents in force (a copy issued again is one too)
+        return
     if issued is not None and issued["doc_no"] != stated:
         problem = f"装修{row['id']}已开具的{title}为{issued['doc_no']}，不是{stated}"
     elif issued is None and other is not None:
