@@ -20,7 +20,7 @@ FIELDS = {"kind": "类别", "state": "状态", "paid": "有偿", "leak_test": "�
           "period": "登记期间", "day": "日期"}
 # What each event is called on paper.
 WHAT = {"open": "登记", "dispatch": "派工", "note": "备注", "done": "完成", "answer": "答复",
-        "resolve": "办结", "callback": "回访", "reopened": "重新处理", "close": "关闭"}
+        "resolve": "办结", "callback": "回访", "reopened": "重新处理", "close": "关闭", "escalate": "上报"}
 SEVERITY = {"重大": "重大投诉", "重要": "重要投诉", "轻微": "轻微投诉"}
 CATEGORY = deadlines.REPAIR_CATEGORIES            # safety → 安全设施维修 …
 

@@ -22,7 +22,11 @@ from .workspace import Workspace
 UNIT_FACTS = ("unit_address", "area", "owner_name", "owner_kind")
 # What a data file chooses for itself even where the store could build the rest.
 CHOSEN = ("as_of", "deadline", "deadline_days", "contract",
-          "applicant_kind")   # who applies (owner or an agent) is the application's, not the unit's
+          "applicant_kind",   # who applies (owner or an agent) is the application's, not the unit's
+          # the number of a document the data cites (a pass its permit, a permit its agreement):
+          # any of that renovation's documents in force, which its rule checks against the store
+          # (renovation rules.cited_document), not only the latest one the builder names
+          "permit_no", "agreement_no")
 
 
 def unit_facts(view: View, unit: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def flip_byte(path: Path, offset: int = 2000) -> None:
 def test_backup_then_restore_gives_the_same_workspace(demo_copy, run, run_json, tmp_path):
     run_json(demo_copy, "docs", "mark", "物催字〔2025〕2号", "printed")
     report = run_json(demo_copy, "backup", str(tmp_path / "bk"))
-    assert report["documents"] == 6 and report["drift"] == []     # three letters, a receipt, a permit and a 整改通知书
+    assert report["documents"] == 10 and report["drift"] == []   # three letters, a receipt, four from cases, a permit, a 整改通知书
     manifest = json.loads((tmp_path / "bk" / "MANIFEST.json").read_text(encoding="utf-8"))
     assert f"records/{STORE_FILE}" in manifest["files"]
     assert all(len(e["sha256"]) == 64 for e in manifest["files"].values())

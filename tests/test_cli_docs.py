@@ -13,6 +13,8 @@ RECEIPT = "No.2025000001"
 # The cases' story: a work order, a callback record (dated its repair's completion, 2025-11-20),
 # a complaint reply and a day log.
 CASE_DOCS = ["物修字〔2025〕1号", "物访字〔2025〕1号", "物投复字〔2025〕1号", "物志字〔2025〕1号"]
+# The rounds' story: the renovation's permit and the 整改通知书 of its round's finding.
+ROUND_DOCS = ["物装许字〔2025〕1号", "物装整字〔2025〕1号"]
 
 
 def store_bytes(home) -> bytes:
@@ -33,8 +35,8 @@ def one_error_line(result) -> str:
 
 def test_list_json_rows(demo_copy, run_json):
     rows = run_json(demo_copy, "docs", "list")
-    assert [r["doc_no"] for r in rows] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT]
-    assert rows[-1]["template"] == "fee-receipt" and rows[-1]["state"] == "generated"
+    assert [r["doc_no"] for r in rows] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT, *ROUND_DOCS]
+    assert rows[7]["template"] == "fee-receipt" and rows[7]["state"] == "generated"
     rows = rows[:3]
     for r in rows:
         assert {"doc_no", "state", "unit", "template", "period"} <= set(r)
@@ -51,14 +53,14 @@ def test_list_text_is_a_table_with_every_document(demo_copy, run):
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:5] == ["doc_no", "state", "unit", "template", "period"]
-    assert [ln.split()[0] for ln in lines[1:]] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT]
+    assert [ln.split()[0] for ln in lines[1:]] == [DOC1, DOC2, DOC3, *CASE_DOCS, RECEIPT, *ROUND_DOCS]
 
 
 def test_list_filters_by_state(demo_copy, run, run_json):
     assert run(demo_copy, "docs", "mark", DOC2, "printed").exit_code == 0
     assert run(demo_copy, "docs", "mark", DOC3, "void", "--note", "地址错误").exit_code == 0
     assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "printed")] == [DOC2]
-    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "generated")] == [DOC1, *CASE_DOCS, RECEIPT]
+    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "generated")] == [DOC1, *CASE_DOCS, RECEIPT, *ROUND_DOCS]
     assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--state", "void")] == [DOC3]
     assert run_json(demo_copy, "docs", "list", "--state", "archived") == []
     rows = run_json(demo_copy, "docs", "list", "--state", "printed")
@@ -70,7 +72,7 @@ def test_list_other_filters(demo_copy, run_json):
     assert len(run_json(demo_copy, "docs", "list", "--template", "dunning-letter")) == 3
     assert run_json(demo_copy, "docs", "list", "--template", "no-such") == []
     assert len(run_json(demo_copy, "docs", "list", "--period", "2025-12")) == 7   # with the receipt
-    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--period", "2025-11")] == [CASE_DOCS[1]]
+    assert [r["doc_no"] for r in run_json(demo_copy, "docs", "list", "--period", "2025-11")] == [CASE_DOCS[1], ROUND_DOCS[0]]
 
 
 def test_list_unknown_state_exits_2(demo_copy, run):
@@ -115,7 +117,7 @@ def test_mark_printed_records_who_and_why(demo_copy, run, run_json):
     assert t0 <= datetime.fromisoformat(ev["at"]) <= datetime.now().astimezone() + timedelta(seconds=1)
     assert "tracking" not in ev and "tracking" not in doc
     # the other letters did not move
-    assert [r["state"] for r in run_json(demo_copy, "docs", "list")] == ["printed"] + ["generated"] * 7
+    assert [r["state"] for r in run_json(demo_copy, "docs", "list")] == ["printed"] + ["generated"] * 9
 
 
 def test_mark_defaults_to_the_workspace_clerk(demo_copy, run, run_json):

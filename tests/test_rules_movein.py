@@ -217,8 +217,8 @@ def test_repair_order_lines_are_the_failed_items_in_order():
              {"room": "厨房", "item": "水槽", "result": "不合格", "remarks": "下水渗漏"},
              {"room": "卧室", "item": "窗户", "result": "不合格", "remarks": "玻璃破损"}]
     assert movein_rules.failed_lines(items) == [
-        {"no": 1, "room": "厨房", "item": "水槽", "problem": "下水渗漏"},
-        {"no": 2, "room": "卧室", "item": "窗户", "problem": "玻璃破损"}]
+        {"no": 1, "room": "厨房", "item": "水槽", "problem": "下水渗漏", "handling": "", "repairer": "", "done_on": ""},
+        {"no": 2, "room": "卧室", "item": "窗户", "problem": "玻璃破损", "handling": "", "repairer": "", "done_on": ""}]
 
 
 def test_no_repair_order_without_a_failed_item(ws):

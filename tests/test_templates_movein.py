@@ -47,10 +47,11 @@ TEMPLATES = {
 
 
 @pytest.fixture(scope="module")
-def issued(demo_home, tmp_path_factory):
-    """Every template issued once from its example data in a private copy of the demo workspace."""
+def issued(demo_records_home, tmp_path_factory):
+    """Every template issued once from its example data in a private copy of the demo's records
+    (none of the documents its story issues: the examples cite the first permit and agreement)."""
     home = tmp_path_factory.mktemp("movein") / "ws"
-    shutil.copytree(demo_home, home)
+    shutil.copytree(demo_records_home, home)
     ws = find_workspace(home)
     out = {}
     for tid in TEMPLATES:          # in pack order: the repair order follows its inspection

@@ -157,19 +157,37 @@ def test_markup_in_the_store_cannot_script_the_page(app, home):
         assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text, url
 
 
+def form_values(html: str) -> dict[str, str]:
+    """What a browser would post from the page's form: inputs, checked boxes, selects, textareas."""
+    values = {}
+    for tag in re.findall(r"<input [^>]*>", html):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and ('type="checkbox"' not in tag or " checked" in tag):
+            values[name.group(1)] = value.group(1) if value else ""
+    for name, body in re.findall(r'<select name="([^"]+)">(.*?)</select>', html, re.S):
+        chosen = re.search(r"<option selected>([^<]*)</option>", body) or re.search(r"<option>([^<]*)</option>", body)
+        values[name] = chosen.group(1) if chosen else ""
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        values[name] = body
+    return {k: v.replace("&amp;", "&") for k, v in values.items()}
+
+
 def test_a_form_built_from_the_manifest_shows_a_bad_field_inline_then_issues(app, home):
-    client, token = signed_in(app, "李娜")
-    form = client.get(f"/units/{UNIT}/issue/complaint-record?example=1")
-    assert form.status_code == 200 and 'name="complainant"' in form.text
-    fields = dict(re.findall(r'<input name="([\w.]+)" value="([^"]*)"', form.text))
-    fields.update({"csrf": token, "as_of": "2025-12-01", "channel": "来电", "severity": "轻微",
-                   "received_on": "2025-12-01"})
-    bad = client.post(f"/units/{UNIT}/issue/complaint-record", data={**fields, "received_time": "25:99:00"})
-    assert bad.status_code == 422
-    field = re.search(r'<div class="field bad">.*?</div>', bad.text, re.S).group(0)
-    assert 'name="received_time"' in field and "字段 received_time" in field
+    client, _ = signed_in(app, "李娜")
+    form = client.get(f"/units/{UNIT}/issue/handover-receipt?example=1")
+    assert form.status_code == 200 and 'name="handover_date"' in form.text and "items.0." in form.text
+    fields = {**form_values(form.text), "as_of": "2025-12-01"}
     before = len(store_rows(home, "documents"))
-    assert len(store_rows(home, "documents")) == before
+    bad = client.post(f"/units/{UNIT}/issue/handover-receipt", data={**fields, "handover_date": "2025-02-30"})
+    assert bad.status_code == 422
+    field = re.search(r'<div class="field bad">.*?</div>\s*</div>|<div class="field bad">.*?</div>', bad.text, re.S).group(0)
+    assert 'name="handover_date"' in field and "字段 handover_date" in field
+    assert len(store_rows(home, "documents")) == before                    # nothing issued
+    good = client.post(f"/units/{UNIT}/issue/handover-receipt", data=fields, follow_redirects=False)
+    assert good.status_code == 303, re.findall(r'class="(?:error|refusal)"[^>]*>([^<]+)', good.text)
+    doc = client.get(good.headers["location"])
+    assert "入住物品交接单" in doc.text
+    assert len(store_rows(home, "documents")) == before + 1
 
 
 def test_issue_view_mark_pay_and_a_case_as_the_clerk(app, home):

@@ -1,5 +1,11 @@
-"""The counter in a real browser: Debian's headless Chromium (pytest-playwright, executable_path)
-against a real `formsmith serve` (uvicorn) on a copy of the demo workspace.
+"""The counter in a real browser: Debian's headless Chromium driven by Playwright (the package
+pytest-playwright brings; `executable_path`, no browser download) against a real `formsmith
+serve` (uvicorn) on a copy of the demo workspace.
+
+The browser lives for this module only (its own `browser` fixture, not the plugin's session-wide
+one): Playwright's sync API keeps an asyncio loop running in the test process while it is open,
+and the later tests of the same xdist worker that seal a PDF (pyHanko uses asyncio.run) must
+not find one.
 
 One clerk's morning, in order, as the tests below: sign in, find a unit by the owner's name,
 issue a 催缴函 from its form (a bad date shows its error next to the field, then the good one
@@ -28,9 +34,13 @@ CLERK, PASSWORD = "李娜", "counter-pass-clerk"
 UNIT, OWNER = "1-1-802", None
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": shutil.which("chromium")}
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True)
+        yield chromium
+        chromium.close()
 
 
 def _free_port() -> int:

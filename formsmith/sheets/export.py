@@ -68,7 +68,8 @@ def _rows(view: View, kind: str) -> list[dict[str, Any]]:
                 for p in view.all("parties") if p.get("kind") == "occupant"]
     if kind == "charges":
         return [{"unit": c["unit"], "id": c["id"], "item": c["item"], "period": c["period"],
-                 "amount": _dec(c["amount"]), "due": _day(c.get("due"))} for c in view.all("charges")]
+                 "amount": _dec(c["amount"]), "due": _day(c.get("due")), "case": c.get("case")}
+                for c in view.all("charges")]
     if kind == "payments":
         return [{"unit": c["unit"], "item": c["item"], "period": c["period"], "amount": _dec(c["amount"]),
                  "paid_on": _day(c["paid_on"]), "receipt": c.get("receipt")}

@@ -529,6 +529,8 @@ def _plan_charges(ws: Workspace, view: View, ck: _Checker, rows: list[Row], plan
         else:
             row = {"id": cid, "unit": uid, "item": v["item"], "period": v["period"], "amount": amount,
                    "due": due, "paid_on": None}
+        if v.get("case"):          # a paid repair's fee: the case it is for (the 有偿服务登记 reads it)
+            row["case"] = str(v["case"]).strip().upper()
         plan.put("charges", stored, row)
 
 

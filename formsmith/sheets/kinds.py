@@ -125,6 +125,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                note="元，精确到分，最多两位小数", example=Decimal("216.83")),
         Column("due", "到期日", "date", aliases=("应缴日期", "缴费期限", "截止日期", "应收日期"),
                note="不填则为所属期间的月末", example=date(2025, 1, 31)),
+        Column("case", "关联案件", aliases=("案件编号", "报修单号"),
+               note="有偿维修服务费所属的报修案件编号，如 BX2025-0002；其余费用不填"),
     ), "财务导出的欠费明细：每行一笔应收。按 房号+收费项目+所属期间 更新。"),
     Kind("payments", "缴费", (
         UNIT,

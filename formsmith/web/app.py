@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from .. import accounts, audit, catalog, deadlines, documents, formats, records, sources
+from .. import accounts, audit, casefile, catalog, deadlines, documents, formats, records, sources
 from ..errors import FormsmithError, InputError, NotFoundError, ValidationError
 from ..lifecycle import allowed_next
 from ..model import LABELS as STATE_NAMES
@@ -95,7 +95,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
                         trim_blocks=True, lstrip_blocks=True)
     pages.filters["money"] = lambda v: formats.money(Decimal(str(v))) if v not in (None, "") else ""
     pages.globals.update(STATE_NAMES=STATE_NAMES, ROLES=accounts.ROLES, CASE_KINDS=cases.KINDS,
-                         ITEM_KINDS={**cases.KINDS, **rounds.KINDS}, CASE_STATES=cases.STATES, CASE_EVENTS=cases.EVENT_NAMES, METHODS=METHODS, SEVERITIES=deadlines.SEVERITIES,
+                         ITEM_KINDS={**cases.KINDS, **rounds.KINDS}, CASE_STATES=cases.STATES, CASE_EVENTS=casefile.WHAT, METHODS=METHODS, SEVERITIES=deadlines.SEVERITIES,
                          REPAIR_CATEGORIES=deadlines.REPAIR_CATEGORIES)
     jobs = Jobs()
     issuable = issuable_templates(ws)      # the templates of a running server (restart to see new ones)

@@ -40,9 +40,6 @@ from ...casefile import COMPLAINT, INQUIRY, KINDS, REPAIR, STATES, VISIT  # noqa
 
 PREFIX = {REPAIR: "BX", COMPLAINT: "TS", INQUIRY: "LD", VISIT: "ZF"}
 SATISFACTION = ("满意", "基本满意", "不满意")
-# What each event of a case is called where a clerk reads it (its `what`).
-EVENT_NAMES = {"open": "受理", "dispatch": "派工/交办", "note": "备注", "done": "完成", "answer": "答复",
-               "resolve": "办结", "callback": "回访", "close": "关闭", "reopened": "重新打开"}
 FIELDS = {"kind": "类别", "unit": "房屋", "desc": "事由", "category": "维修类别", "severity": "投诉级别",
           "at": "时间", "by": "经办人", "to": "处理人", "note": "说明", "leak_test": "试漏日期",
           "result": "回访结果", "satisfaction": "满意度", "answer": "答复", "promise": "承诺答复时间",
