@@ -115,7 +115,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "dunning": {"deadline_days": (1, 3650), "notice_after_months": (0, 1200),
                 "letter_after_notice_months": (0, 1200), "legal_after_delivery_months": (0, 1200),
                 "legal_deadline_days": (1, 3650), "batch_chunk": (1, 100_000),
-                "commit_every": (1, 10_000_000)},
+                "commit_every": (1, 10_000_000), "sms_signature": TEXT},
     "seal": {"pkcs12": TEXT, "password_env": TEXT, "image": TEXT, "tsa_url": TEXT,
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},

@@ -243,8 +243,9 @@ def test_the_office_keeps_the_amounts_in_an_internal_list(courier):
     rows = list(book.active.iter_rows(values_only=True))
     head = next(r for r in rows if "内件品名" in r)
     body = rows[rows.index(head) + 1:]
-    amounts = [r[head.index("欠费金额（元）")] for r in body]
+    amounts = [r[head.index("欠费金额（元）")] for r in body[:-1]]
     assert [f"{a:.2f}" for a in amounts] == [d["record"]["total"] for d in courier["rows"]]
+    assert body[-1][0] == "合计" and f"{body[-1][head.index('欠费金额（元）')]:.2f}" == f"{sum(amounts):.2f}"
     assert any("内部留存" in str(v) for r in rows for v in r if v)
 
 
