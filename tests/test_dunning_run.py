@@ -206,6 +206,19 @@ def test_print_file_starts_every_letter_on_a_front_side(story):
         assert "打印批次封面" in texts[0] and f"{len(docs)}份" in texts[0]
 
 
+def test_month_end_letters_keep_their_receipt_with_their_text(story):
+    """Every 催缴函 of the month fits its letter, seal area and 回执 on one sheet, and every
+    法律催告函 carries its last paragraph, 特此函告 and the seal area on the page of its 回执: no
+    回执 and no seal alone on a page."""
+    home = story["home"]
+    letters = [d for d in story["sept"]["documents"] if d["template"] == "dunning-letter"]
+    assert letters and [d["pages"] for d in letters] == [1] * len(letters)
+    for d in story["march"]["documents"]:
+        last = page_texts(home / d["path"])[-1]
+        for part in ("逾期仍未缴纳的", "特此函告", "（盖章）", "沿此线剪下", "签收人（签字）"):
+            assert part in last, (d["doc_no"], part)
+
+
 def test_courier_list_has_one_row_per_letter(story):
     letters = story["letters"]
     sheet = next(f for f in Path(story["sept"]["print_files"][0]).parent.parent.glob("stage-2-*/courier.xlsx"))
