@@ -62,6 +62,7 @@ legal_after_delivery_months = 6         # stage 3 法律催告函, this long aft
 legal_deadline_days = 7                 # 法律催告函: days to pay, counted from receipt
 batch_chunk = 100                       # letters laid out together in one engine document
 commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
+# sms_signature = "阳光物业"             # the 【signature】 of the stage-1 SMS (default: the company's name); one SMS ≤ 70 characters
 
 {payment}
 [render]

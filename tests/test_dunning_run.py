@@ -485,3 +485,22 @@ def test_print_file_draws_cleanly_in_ghostscript_and_passes_qpdf(month_end, engi
     assert gs_complaints(path) == []
     check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check.stdout + check.stderr
+
+
+def test_sms_too_long_for_one_segment_is_refused_and_nothing_written(story, tmp_path):
+    """A signature that leaves no room for the reminder in one segment is refused naming the
+    notice and the setting; no list is written. A short one signs every text."""
+    from formsmith.errors import InputError
+    from formsmith.processes.arrears.printing import write_sms_list
+    from formsmith.processes.arrears.run import period_documents
+    ws = load_workspace(story["home"])
+    docs = period_documents(ws, "payment-notice", "2025-06")
+    ws.config.setdefault("dunning", {})["sms_signature"] = "阳光花园物业服务有限公司江城南湖分公司客户服务中心"
+    with pytest.raises(InputError) as exc:
+        write_sms_list(ws, docs, tmp_path / "sms")
+    assert "sms_signature" in str(exc.value) and docs[0]["doc_no"] in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+    ws.config["dunning"]["sms_signature"] = "阳光物业"
+    files = write_sms_list(ws, docs, tmp_path / "sms")
+    rows = list(load_workbook(next(f for f in files if f.suffix == ".xlsx")).active.iter_rows(values_only=True))
+    assert all(r[-1].startswith("【阳光物业】") and len(r[-1]) <= 70 for r in rows[1:-1])
