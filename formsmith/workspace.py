@@ -65,6 +65,7 @@ legal_after_delivery_months = 6         # stage 3 法律催告函, this long aft
 legal_deadline_days = 7                 # 法律催告函: days to pay, counted from receipt
 batch_chunk = 100                       # letters laid out together in one engine document
 commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
+# sms_signature = "阳光物业"             # the 【signature】 of the stage-1 SMS (default: the company's name); one SMS ≤ 70 characters
 
 {payment}
 [render]
@@ -119,7 +120,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "dunning": {"deadline_days": (1, 3650), "notice_after_months": (0, 1200),
                 "letter_after_notice_months": (0, 1200), "legal_after_delivery_months": (0, 1200),
                 "legal_deadline_days": (1, 3650), "batch_chunk": (1, 100_000),
-                "commit_every": (1, 10_000_000)},
+                "commit_every": (1, 10_000_000), "sms_signature": TEXT},
     "seal": {"pkcs12": TEXT, "password_env": TEXT, "image": TEXT, "tsa_url": TEXT,
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},

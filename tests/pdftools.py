@@ -135,4 +135,34 @@ def bold_texts(path: Path) -> list[str]:
             out.append(re.sub(r"\s+", "", "".join(chars)))
     finally:
         pdf.close()
+
+
+def char_boxes(path: Path) -> list[list[tuple[str, tuple, tuple]]]:
+    """Per page, every printed character with its loose box (the font's em box: its left edge
+    is the glyph's origin) and its tight box (the ink), in PDF points; spaces and line ends
+    pdfium adds between characters are left out."""
+    import pypdfium2 as pdfium
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pages = []
+        for page in pdf:
+            tp = page.get_textpage()
+            chars = []
+            for k in range(tp.count_chars()):
+                c = tp.get_text_range(k, 1)
+                if c.strip() and c != "\ufffe":
+                    chars.append((c, tp.get_charbox(k, loose=True), tp.get_charbox(k)))
+            pages.append(chars)
+        return pages
+    finally:
+        pdf.close()
+
+
+def find_chars(page: list[tuple[str, tuple, tuple]], text: str) -> list[list[tuple[str, tuple, tuple]]]:
+    """Every run of `page`'s characters (char_boxes) that spells `text`."""
+    s = "".join(c for c, _, _ in page)
+    out, at = [], s.find(text)
+    while at >= 0:
+        out.append(page[at:at + len(text)])
+        at = s.find(text, at + 1)
     return out

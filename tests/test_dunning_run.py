@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,19 @@ def test_print_file_starts_every_letter_on_a_front_side(story):
         assert "打印批次封面" in texts[0] and f"{len(docs)}份" in texts[0]
 
 
+def test_month_end_letters_keep_their_receipt_with_their_text(story):
+    """Every 催缴函 of the month fits its letter, seal area and 回执 on one sheet, and every
+    法律催告函 carries its last paragraph, 特此函告 and the seal area on the page of its 回执: no
+    回执 and no seal alone on a page."""
+    home = story["home"]
+    letters = [d for d in story["sept"]["documents"] if d["template"] == "dunning-letter"]
+    assert letters and [d["pages"] for d in letters] == [1] * len(letters)
+    for d in story["march"]["documents"]:
+        last = page_texts(home / d["path"])[-1]
+        for part in ("逾期仍未缴纳的", "特此函告", "（盖章）", "沿此线剪下", "签收人（签字）"):
+            assert part in last, (d["doc_no"], part)
+
+
 def test_courier_list_has_one_row_per_letter(story):
     letters = story["letters"]
     sheet = next(f for f in Path(story["sept"]["print_files"][0]).parent.parent.glob("stage-2-*/courier.xlsx"))
@@ -224,10 +238,65 @@ def test_courier_list_has_one_row_per_letter(story):
     book = load_workbook(internal)
     assert "内部留存" in book.active.title
     irows = list(book.active.iter_rows(values_only=True))
-    amounts = [r[irows[0].index("欠费金额（元）")] for r in irows[1:]]
+    amounts = [r[irows[0].index("欠费金额（元）")] for r in irows[1:-1]]
     assert [f"{a:.2f}" for a in amounts] == [records[d["doc_no"]]["total"] for d in letters]
+    assert irows[-1][0] == "合计" and irows[-1][1] == f"{len(letters)}份"
+    assert f"{irows[-1][irows[0].index('欠费金额（元）')]:.2f}" == f"{sum(amounts):.2f}"
     sms = next(Path(story["june"]["print_files"][0]).parent.glob("sms.csv"))
-    assert len(sms.read_text(encoding="utf-8-sig").strip().splitlines()) == len(story["june"]["documents"]) + 1
+    lines = sms.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) == len(story["june"]["documents"]) + 2 and lines[-1].startswith("合计,")
+
+
+def test_cover_lists_the_numbers_it_holds_and_how_to_print(story):
+    """The cover names the numbers as they run (never "first 至 last" over numbers the file does
+    not hold), sums the buildings in a 合计 row, and speaks of a 回执's blank back only for
+    letters that have a 回执."""
+    from formsmith.processes.arrears.printing import number_ranges
+    assert number_ranges(["物通字〔2025〕1号", "物通字〔2025〕2号", "物通字〔2025〕3号", "物通字〔2025〕7号"]) \
+        == "物通字〔2025〕1—3号、7号"
+    for result, template, receipt in ((story["june"], "payment-notice", False),
+                                      (story["sept"], "payment-notice", False),
+                                      (story["sept"], "dunning-letter", True)):
+        cover = page_texts(Path(next(f for f in result["print_files"] if template in f)))[0]
+        docs = [d for d in result["documents"] if d["template"] == template]
+        assert number_ranges([d["doc_no"] for d in docs]) + "（按楼栋、房号排序）" in cover, cover
+        assert "至" not in cover.split("文书编号")[1].split("份数")[0]
+        assert ("回执" in cover) is receipt, (template, cover)
+        total = sum(Decimal(records_total(story, d)) for d in docs)
+        assert f"合计{len(docs)}{total:,.2f}" in cover, cover
+
+
+def records_total(story, doc) -> str:
+    return next(d for d in store_docs(story["home"]) if d["doc_no"] == doc["doc_no"])["record"]["total"]
+
+
+def test_sms_list_is_one_segment_each_with_amounts_as_numbers(story):
+    """sms.xlsx: each text fits one SMS segment (70 characters with the 【signature】), names the
+    unit, the amount and the notice's number and the days to pay from receipt; the amount
+    column holds number cells; the text column is the wide one; a 合计 row closes the list."""
+    from openpyxl.utils import get_column_letter
+    june = story["june"]
+    sheet = next(Path(june["print_files"][0]).parent.glob("sms.xlsx"))
+    book = load_workbook(sheet)
+    ws = book.active
+    rows = list(ws.iter_rows(values_only=True))
+    head = rows[0]
+    widths = {h: ws.column_dimensions[get_column_letter(k + 1)].width for k, h in enumerate(head)}
+    assert max(widths, key=lambda h: widths[h]) == "短信内容" and widths["短信内容"] >= 80, widths
+    assert widths["业主"] < 20 and widths["方式"] < 10, widths
+    docs = june["documents"]
+    assert len(rows) == len(docs) + 2
+    for d, r in zip(docs, rows[1:-1]):
+        text = r[head.index("短信内容")]
+        assert len(text) <= 70, (len(text), text)
+        total = records_total(story, d)
+        assert d["unit"] in text and d["doc_no"] in text and f"{Decimal(total):,.2f}元" in text, text
+        assert "收到后十五日内" in text and text.startswith("【阳光物业服务有限公司】"), text
+        assert isinstance(r[head.index("欠费金额（元）")], (int, float)), r
+    last = list(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row))[0]
+    amount = last[head.index("欠费金额（元）")]
+    assert last[0].value == "合计" and amount.data_type == "n" and amount.number_format == "0.00"
+    assert f"{amount.value:.2f}" == f"{sum(Decimal(records_total(story, d)) for d in docs):.2f}"
 
 
 def test_tracking_import_moves_letters_to_sent_and_delivered(story):
@@ -416,3 +485,22 @@ def test_print_file_draws_cleanly_in_ghostscript_and_passes_qpdf(month_end, engi
     assert gs_complaints(path) == []
     check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check.stdout + check.stderr
+
+
+def test_sms_too_long_for_one_segment_is_refused_and_nothing_written(story, tmp_path):
+    """A signature that leaves no room for the reminder in one segment is refused naming the
+    notice and the setting; no list is written. A short one signs every text."""
+    from formsmith.errors import InputError
+    from formsmith.processes.arrears.printing import write_sms_list
+    from formsmith.processes.arrears.run import period_documents
+    ws = load_workspace(story["home"])
+    docs = period_documents(ws, "payment-notice", "2025-06")
+    ws.config.setdefault("dunning", {})["sms_signature"] = "阳光花园物业服务有限公司江城南湖分公司客户服务中心"
+    with pytest.raises(InputError) as exc:
+        write_sms_list(ws, docs, tmp_path / "sms")
+    assert "sms_signature" in str(exc.value) and docs[0]["doc_no"] in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+    ws.config["dunning"]["sms_signature"] = "阳光物业"
+    files = write_sms_list(ws, docs, tmp_path / "sms")
+    rows = list(load_workbook(next(f for f in files if f.suffix == ".xlsx")).active.iter_rows(values_only=True))
+    assert all(r[-1].startswith("【阳光物业】") and len(r[-1]) <= 70 for r in rows[1:-1])

@@ -24,7 +24,7 @@ from formsmith.errors import InputError
 from formsmith.processes.arrears import printing, tracking
 from formsmith.processes.contacts import log as contact_log
 from formsmith.workspace import load_workspace
-from pdftools import page_texts
+from pdftools import char_boxes, find_chars, page_texts
 
 A = "1-2-102"          # owes 2025-05 … 2025-11 (7 months)
 B = "2-1-801"          # owes 2025-08 … 2025-11
@@ -91,8 +91,9 @@ def test_legal_notice_claims_no_delivery_that_is_not_recorded(story, engine):
     text = text_of(story["home"], story["legal"][engine])
     notice, letter = doc_row(story, story["notice"]), doc_row(story, story["letter"])
     assert notice["state"] == "generated"
+    body = text.split("特此函告")[0]     # the 回执 below has lines for a hand delivery
     for claim in ("依法送达", "均已", "多次", "合理理由", "直接送达", "短信提醒", "送达并"):
-        assert claim not in text, claim
+        assert claim not in body, claim
     # The notice's entry: its number, date, what it demanded, and no delivery of any kind.
     start = text.index(notice["doc_no"])
     entry = text[start:text.index(letter["doc_no"], start)]
@@ -243,8 +244,9 @@ def test_the_office_keeps_the_amounts_in_an_internal_list(courier):
     rows = list(book.active.iter_rows(values_only=True))
     head = next(r for r in rows if "内件品名" in r)
     body = rows[rows.index(head) + 1:]
-    amounts = [r[head.index("欠费金额（元）")] for r in body]
+    amounts = [r[head.index("欠费金额（元）")] for r in body[:-1]]
     assert [f"{a:.2f}" for a in amounts] == [d["record"]["total"] for d in courier["rows"]]
+    assert body[-1][0] == "合计" and f"{body[-1][head.index('欠费金额（元）')]:.2f}" == f"{sum(amounts):.2f}"
     assert any("内部留存" in str(v) for r in rows for v in r if v)
 
 
@@ -296,3 +298,184 @@ def test_templates_read_only_the_regular_files_of_assets(story, tmp_path):
         assert sorted(p.name for p in (st.root / typst_engine.ASSETS_DIR).iterdir()) == ["pay-qr.png"]
     finally:
         link.unlink()
+
+
+# ---------------------------------------------------------------- the page as it is read (issue 17)
+
+MM = 72 / 25.4
+FIRM = "6-1-402"       # a company owing 2024-11 … 2025-11 (13 months)
+PARKING = "1-2-1002"   # 物业服务费 and 车位管理费, 2024-11 … 2025-11 (13 months)
+LONGEST = "6-1-601"    # 14 months of one item
+DEC, JUNE26 = date(2025, 12, 1), date(2026, 6, 10)
+
+
+@pytest.fixture(scope="module")
+def layout(demo_records_home, tmp_path_factory):
+    """Long letters of the demo's records, each by both engines (the Typst twin voided so it
+    does not count as an earlier demand): a 催缴函 with parking over 13 months, the longest of
+    one item, a company's 催缴函, which was then left at its door, and the company's 法律催告函;
+    the 缴费通知单 with parking."""
+    home = tmp_path_factory.mktemp("layout") / "ws"
+    shutil.copytree(demo_records_home, home)
+    ws = load_workspace(home)
+    out: dict[str, dict] = {}
+
+    def both(key, template, unit, as_of):
+        out[key] = {}
+        for engine in ENGINES:
+            doc = issuing.issue_document(ws, template, unit=unit, as_of=as_of, engine=engine, again=True)
+            out[key][engine] = doc
+            if engine == "typst":
+                documents.mark(ws, doc.doc_no, "void", note="the Typst twin, for reading")
+    both("parking", "dunning-letter", PARKING, DEC)
+    both("longest", "dunning-letter", LONGEST, DEC)
+    both("firm", "dunning-letter", FIRM, DEC)
+    contact_log.add_contact(ws, FIRM, "留置送达", doc_no=out["firm"]["html"].doc_no, at="2025-12-03T18:20",
+                            witness="赵刚（保安）", result="前台拒收，留置于前台并拍照")
+    both("firm-legal", "legal-notice", FIRM, JUNE26)
+    both("notice", "payment-notice", PARKING, DEC)
+    return {"home": home, "ws": ws, "docs": out}
+
+
+def case_docs(layout, story):
+    """(name, engine, issued document) of every letter read below: the layout cases and the
+    story's 法律催告函 of an individual owner from the store."""
+    docs = [(k, e, d) for k, by in layout["docs"].items() for e, d in by.items()]
+    return docs + [("legal", e, story["legal"][e]) for e in ENGINES]
+
+
+def line_of(chars) -> set[float]:
+    """The lines (bottoms of the characters' em boxes, rounded) a run of characters lies on."""
+    return {round(b[1] / 4) for _, b, _ in chars}
+
+
+def test_seal_date_and_receipt_stay_with_the_letters_text(layout, story):
+    """GB/T 9704 §7.3.5.5: 特此函告, the issuer, the seal area and the date never stand on a page
+    without the letter's text, and the 回执 never stands alone on a sheet. A 催缴函 (13 months
+    with parking, 14 months, a company's) fits on one page; a 法律催告函 that needs two takes its
+    last paragraph over with the closing."""
+    for name, engine, doc in case_docs(layout, story):
+        pages = char_boxes(doc.path)
+        def page_of(text):
+            found = [k for k, p in enumerate(pages) if find_chars(p, text)]
+            assert found, (name, engine, text)
+            return found[-1]
+        seal = page_of("（盖章）")
+        assert page_of("特此") == seal and page_of("逾期仍未缴纳的") == seal, (name, engine)
+        if name != "notice":
+            assert page_of("沿此线剪下") == page_of("签收人（签字）") == seal, (name, engine)
+        if name in ("parking", "longest", "firm", "notice"):
+            assert doc.pages == 1, (name, engine, doc.pages)
+    for name in ("legal", "firm-legal"):
+        assert story["legal"]["html"].pages == story["legal"]["typst"].pages if name == "legal" else \
+            layout["docs"][name]["html"].pages == layout["docs"][name]["typst"].pages
+
+
+def test_seal_keeps_15mm_clear_above_the_tear_line(layout, story):
+    """A 42 mm seal pressed over the issuer's name and the date reaches ~15 mm below the date:
+    tearing the 回执 off along "沿此线剪下" must not cut it."""
+    for name, engine, doc in case_docs(layout, story):
+        if name == "notice":
+            continue
+        pages = char_boxes(doc.path)
+        page = next(p for p in reversed(pages) if find_chars(p, "（盖章）"))
+        issuer = find_chars(page, "（盖章）")[-1]
+        on = formats.cn_date(doc_row(story if name == "legal" else layout, doc)["record"]["as_of"])
+        date_run = next(r for r in find_chars(page, on) if min(b[1] for _, _, b in r) < min(b[1] for _, _, b in issuer))
+        cut = find_chars(page, "沿此线剪下")[0]
+        date_bottom = min(b[1] for _, _, b in date_run)
+        line = (min(b[1] for _, _, b in cut) + max(b[3] for _, _, b in cut)) / 2
+        assert (date_bottom - line) / MM >= 15, (name, engine, f"{(date_bottom - line) / MM:.1f} mm")
+
+
+def test_receipt_proves_who_received_what(layout, story):
+    """The 回执 names what was received (title and number), asks the signer's relation to the
+    owner, a company's seal for a company, and the deliverer's and witness's signatures for a
+    hand or left delivery."""
+    for name, engine, doc in case_docs(layout, story):
+        if name == "notice":
+            continue
+        text = text_of(layout["home"] if name != "legal" else story["home"], doc)
+        receipt = text.split("沿此线剪下")[-1] if "沿此线剪下" in text else text
+        title = "物业服务费法律催告函" if "legal" in name else "物业服务费催缴函"
+        firm = name.startswith("firm")
+        who = "本单位" if firm else "本人"
+        assert f"{who}已收到贵司《{title}》（{doc.doc_no}）。" in text, (name, engine)
+        for part in ("签收人与业主关系", "送达人（签字）", "见证人（签字）", "签收日期", "留置送达"):
+            assert part in text, (name, engine, part)
+        assert ("（单位盖章）" in text) is firm, (name, engine)
+        assert ("本单位工作人员" in text) is firm and ("家庭成员" in text) is not firm, (name, engine)
+        assert receipt
+
+
+def test_legal_notice_says_only_what_the_law_gives(layout, story):
+    """No cost the court has not allocated, no credit threat, no "最后一次"; 民法典 第九百四十四条
+    quoted word for word in quotation marks at the body size; 您 for a person, 贵单位 for a
+    company, never both."""
+    quote_1 = ("第一款规定：“业主应当按照约定向物业服务人支付物业费。物业服务人已经按照约定和有关规定提供服务的，"
+               "业主不得以未接受或者无需接受相关物业服务为由拒绝支付物业费。”")
+    quote_2 = ("第二款规定：“业主违反约定逾期不支付物业费的，物业服务人可以催告其在合理期限内支付；"
+               "合理期限届满仍不支付的，物业服务人可以提起诉讼或者申请仲裁。”")
+    for name, engine, doc in case_docs(layout, story):
+        if name == "notice":          # the 缴费通知单 cites no law
+            continue
+        home = story["home"] if name == "legal" else layout["home"]
+        text = text_of(home, doc)
+        for wrong in ("保全费", "公告费", "一切费用", "诉讼费", "信用", "最后一次", "再次并", "为由拒绝支付物业费；"):
+            assert wrong not in text, (name, engine, wrong)
+        assert "《中华人民共和国民法典》第九百四十四条" in text
+        assert quote_2 in text, (name, engine)
+        assert (quote_1 in text) is ("legal" in name), (name, engine)
+        firm = name.startswith("firm")
+        body = text.split("沿此线剪下")[0]
+        assert ("贵单位" in body) is firm and ("您" in body) is not firm, (name, engine)
+        # the statute at the size of the demand that follows it (an ideograph's em box)
+        sizes = {}
+        for key, words in (("law", "物业服务人可以催告其"), ("demand", "现特函催告")):
+            page = next(p for p in char_boxes(doc.path) if find_chars(p, words))
+            # the smallest em box: WeasyPrint widens a box by the justification of its line
+            sizes[key] = min(round(b[2] - b[0], 1) for _, b, _ in find_chars(page, words)[0])
+        assert sizes["law"] == sizes["demand"] == 12.0, (name, engine, sizes)
+
+
+def test_body_is_12pt_with_full_width_punctuation_in_both_engines(layout, story):
+    """The letters' body is set at 12 pt (an ideograph advances 12 pt), and a full-width mark
+    (，。、；：（）《》“”) takes a full em in both engines: Typst does not squeeze "服务的，业主"."""
+    for name, engine, doc in case_docs(layout, story):
+        page = char_boxes(doc.path)[0]
+        # the size most ideographs of the first page are set in (tables are smaller)
+        sizes = Counter(round(min(b[2] - b[0], page[k + 1][1][0] - b[0]) if k + 1 < len(page) else b[2] - b[0])
+                        for k, (c, b, _) in enumerate(page) if "\u4e00" <= c <= "\u9fff")
+        assert sizes.most_common(1)[0][0] == 12, (name, engine, sizes.most_common(3))
+        # each mark advances its own em (its em box), whatever the line's justification
+        for k, (c, b, _) in enumerate(page[:-1]):
+            following = page[k + 1][1]
+            if c in "，。、；：（）《》“”" and abs(following[1] - b[1]) < 3 and following[0] > b[0]:
+                assert following[0] - b[0] >= 0.97 * (b[2] - b[0]), \
+                    (name, engine, c, page[k + 1][0], round(following[0] - b[0], 1), round(b[2] - b[0], 1))
+
+
+def test_words_do_not_break_across_lines(layout, story):
+    """"（大写）", the letter's date and "客户服务中心" each stay on one line."""
+    for name, engine, doc in case_docs(layout, story):
+        record = doc_row(story if name == "legal" else layout, doc)["record"]
+        for page in char_boxes(doc.path):
+            for word in ("（大写）", formats.cn_date(record["as_of"]), "客户服务中心"):
+                for run in find_chars(page, word):
+                    assert len(line_of(run)) == 1, (name, engine, word)
+
+
+def test_page_code_is_labelled_and_the_payment_code_too(layout, story):
+    """Every page's QR is labelled 文书核验码 beside it (top right); the payment QR beside the
+    seal area is labelled 扫码缴费."""
+    for name, engine, doc in case_docs(layout, story):
+        pages = char_boxes(doc.path)
+        for k, page in enumerate(pages):
+            label = find_chars(page, "文书核验码")
+            assert len(label) == 1, (name, engine, k)
+            x0 = label[0][0][1][0]
+            top = max(b[3] for _, b, _ in label[0])
+            assert x0 > 120 * MM and top > 270 * MM, (name, engine, x0 / MM, top / MM)
+        last = "".join(c for c, _, _ in pages[-1])
+        labels = [k for k in range(len(last)) if last.startswith("扫码缴费", k) and last[k - 1] not in "、或"]
+        assert len(labels) == 1, (name, engine)

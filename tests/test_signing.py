@@ -111,7 +111,7 @@ def test_issued_letter_offers_sign_here_on_the_seal_area_and_the_receipt(demo_ho
     # The receipt field is the empty 签收人 cell: nothing inside, its label just left of it.
     x0, y0, x1, y1 = signer["rect"]
     assert text_in(path, last, signer["rect"]) == ""
-    assert text_in(path, last, [x0 - 70, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"
+    assert text_in(path, last, [x0 - 85, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"   # its 30.5 mm label cell
     # Fields were appended after the PDF/A was written; the XMP still says PDF/A-3B.
     assert 'pdfaid:part="3"' in xmp_text(path) and doc["signature_fields"][0]["name"] == "seal"
 
@@ -660,10 +660,10 @@ def test_typst_render_carries_its_fields_and_the_seal_is_visible_in_the_seal_are
     last = doc["pages"] - 1
     assert text_in(issued, last, fields["seal"]["rect"]) == "阳光物业服务有限公司（盖章）2025年12月1日"
     x0, y0, x1, y1 = fields["seal"]["rect"]
-    assert 74 <= (x1 - x0) / MM_PT <= 76 and 44 <= (y1 - y0) / MM_PT <= 46   # the 75 × 45 mm area
+    assert 63 <= (x1 - x0) / MM_PT <= 65 and 44 <= (y1 - y0) / MM_PT <= 46   # the letters' 64 × 45 mm area
     x0, y0, x1, y1 = fields["receipt_signer"]["rect"]
     assert text_in(issued, last, fields["receipt_signer"]["rect"]) == ""
-    assert text_in(issued, last, [x0 - 70, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"
+    assert text_in(issued, last, [x0 - 85, y0 + 2, x0 - 1, y1 - 2]) == "签收人（签字）"   # its 30.5 mm label cell
     # The seal goes into the seal field, drawn: a widget with the field's Rect and an appearance.
     version = doc["versions"][0]
     assert version["visible"] is True and version["field"] == "seal"

@@ -186,9 +186,20 @@ def page_css(doc_no: str, doc_id: str, pages: int, sans: str) -> str:
 }}"""]
     for page in range(1, pages + 1):
         uri = codes.qr_svg_data_uri(codes.encode(doc_id, page, pages), QR_SIZE_MM)
-        css.append(f"@page :nth({page}) {{ @top-right {{ content: url({_css_string(uri)}); "
-                   f"width: {QR_SIZE_MM}mm; vertical-align: middle; text-align: right; }} }}")
+        css.append(f"@page :nth({page}) {{ @top-right {{ content: {QR_LABEL_CSS} url({_css_string(uri)}); "
+                   f"width: {QR_BOX_MM}mm; vertical-align: middle; text-align: right; {qr_label_font(sans)} }} }}")
     return "\n".join(css)
+
+
+# The page QR is labelled, so that an owner does not take it for a payment code: the label
+# stands at the code's lower left, in the same margin box (typst.py FRAME does the same).
+QR_LABEL = "文书核验码"
+QR_LABEL_CSS = _css_string(QR_LABEL + "\u2002")
+QR_BOX_MM = QR_SIZE_MM + 14
+
+
+def qr_label_font(sans: str) -> str:
+    return f"font-family: {_css_string(sans)}; font-size: 7pt; line-height: 1; color: #333;"
 
 
 PX_TO_PT = 0.75   # WeasyPrint lays out in CSS px (1/96 in) and writes PDF points (1/72 in)
@@ -334,8 +345,8 @@ def batch_page_css(sans: str) -> str:
     """Page furniture of a batch: at the foot of each page its letter's number and 第x页　共y页
     (the page counter starts again with every letter), at the top right the QR's place."""
     return f"""@page fsl {{
-  @top-right {{ content: url("{_QR_PLACEHOLDER}"); width: {QR_SIZE_MM}mm; vertical-align: middle;
-    text-align: right; visibility: hidden; }}
+  @top-right {{ content: {QR_LABEL_CSS} url("{_QR_PLACEHOLDER}"); width: {QR_BOX_MM}mm; vertical-align: middle;
+    text-align: right; {qr_label_font(sans)} }}
   @bottom-center {{ content: string(fs-no) "第" counter(page) "页　" string(fs-of);
     font-family: {_css_string(sans)}; font-size: 9pt; color: #333; }}
 }}

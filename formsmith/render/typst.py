@@ -76,12 +76,15 @@ FRAME = r"""#import "/%(body)s": letter
   header: context {
     let (l, p, n) = position()
     let codes = l.at("qr", default: (:)).at(str(n), default: ())
+    // The code's label at its lower left, so that an owner does not take it for a payment
+    // code (html.py QR_LABEL).
+    let label = text(font: (fonts.sans,), size: 7pt, fill: rgb("#333333"), "文书核验码")
     if p <= codes.len() {
-      align(right + bottom, image(bytes(codes.at(p - 1)), format: "svg",
-        width: %(qr)smm, alt: "formsmith page code"))
+      align(right + bottom, stack(dir: ltr, spacing: 1mm, label, image(bytes(codes.at(p - 1)),
+        format: "svg", width: %(qr)smm, alt: "formsmith page code")))
     } else if meta.stamp {
       // A batch: the code is drawn into this place as each letter is cut out (pagecode.py).
-      align(right + bottom, box(width: %(qr)smm, height: %(qr)smm))
+      align(right + bottom, stack(dir: ltr, spacing: 1mm, label, box(width: %(qr)smm, height: %(qr)smm)))
     }
   },
   footer: context {

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import catalog
-from ...errors import FormsmithError
+from ...errors import FormsmithError, InputError
 from ...formats import cn_count, cn_date, money
 from ...identity import validate_phone
 from ...sheets.io import SheetSpec, write_csv, write_xlsx
@@ -200,9 +200,39 @@ def _runs(sequence: list[tuple[str, int]]) -> list[tuple[str, str]]:
     return [(src, f"{a}-{b}" if a != b else str(a)) for src, a, b in runs]
 
 
+_DOC_NO = re.compile(r"^(.*〔\d{4}〕)(\d+)号$")
+
+
+def number_ranges(doc_nos: list[str]) -> str:
+    """The numbers of a batch as they really run: "物通字〔2025〕1—3号、5号、9—12号" (one
+    series after another), never "first 至 last" over numbers the batch does not hold. Numbers
+    of another form are listed as they are."""
+    series: dict[str, list[int]] = {}
+    others: list[str] = []
+    for no in doc_nos:
+        m = _DOC_NO.match(no)
+        if m:
+            series.setdefault(m.group(1), []).append(int(m.group(2)))
+        else:
+            others.append(no)
+    parts: list[str] = []
+    for prefix, seqs in series.items():
+        runs: list[list[int]] = []
+        for n in sorted(set(seqs)):
+            if runs and runs[-1][1] == n - 1:
+                runs[-1][1] = n
+            else:
+                runs.append([n, n])
+        parts.append(prefix + "、".join(f"{a}—{b}号" if b > a else f"{a}号" for a, b in runs))
+    return "；".join(parts + others)
+
+
 def write_cover(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period: str,
                 docs: list[dict], out: Path, sides: int) -> None:
-    """The cover sheet of a print file: stage, period, counts and totals, per building."""
+    """The cover sheet of a print file: stage, period, the numbers it holds (as they run),
+    counts and totals per building with their 合计, how to print it."""
+    from html import escape
+
     from weasyprint import HTML
 
     from ...formats import rmb_words
@@ -214,9 +244,17 @@ def write_cover(ws: Workspace, tpl: catalog.Template, st: dunning.Stage, period:
             u = view.get("units", d["unit"]) or {}
             by_building.setdefault(f"{u.get('community', '')}{u.get('building', '?')}栋", []).append(d)
     rows = "".join(
-        f"<tr><td>{b}</td><td class='n'>{len(ds)}</td><td class='n'>"
+        f"<tr><td>{escape(b)}</td><td class='n'>{len(ds)}</td><td class='n'>"
         f"{money(sum((Decimal(x['record'].get('total') or '0') for x in ds), Decimal('0.00')))}</td></tr>"
         for b, ds in by_building.items())
+    rows += (f"<tr class='sum'><td>合计</td><td class='n'>{len(docs)}</td>"
+             f"<td class='n'>{money(total)}</td></tr>")
+    with_receipt = sum(1 for d in docs if d.get("tearoff_pages"))
+    if with_receipt:
+        how = ("双面打印；每份从正面开始，回执所在页单独成张、背面留空"
+               + ("" if with_receipt == len(docs) else f"（带回执{with_receipt}份）"))
+    else:
+        how = "双面打印；每份从正面开始"
     f = ws.fonts
     html = f"""<html lang="zh-CN"><head><meta charset="utf-8"><style>
 @page {{ size: A4; margin: 25mm; }}
@@ -225,17 +263,18 @@ h1 {{ font-family: "{f['sans']}"; font-size: 20pt; text-align: center; margin-bo
 table {{ border-collapse: collapse; width: 100%; margin: 4mm 0; }}
 td, th {{ border: 0.6pt solid #000; padding: 1.5mm 3mm; }} th {{ font-family: "{f['sans']}"; font-weight: normal; background: #eee; }}
 td.n {{ text-align: right; }}
+tr.sum td {{ font-family: "{f['sans']}"; }}
 </style></head><body>
 <h1>打印批次封面（不邮寄）</h1>
 <table>
-<tr><th>单位</th><td>{ws.company.name}</td></tr>
-<tr><th>文书</th><td>第{st.number}阶段：{tpl.title}</td></tr>
+<tr><th>单位</th><td>{escape(ws.company.name)}</td></tr>
+<tr><th>文书</th><td>第{st.number}阶段：{escape(tpl.title)}</td></tr>
 <tr><th>所属期间</th><td>{period}</td></tr>
-<tr><th>文书编号</th><td>{docs[0]['doc_no']} 至 {docs[-1]['doc_no']}（按楼栋、房号排序）</td></tr>
+<tr><th>文书编号</th><td>{escape(number_ranges([d['doc_no'] for d in docs]))}（按楼栋、房号排序）</td></tr>
 <tr><th>份数</th><td>{len(docs)} 份</td></tr>
-<tr><th>打印面数</th><td>{sides} 面（双面打印；每份从正面开始，回执页背面留空）</td></tr>
+<tr><th>打印面数</th><td>{sides} 面（{how}）</td></tr>
 <tr><th>欠费合计</th><td>¥{money(total)}（{rmb_words(total)}）</td></tr>
-<tr><th>生成日期</th><td>{cn_date(date.today())}　{ws.clerk}</td></tr>
+<tr><th>生成日期</th><td>{cn_date(date.today())}　{escape(ws.clerk)}</td></tr>
 </table>
 <table><tr><th>楼栋</th><th>份数</th><th>欠费合计（元）</th></tr>{rows}</table>
 </body></html>"""
@@ -274,13 +313,25 @@ def courier_rows(docs: list[dict]) -> list[list[Any]]:
 
 
 def internal_rows(docs: list[dict]) -> list[list[Any]]:
-    rows = []
+    """The office's rows: the courier's, with each letter's amount, and a 合计 row."""
+    rows: list[list[Any]] = []
     for n, d in enumerate(docs, 1):
         r = d["record"]
         rows.append([n, contents(d), d["unit"], r.get("owner_name", ""),
                      r.get("mailing_address") or r.get("unit_address", ""), r.get("phone") or "",
                      _amount(r.get("total"))])
+    rows.append(total_row(len(INTERNAL_COLUMNS), len(INTERNAL_COLUMNS) - 1, docs))
     return rows
+
+
+def total_row(width: int, at: int, docs: list[dict]) -> list[Any]:
+    """A list's last row: 合计, the number of letters and, in column `at`, their amounts'
+    sum as a number cell."""
+    row: list[Any] = [""] * width
+    row[0] = "合计"
+    row[1] = f"{len(docs)}份"
+    row[at] = sum((Decimal(d["record"].get("total") or "0") for d in docs), Decimal("0.00"))
+    return row
 
 
 def _write_table(path_stem: Path, columns: tuple[str, ...], rows: list[list[Any]], title: str,
@@ -305,16 +356,38 @@ def write_courier_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path
 
 
 SMS_COLUMNS = ("序号", "手机号码", "业主", "房屋编号", "欠费金额（元）", "方式", "短信内容")
+SMS_WIDTHS = (6, 14, 14, 11, 14, 6, 100)
+# One SMS segment: 70 characters of a text with Chinese in it (UCS-2, 3GPP TS 23.038), the
+# 【签名】 included; a longer text goes out as two or more messages, each charged.
+SMS_LIMIT = 70
+
+
+def sms_text(signature: str, unit: str, total: str, doc_no: str, days: int, phone: str = "") -> str:
+    """The reminder of one notice in one segment: who sends it, the unit, what is owed, the
+    notice's number and the days to pay from receipt, then (while it still fits in the 70
+    characters) the courtesy line and the service centre's phone. The shortest form may still
+    be longer (a long signature): the caller refuses it."""
+    head = f"【{signature}】您的房屋{unit}欠物业费等{money(total)}元"
+    ask = f"请收到后{cn_count(int(days))}日内缴纳"
+    forms = [f"{head}（通知单{doc_no}），{ask}，已缴请忽略。" + (f"电话{phone}" if phone else ""),
+             f"{head}（通知单{doc_no}），{ask}，已缴请忽略。",
+             f"{head}（{doc_no}），{ask}。"]
+    return next((t for t in forms if len(t) <= SMS_LIMIT), forms[-1])
 
 
 def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
     """Stage 1: the SMS (mobile) or phone-call (landline) list that goes with the notices, to
-    the owner's own phone. Its text says what the notice's record says (the amount, the
-    notice's number, the days to pay from receipt) and nothing about the notice's delivery:
-    the list is what the clerk will send, not a record that it was sent (that is the contact
-    log's, `formsmith contact add UNIT --way 短信`)."""
-    rows = []
+    the owner's own phone, with a 合计 row. Its text says what the notice's record says (the
+    unit, the amount, the notice's number, the days to pay from receipt), in one segment, and
+    nothing about the notice's delivery: the list is what the clerk will send, not a record
+    that it was sent (that is the contact log's, `formsmith contact add UNIT --way 短信`).
+
+    The signature is `[dunning] sms_signature`, else the company's name; a text that would not
+    fit in one segment is refused, naming the notice and the setting, before anything is
+    written."""
+    rows: list[list[Any]] = []
     default_days = dunning.policy(ws).deadline_days
+    signature = str(ws.setting("dunning", "sms_signature", "") or ws.company.name)
     for n, d in enumerate(docs, 1):
         r = d["record"]
         phone = r.get("phone") or ""
@@ -323,9 +396,12 @@ def write_sms_list(ws: Workspace, docs: list[dict], stem: Path) -> list[Path]:
         except ValueError:
             mobile = False
         days = r.get("deadline_days") or default_days
-        text = (f"【{ws.company.name}】尊敬的业主，您的房屋{r['unit_address']}截至{cn_date(r['as_of'])}"
-                f"尚欠物业服务费等共计{money(r['total'])}元（缴费通知单{d['doc_no']}），请自收到本短信之日起"
-                f"{cn_count(int(days))}日内缴纳。如已缴纳请忽略。咨询电话{ws.company.phone}。")
+        text = sms_text(signature, d["unit"], r["total"], d["doc_no"], int(days), ws.company.phone)
+        if len(text) > SMS_LIMIT:
+            raise InputError(f"{d['doc_no']}（{d['unit']}）：短信内容{len(text)}字，超过一条短信的{SMS_LIMIT}字；"
+                             "请在 formsmith.toml 的 [dunning] 中设置较短的 sms_signature（短信签名）后重新运行同一命令，"
+                             "信函均已登记，清单即可补出")
         rows.append([n, phone, r.get("owner_name", ""), d["unit"], _amount(r.get("total")),
                      "短信" if mobile else ("电话" if phone else "上门"), text])
-    return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒")
+    rows.append(total_row(len(SMS_COLUMNS), SMS_COLUMNS.index("欠费金额（元）"), docs))
+    return _write_table(stem, SMS_COLUMNS, rows, "短信电话提醒", SMS_WIDTHS)
