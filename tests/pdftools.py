@@ -135,6 +135,7 @@ def bold_texts(path: Path) -> list[str]:
             out.append(re.sub(r"\s+", "", "".join(chars)))
     finally:
         pdf.close()
+    return out
 
 
 def char_boxes(path: Path) -> list[list[tuple[str, tuple, tuple]]]:

@@ -100,7 +100,7 @@ def printed(home):
 def test_the_demo_prints_a_work_order_a_callback_a_reply_and_a_day_log_from_its_cases(home):
     order_case = _case(home, "单元防火门闭门器损坏")
     order = _text(_issued(home, "repair-order", "case_id", order_case["id"]))
-    for phrase in ("维修工作单", "业主报修登记", order_case["id"], "2025-11-28 15:00", "2025-11-28 15:10 派张建华",
+    for phrase in ("维修工作单", "业主报修登记", order_case["id"], "2025-11-28 15:00", "2025-11-28 15:10，派张建华",
                    "单元防火门闭门器损坏", "维修完成情况", "业主验收确认"):
         assert _flat(phrase) in order, phrase
     assert "验收登记表" not in order              # a case's order, not a move-in defect's

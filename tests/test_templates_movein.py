@@ -198,14 +198,6 @@ def test_each_cut_out_pass_carries_its_own_code(issued, tmp_path):
     assert read == list(range(1, cards + 1))
 
 
-def test_receipt_has_its_three_parts(issued):
-    _, _, texts = issued["debris-fee-receipt"]
-    text = "".join(texts)
-    assert text.count("装修垃圾清运费收据") == 3 and text.count("沿此线剪下") == 2
-    for part in ("存根联", "交款人收执", "记账联"):
-        assert part in text
-
-
 def test_custody_agreement_states_what_a_lawyer_asks_for(issued):
     """The liability limits in bold with the owner's acknowledgement (民法典 第四百九十六条), who
     pays water and electricity over the ceilings, a dispute clause, the month the 70 % starts, and

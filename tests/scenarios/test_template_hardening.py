@@ -142,14 +142,19 @@ def _docx_body_link(home, tmp_path):
 
 def _add_html(folder: Path, snippet: str) -> None:
     html = (folder / "template.html").read_text(encoding="utf-8")
+    assert "{% block body %}" in html, "the letter's body block moved: the snippet would go nowhere"
     (folder / "template.html").write_text(
         html.replace("{% block body %}", "{% block body %}" + snippet, 1), encoding="utf-8")
 
 
 def _add_typst(folder: Path, snippet: str) -> None:
+    """`snippet` after the letter's title line (asserted: a test whose snippet went nowhere
+    would pass without trying anything)."""
     typ = (folder / "template.typ").read_text(encoding="utf-8")
-    (folder / "template.typ").write_text(
-        typ.replace("#title[物业服务费催缴函]", "#title[物业服务费催缴函]\n" + snippet, 1), encoding="utf-8")
+    changed, n = re.subn(r"(?m)^(#title(?:\([^)]*\))?\[物业服务费催缴函\])$", lambda m: m.group(1) + "\n" + snippet,
+                         typ, count=1)
+    assert n == 1, "the letter's #title line moved: the snippet would not be in the template"
+    (folder / "template.typ").write_text(changed, encoding="utf-8")
 
 
 LINKS = {"html-include": _html_include_link, "html-image": _html_image_link,
