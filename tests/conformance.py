@@ -59,13 +59,19 @@ def _case_id(case) -> str:
     return "-".join(str(c) if not isinstance(c, bool) else ("sealed" if c else "plain") for c in case)
 
 
-def assert_issued_file_conforms(path: Path, verdict: str, declared: set[str], sealed: bool) -> None:
+def assert_issued_file_conforms(path: Path, verdict: str, declared: set[str], sealed: bool,
+                                sealed_twin: Path | None = None) -> None:
+    """The verdict on one issued file. An unsealed file whose sealed version begins with its
+    very bytes (the seal is an incremental update) is drawn by Ghostscript and checked by qpdf
+    through that version, in the sealed case's test: each file once, not twice."""
     problems = []
     if verdict:
         problems.append(f"veraPDF -f 3b: {verdict}")
-    if q := qpdf_problems(path):
+    drawn_in_twin = (not sealed and sealed_twin is not None
+                     and sealed_twin.read_bytes().startswith(path.read_bytes()))
+    if not drawn_in_twin and (q := qpdf_problems(path)):
         problems.append(f"qpdf --check: {q}")
-    if g := ghostscript_problems(path):
+    if not drawn_in_twin and (g := ghostscript_problems(path)):
         problems.append(f"Ghostscript: {g}")
     if (value := lang(path)) != "zh-CN":
         problems.append(f"/Lang is {value!r}, not 'zh-CN'")
@@ -200,7 +206,7 @@ def batches(demo_records_home, tmp_path_factory, sealing_env):
         if engine not in _MADE:
             _MADE[engine] = _month_end(engine, demo_records_home, tmp_path_factory)
         issued, prints = _MADE[engine]
-        return [(sealed_file if sealed else plain, verdicts[1 if sealed else 0], declared)
+        return [(sealed_file if sealed else plain, verdicts[1 if sealed else 0], declared, sealed_file)
                 for (plain, sealed_file), verdicts, declared in issued], prints
     return get
 
@@ -244,8 +250,8 @@ def month_end_tests(engine: str):
     @pytest.mark.parametrize("case", cases, ids=_case_id)
     def test_every_letter_of_the_month_end_run_conforms(batches, case):
         issued, _ = batches(case)
-        for path, verdict, declared in issued:
-            assert_issued_file_conforms(path, verdict, declared, sealed=case[1])
+        for path, verdict, declared, twin in issued:
+            assert_issued_file_conforms(path, verdict, declared, sealed=case[1], sealed_twin=twin)
 
     @pytest.mark.parametrize("case", cases, ids=_case_id)
     def test_the_print_files_draw_and_check_clean(batches, case):
@@ -270,8 +276,9 @@ def single_tests(part: int):
 
     @pytest.mark.parametrize("case", cases, ids=_case_id)
     def test_every_template_with_every_engine_issues_a_conforming_file(singles, case):
+        (twin, _, _), = singles[(case[0], case[1], True)]
         for path, verdict, declared in singles[case]:
-            assert_issued_file_conforms(path, verdict, declared, sealed=case[2])
+            assert_issued_file_conforms(path, verdict, declared, sealed=case[2], sealed_twin=twin)
 
     @pytest.mark.parametrize("tid", sorted(set(here) - set(HAND_SEALED)))
     def test_every_seal_the_page_asks_for_has_its_field_and_the_seal_covers_the_request(singles, tid):

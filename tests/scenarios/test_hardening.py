@@ -158,12 +158,19 @@ BAD_SETTINGS = [
 ]
 
 
+SETTING_USERS = (("render", "dunning-letter", "--unit", "1-1-802", "--as-of", AS_OF),
+                 ("dunning", "run", "--as-of", AS_OF, "--dry-run"), ("docs", "list"))
+
+
 @pytest.mark.parametrize("section,line,named", BAD_SETTINGS, ids=[b[1] for b in BAD_SETTINGS])
 def test_a_bad_setting_gives_one_line_naming_it(demo_copy, section, line, named):
+    """The settings are checked where the workspace is opened, for every command: each bad one
+    is tried through one of three commands in turn (a render, the month-end dry run, a list),
+    the first through all three."""
     set_setting(demo_copy, section, line)
     before = tree(demo_copy)
-    for args in (("render", "dunning-letter", "--unit", "1-1-802", "--as-of", AS_OF),
-                 ("dunning", "run", "--as-of", AS_OF, "--dry-run"), ("docs", "list")):
+    k = BAD_SETTINGS.index((section, line, named))
+    for args in (SETTING_USERS if k == 0 else [SETTING_USERS[k % len(SETTING_USERS)]]):
         refused(formsmith_cmd(demo_copy, *args), 2, f"formsmith.toml {named}:")
     assert tree(demo_copy) == before
 
