@@ -21,12 +21,13 @@ VERAPDF ?= ../shared/tools/verapdf/verapdf
 demo: setup
 	$(BIN)/formsmith --home . init --demo .
 
-# Every test, on every core, a test file to a worker (a file's tests share their renders; the
+# Every test, a test file to a worker, three workers (on two cores: many tests wait on the
+# processes they start, kill or race: validators, LibreOffice, the browser, the server) (a file's tests share their renders; the
 # conformance scenarios are split over three files); the 15 slowest are listed at the end.
 # `-m "not slow"` skips the month-end, crash and conformance scenarios while iterating; CI
 # runs everything.
 test: setup validators lint
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=15
 
 # ruff over the code, the tests and the scripts; mypy over the package; the import layers.
 lint: venv

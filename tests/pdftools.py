@@ -36,17 +36,30 @@ def our_page_codes(path: Path) -> list[list[codes.PageCode]]:
 
 
 def fonts_embedded(path: Path) -> dict[str, bool]:
-    """Base font name → whether its font program is embedded, for every font of every page."""
+    """Base font name → whether its font program is embedded, for every font of every page and
+    of the form XObjects the pages draw (Typst puts its text in those)."""
     found: dict[str, bool] = {}
-    for page in PdfReader(str(path)).pages:
-        fonts = page.get("/Resources", {}).get("/Font", {})
-        for ref in fonts.values():
+    seen: set[int] = set()
+
+    def walk(resources) -> None:
+        resources = resources.get_object() if hasattr(resources, "get_object") else resources
+        for ref in (resources.get("/Font") or {}).values():
             font = ref.get_object()
             desc_fonts = font.get("/DescendantFonts")
             target = desc_fonts[0].get_object() if desc_fonts else font
             desc = target.get("/FontDescriptor")
             desc = desc.get_object() if desc else {}
             found[str(font.get("/BaseFont"))] = any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+        for ref in (resources.get("/XObject") or {}).values():
+            xobj = ref.get_object()
+            key = getattr(ref, "idnum", None) or id(xobj)
+            if key in seen or xobj.get("/Subtype") != "/Form":
+                continue
+            seen.add(key)
+            walk(xobj.get("/Resources") or {})
+
+    for page in PdfReader(str(path)).pages:
+        walk(page.get("/Resources") or {})
     return found
 
 

@@ -238,14 +238,15 @@ def test_a_coffee_mark_in_the_box_is_not_a_signature(letter, reference, mark):
 
 def test_signatures_of_many_hands_are_strokes(letter, reference):
     """scansim's signatures, any seed, turned and blurred: well above the threshold (measured
-    0.058–0.078 of the area against SIGNED_SHARE 0.006)."""
+    0.02–0.08 of the area against SIGNED_SHARE 0.006; the 回执's wider 签收人 cell, 30.5 mm,
+    makes the same signature a smaller share of it)."""
     import random
     row, _, page = letter
     area = row["sign_areas"][0]
     rnd = random.Random(3)
     for seed in range(1, 9):
         scan = scansim.scanned(scansim.sign(page, area, seed=seed), rnd.uniform(-3, 3), rnd.choice([0.6, 1.2]), 50)
-        assert _ink(scan, reference, area) > 5 * signature.SIGNED_SHARE, seed
+        assert _ink(scan, reference, area) > 3 * signature.SIGNED_SHARE, seed
 
 
 # ------------------------------------------------------------------ page comparison

@@ -49,7 +49,7 @@ def assert_consistent(home: Path) -> None:
     assert report["problems"] == [], report["problems"]
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_render_killed_at_any_moment_leaves_a_consistent_workspace(demo_copy, seed):
     rng = random.Random(seed)
     unit = store_rows(demo_copy, "documents")[0]["unit"]
@@ -116,7 +116,7 @@ def states(sheets, tmp_path_factory) -> list[dict]:
     return found
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))     # one per sheet, each killed at its own moment
 def test_import_killed_at_any_moment_is_all_or_nothing_and_converges(sheets, states, tmp_path, seed):
     """Each sheet's import is one transaction: after a kill the store holds the state before the
     sheet or the state after it, nothing between; importing again gives what a clean run gives."""
