@@ -41,12 +41,45 @@ def store_rows(home: Path, table: str) -> list[dict]:
         return view.all(table)
 
 
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """A workspace `build(home)` makes, built once per test run and copied for this process:
+    under xdist the workers share one build (in the run's own folder, under a file lock), so
+    the demo's documents are rendered once, not once per worker; each worker still gets a
+    private copy of it."""
+    mine = tmp_path_factory.mktemp(name) / "ws"
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        build(mine)
+        return mine
+    from filelock import FileLock
+    shared_root = tmp_path_factory.getbasetemp().parent       # this run's folder, all workers'
+    shared = shared_root / f"shared-{name}" / "ws"
+    with FileLock(str(shared_root / f"shared-{name}.lock")):
+        if not shared.is_dir():
+            part = shared_root / f"shared-{name}.part" / "ws"
+            shutil.rmtree(part.parent, ignore_errors=True)
+            build(part)
+            shared.parent.mkdir()
+            part.rename(shared)
+    shutil.copytree(shared, mine, symlinks=True)
+    return mine
+
+
+def _build_demo(home: Path) -> None:
+    subprocess.run([FORMSMITH, "init", "--demo", str(home)], check=True, capture_output=True)
+
+
+def _build_demo_records(home: Path) -> None:
+    from formsmith import demo
+    ws, _ = init_workspace(home, demo=True)
+    with ws.store.transaction() as tx:
+        demo.seed(tx)
+    demo.write_payment_qr(ws)
+
+
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Path:
-    """A demo workspace built once per session by the real `formsmith init --demo` command."""
-    home = tmp_path_factory.mktemp("demo") / "ws"
-    subprocess.run([FORMSMITH, "init", "--demo", str(home)], check=True, capture_output=True)
-    return home
+    """A demo workspace built by the real `formsmith init --demo` command (once per run)."""
+    return _built_once(tmp_path_factory, "demo", _build_demo)
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +88,7 @@ def demo_records_home(tmp_path_factory) -> Path:
     its story issues: a month-end story can begin in any month of 2025 (numbers never run
     against dates, so it cannot begin before the demo's letters of 1 December). Its settings and
     assets are the demo's (the [payment] account and its QR image the letters print)."""
-    from formsmith import demo
-    home = tmp_path_factory.mktemp("demo-records") / "ws"
-    ws, _ = init_workspace(home, demo=True)
-    with ws.store.transaction() as tx:
-        demo.seed(tx)
-    demo.write_payment_qr(ws)
-    return home
+    return _built_once(tmp_path_factory, "demo-records", _build_demo_records)
 
 
 @pytest.fixture
