@@ -504,3 +504,22 @@ def test_sms_too_long_for_one_segment_is_refused_and_nothing_written(story, tmp_
     files = write_sms_list(ws, docs, tmp_path / "sms")
     rows = list(load_workbook(next(f for f in files if f.suffix == ".xlsx")).active.iter_rows(values_only=True))
     assert all(r[-1].startswith("【阳光物业】") and len(r[-1]) <= 70 for r in rows[1:-1])
+
+
+@pytest.mark.slow
+def test_every_letter_of_the_story_conforms(story):
+    """The html month-end run's letters of all three stages, cut from their batch documents:
+    each passes what a single document passes (veraPDF -f 3b in one JVM, qpdf, Ghostscript,
+    /Lang, its declared signature fields). The sealed run's letters: test_signing; the Typst
+    run's: test_conformance_runs_typst.py."""
+    from conformance import assert_issued_file_conforms
+    from validators import verapdf_verdicts
+    home = story["home"]
+    ws = load_workspace(home)
+    docs = [d for key in ("june", "sept", "march") for d in story[key]["documents"]]
+    assert {d["template"] for d in docs} == {"payment-notice", "dunning-letter", "legal-notice"}
+    paths = [home / d["path"] for d in docs]
+    verdicts = verapdf_verdicts(paths)
+    for d, path in zip(docs, paths):
+        declared = {f["name"] for f in ws.catalog.get(d["template"]).signature_fields}
+        assert_issued_file_conforms(path, verdicts[path], declared, sealed=False)

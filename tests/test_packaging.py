@@ -174,7 +174,7 @@ def test_installed_wheel_ships_every_template_and_issues_with_each_engine(tmp_pa
         "                                     engine=engine).path\n"
         "print(json.dumps(done))\n", encoding="utf-8")
     sample = [("legal-notice", "typst"), ("owner-handbook", "docx"), ("debris-fee-receipt", "html"),
-              ("custody-agreement", "html"), ("board-notice", "html")]
+              ("custody-agreement", "html")]
     rendered = json.loads(_run([python, script, home, json.dumps(sample)], cwd=outside).stdout)
     assert sorted(rendered) == sorted(f"{t}/{e}" for t, e in sample)
     for tid, path in rendered.items():

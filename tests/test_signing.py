@@ -608,6 +608,16 @@ def test_dunning_run_with_seal_seals_every_letter_once(demo_home, tmp_path):
         (check,) = signing.check_signatures(sealed_file)
         assert check.intact and check.valid and not check.changed_after_signing, check.problem
         assert check.field == "seal" and version["visible"] is True
+    # every sealed letter of the run passes what a single document passes (veraPDF -f 3b, …)
+    from conformance import assert_issued_file_conforms
+    from validators import verapdf_verdicts
+    from formsmith.workspace import load_workspace
+    ws = load_workspace(home)
+    sealed_files = [home / signing.sealed_version(docs[no])["path"] for no in sorted(issued)]
+    verdicts = verapdf_verdicts(sealed_files)
+    for no, path in zip(sorted(issued), sealed_files):
+        declared = {f["name"] for f in ws.catalog.get(docs[no]["template"]).signature_fields}
+        assert_issued_file_conforms(path, verdicts[path], declared, sealed=True)
     again = formsmith_cmd(home, "dunning", "run", "--as-of", "2025-12-01", "--stage", "1",
                           "--jobs", "1", "--seal", "--json", env=ENV)
     assert again.returncode == 0, again.stderr

@@ -276,7 +276,7 @@ def test_endless_render_is_stopped_and_does_not_hold_the_store(engine, demo_copy
         _add_html(folder, ENDLESS_HTML)
     else:
         _add_typst(folder, ENDLESS_TYPST)
-    _limit(demo_copy, 8)    # long enough for the other clerk, even on a loaded machine
+    _limit(demo_copy, 6)    # long enough for the other clerk, even on a loaded machine
     docs = store_rows(demo_copy, "documents")
     counters = _counters(demo_copy)
     files = sorted(output_files(demo_copy))
@@ -285,7 +285,7 @@ def test_endless_render_is_stopped_and_does_not_hold_the_store(engine, demo_copy
                                str(data), "--engine", engine], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(3)    # the render is under way (it would hold the store's lock all along)
+        time.sleep(2)    # the render is under way (it would hold the store's lock all along)
         assert render.poll() is None
         mark = formsmith_cmd(demo_copy, "docs", "mark", docs[0]["doc_no"], "printed", timeout=60)
         assert mark.returncode == 0, mark.stderr
