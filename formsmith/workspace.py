@@ -64,6 +64,7 @@ letter_after_notice_months = 3          # stage 2 催缴函 by express mail, sti
 legal_after_delivery_months = 6         # stage 3 法律催告函, this long after the 催缴函 was delivered
 legal_deadline_days = 7                 # 法律催告函: days to pay, counted from receipt
 batch_chunk = 100                       # letters laid out together in one engine document
+engine = "typst"                        # month-end letters: typst (5× faster, the same text and pages) or html
 commit_every = 2000                     # letters recorded per store transaction during a run (and once a minute)
 # sms_signature = "阳光物业"             # the 【signature】 of the stage-1 SMS (default: the company's name); one SMS ≤ 70 characters
 
@@ -110,6 +111,7 @@ payment_qr = "pay-qr.png"               # a QR image in the workspace's assets/ 
 # What formsmith.toml may hold: section → key → kind. A key of a known section is checked
 # before any command uses it; unknown sections and keys are left alone (newer settings).
 TEXT, TEXTS, NUMBER_TEXT = "text", "texts", "number-text"
+MONTH_END_ENGINES = frozenset({"typst", "html"})   # a frozenset kind: one of these words
 SETTINGS: dict[str, dict[str, Any]] = {
     "company": {k: TEXT for k in ("name", "service_centre", "community", "address", "community_address",
                                   "phone", "seal_text", "contract")},
@@ -120,7 +122,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "dunning": {"deadline_days": (1, 3650), "notice_after_months": (0, 1200),
                 "letter_after_notice_months": (0, 1200), "legal_after_delivery_months": (0, 1200),
                 "legal_deadline_days": (1, 3650), "batch_chunk": (1, 100_000),
-                "commit_every": (1, 10_000_000), "sms_signature": TEXT},
+                "commit_every": (1, 10_000_000), "sms_signature": TEXT,
+                "engine": MONTH_END_ENGINES},
     "seal": {"pkcs12": TEXT, "password_env": TEXT, "image": TEXT, "tsa_url": TEXT,
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},
@@ -162,6 +165,10 @@ def settings_problems(config: dict[str, Any]) -> list[str]:
                     problems.append(f"{where}: 应为整数（{low}–{high}），实际为{_kind_name(value)} {_shown(value)}")
                 elif not low <= value <= high:
                     problems.append(f"{where}: 应在 {low} 至 {high} 之间，实际为 {value}")
+            elif isinstance(kind, frozenset):
+                if value not in kind:
+                    choices = " 或 ".join(f'"{k}"' for k in sorted(kind))
+                    problems.append(f"{where}: 应为 {choices} 之一，实际为 {_shown(value)}")
             elif kind == TEXT and not isinstance(value, str):
                 problems.append(f"{where}: 应为文字（用引号括起），实际为{_kind_name(value)} {_shown(value)}")
             elif kind == TEXTS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):

@@ -1,11 +1,11 @@
 """What the conformance tests share: the cases, the renders (made once per test process) and the
 verdict on one issued file. The tests: test_conformance.py (every template and engine, single),
-test_conformance_runs_typst.py (the month-end run; the html run: test_dunning_run.py, test_signing.py).
+test_conformance_runs_html.py (the month-end run by html; the default typst run: test_dunning_run.py, test_signing.py).
 
 What formsmith says of every file it issues, judged by independent validators.
 
 Every template with every engine it has, rendered from its example data, unsealed and sealed;
-the month-end run with the Typst engine (the html run's letters: test_dunning_run.py's story and
+the month-end run with the html engine (the default Typst run's letters: test_dunning_run.py's story and
 test_signing.py's sealed run), sealed (its issued files judged as well as their
 sealed versions), through all three stages; and
 the print files. Each issued file must pass veraPDF (`-f 3b`, the reference PDF/A validator),

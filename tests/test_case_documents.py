@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -199,3 +200,36 @@ def test_one_document_per_case_and_a_register_claimed_by_a_data_file_must_be_the
     with pytest.raises(FormsmithError) as exc:
         issuing.prepare(ws, "inquiry-register", data=data, as_of=date(2025, 12, 1))
     assert "字段 lines" in str(exc.value) and "LD2025-0002" in str(exc.value)
+
+
+def test_an_unpaid_repair_fee_is_no_property_fee_arrears(home):
+    """GIVEN a paid repair done on 2025-11-20 whose 有偿维修服务费 is still unpaid on 2025-12-01,
+    on a unit owing nothing else and on a unit owing 物业服务费: the fee is the price of a
+    service the owner ordered, not 物业费 (民法典 第九百四十四条), so no 缴费通知单 or 催缴函 claims it,
+    the unit owing only the fee is due for no letter, and the other's letter sums its property
+    charges alone."""
+    from formsmith.processes.arrears import policy as dunning
+    ws = find_workspace(str(home))
+    as_of = date(2025, 12, 1)
+    with ws.store.snapshot() as view:
+        owing = next(s.unit for s in dunning.statuses(view, dunning.policy(ws), as_of))
+        clear = next(u["id"] for u in view.all("units")
+                     if not any(not c.get("paid_on") for c in view.find("charges", unit=u["id"])))
+    for unit in (owing, clear):
+        case = _ok(home, "cases", "open", "repair", unit, "--category", "other", "--desc", "更换厨房水龙头",
+                   "--reporter", "业主", "--at", "2025-11-20T09:00")["id"]
+        _ok(home, "cases", "done", case, "--paid", "--fee", "120.00", "--note", "更换水龙头", "--at", "2025-11-20T11:00")
+    with ws.store.snapshot() as view:
+        due = {s.unit: s for s in dunning.statuses(view, dunning.policy(ws), as_of)}
+        fees = {c["unit"]: c for c in view.all("charges") if c.get("case") and not c.get("paid_on")}
+    assert fees[owing]["amount"] == fees[clear]["amount"] == "120.00"       # the ledger does hold them
+    assert clear not in due and owing in due
+    _, data, _ = issuing.prepare(ws, "payment-notice", unit=owing, as_of=as_of)
+    assert not [i for i in data["items"] if "有偿维修" in i["item"]], data["items"]
+    with ws.store.snapshot() as view:
+        property_owed = sum(Decimal(c["amount"]) for c in view.find("charges", unit=owing)
+                            if not c.get("paid_on") and not c.get("case") and c["due"] < as_of.isoformat())
+    assert Decimal(data["total"]) == property_owed
+    with pytest.raises(FormsmithError) as refused:
+        issuing.prepare(ws, "payment-notice", unit=clear, as_of=as_of)
+    assert clear in str(refused.value) and "逾期未缴的物业服务费" in str(refused.value)

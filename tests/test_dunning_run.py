@@ -508,10 +508,10 @@ def test_sms_too_long_for_one_segment_is_refused_and_nothing_written(story, tmp_
 
 @pytest.mark.slow
 def test_every_letter_of_the_story_conforms(story):
-    """The html month-end run's letters of all three stages, cut from their batch documents:
-    each passes what a single document passes (veraPDF -f 3b in one JVM, qpdf, Ghostscript,
-    /Lang, its declared signature fields). The sealed run's letters: test_signing; the Typst
-    run's: test_conformance_runs_typst.py."""
+    """The month-end run's letters (the default engine, Typst) of all three stages, cut from
+    their batch documents: each passes what a single document passes (veraPDF -f 3b in one JVM,
+    qpdf, Ghostscript, /Lang, its declared signature fields) and records where its signer
+    writes. The sealed run's letters: test_signing; the html run's: test_conformance_runs_html.py."""
     from conformance import assert_issued_file_conforms
     from validators import verapdf_verdicts
     home = story["home"]
@@ -523,3 +523,16 @@ def test_every_letter_of_the_story_conforms(story):
     for d, path in zip(docs, paths):
         declared = {f["name"] for f in ws.catalog.get(d["template"]).signature_fields}
         assert_issued_file_conforms(path, verdicts[path], declared, sealed=False)
+    # The 回执's 签收人 cell is where the ingest looks for ink on the signed copy: every letter
+    # with a 回执 records it on its last page, below the letter's text; a notice has none.
+    with ws.store.snapshot() as view:
+        rows = [view.get("documents", d["doc_id"]) if "doc_id" in d else
+                next(r for r in view.find("documents", doc_no=d["doc_no"])) for d in docs]
+    for row in rows:
+        areas = row["sign_areas"]
+        if row["template"] == "payment-notice":
+            assert areas == [], (row["doc_no"], areas)
+            continue
+        assert len(areas) == 1 and areas[0]["page"] == row["pages"], (row["doc_no"], areas)
+        assert 20 < areas[0]["y"] < 280 and 40 < areas[0]["w"] < 60 and 5 < areas[0]["h"] < 12, \
+            (row["doc_no"], areas)

@@ -388,6 +388,22 @@ def test_seal_keeps_15mm_clear_above_the_tear_line(layout, story):
         assert (date_bottom - line) / MM >= 15, (name, engine, f"{(date_bottom - line) / MM:.1f} mm")
 
 
+def test_nothing_printed_crosses_the_tear_line(layout, story):
+    """The dashed "沿此线剪下" line runs through blank paper: the service centre's address and
+    phone, the payment box and the seal area beside them end above it (a Typst cell dropped its
+    bottom spacing and the line ran through 联系电话), the 回执 begins below it."""
+    for name, engine, doc in case_docs(layout, story):
+        if name == "notice":
+            continue
+        page = next(p for p in char_boxes(doc.path) if find_chars(p, "沿此线剪下"))
+        cut = find_chars(page, "沿此线剪下")[0]
+        line = (min(b[1] for _, _, b in cut) + max(b[3] for _, _, b in cut)) / 2
+        # within 1 mm of the line, above or below, nothing but its label
+        near = [c for c, loose, tight in page
+                if (c, loose, tight) not in cut and tight[1] - MM < line < tight[3] + MM]
+        assert not near, (name, engine, "".join(near))
+
+
 def test_receipt_proves_who_received_what(layout, story):
     """The 回执 names what was received (title and number), asks the signer's relation to the
     owner, a company's seal for a company, and the deliverer's and witness's signatures for a

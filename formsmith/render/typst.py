@@ -380,6 +380,22 @@ def letter_anchors(boxes: dict[str, dict[int, tuple]], pages: range) -> dict[str
             for anchor, per_page in boxes.items()}
 
 
+def sign_areas(template: Template, anchors: dict[str, tuple]) -> tuple[dict, ...]:
+    """Where the signer writes, in the form render.RenderedPdf.sign_areas has (page 1-based,
+    x, y, w, h in mm from the page's top-left corner): the laid-out boxes of the template's
+    signature fields that a person signs (every field but the seal). The HTML engine marks the
+    same cells with class `sign-here`, so a scan is checked in the same place either way."""
+    mm = 72 / 25.4
+    found = []
+    for f in template.signature_fields:
+        if f.get("kind", "signature") == "seal":
+            continue
+        for page, (x0, y0, x1, y1) in anchors.get(f["anchor"], ()):
+            found.append({"page": page + 1, "x": round(x0 / mm, 2), "y": round(PAGE_MM[1] - y1 / mm, 2),
+                          "w": round((x1 - x0) / mm, 2), "h": round((y1 - y0) / mm, 2)})
+    return tuple(sorted(found, key=lambda a: (a["page"], a["y"], a["x"])))
+
+
 def _layout(st: Stage, template: Template, contexts: list[dict[str, Any]],
             identities: list[PdfIdentity], meta: dict[str, Any], record: bytes = b""
             ) -> tuple[bytes, list[int], list[tuple[int, ...]], list[dict[str, tuple]]]:
@@ -435,7 +451,8 @@ def render_pdf(template: Template, context: dict[str, Any], identity: PdfIdentit
     pdf, counts, tearoffs, anchors = _layout(st, template, [context], [identity], meta,
                                              identity.record_json)
     Path(out).write_bytes(pdf)
-    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0], anchors=anchors[0])
+    return RenderedPdf(pages=counts[0], tearoff_pages=tearoffs[0], anchors=anchors[0],
+                       sign_areas=sign_areas(template, anchors[0]))
 
 
 def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
@@ -486,7 +503,7 @@ def render_many(template: Template, jobs, asset_roots: tuple[Path, ...] = (),
         digest = batch.write_letter(range(first, end), job.identity, Path(job.out),
                                     codes_at=[place] * (end - first), fields=fields)
         results.append(RenderedPdf(pages=end - first, anchors=anchors, signature_fields=tuple(fields),
-                                   sha256=digest, tearoff_pages=tuple(sorted(
+                                   sign_areas=sign_areas(template, anchors), sha256=digest, tearoff_pages=tuple(sorted(
                                        {p - first for p in summary["receipts"] if first < p <= end}))))
     if combined is not None:
         batch.write_stamped([(p, codes.encode(job.identity.doc_id, p - bounds[k] + 1, bounds[k + 1] - bounds[k]), place)

@@ -20,7 +20,9 @@ from conftest import formsmith_cmd, store_rows
 from samples import make_bad
 
 AS_OF = "2025-12-01"
-ID_18 = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+# An ID number stands alone: not a run of digits inside a longer token (a SHA-256's hex digits
+# once held 18 of them in a row, taken for an ID by the store-wide scan).
+ID_18 = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 # ---------------------------------------------------------------- fixtures and the guard

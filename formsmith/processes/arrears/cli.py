@@ -39,7 +39,7 @@ def _progress(enabled: bool):
 @click.option("--stage", type=click.IntRange(1, 3), help="Only this stage (1 通知单, 2 催缴函, 3 法律催告函).")
 @click.option("--community", help="Only units of this community (小区).")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Rendering processes (default: the cores).")
-@click.option("--engine", help="Rendering engine for this run (default: each template's own).")
+@click.option("--engine", help="Rendering engine for this run: typst or html (default: [dunning] engine, typst).")
 @click.option("--dry-run", is_flag=True, help="Only show which units would get which letter.")
 @click.option("--seal", is_flag=True, help="Also seal every letter with the company certificate "
               "(X.sealed.pdf beside X.pdf, for electronic delivery).")

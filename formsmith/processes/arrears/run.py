@@ -181,9 +181,8 @@ def _run_locked(ws: Workspace, as_of: date, stages: list, period: str, result: R
             due = dunning.statuses(view, pol, as_of, community=community)
             todo: dict[int, tuple[catalog.Template, list[str]]] = {}
             for st in stages:
-                tpl = ws.catalog.get(st.template)
-                if engine:
-                    tpl = _with_engine(tpl, engine)
+                tpl = _with_engine(ws.catalog.get(st.template), engine) if engine else \
+                    _preferred_engine(ws.catalog.get(st.template), pol.engine)
                 todo[st.number] = (tpl, [s.unit for s in due if s.due == st.number
                                          and not _issued_already(view, st.template, s.unit, period)])
             if dry_run:
@@ -242,6 +241,15 @@ def _with_engine(tpl: catalog.Template, engine: str) -> catalog.Template:
     if not alt.body.is_file():
         raise InputError(f"--engine {engine}: template {tpl.id} has no {alt.body.name}")
     return alt
+
+
+def _preferred_engine(tpl: catalog.Template, engine: str) -> catalog.Template:
+    """The template as the policy's month-end engine renders it, where it has a body for that
+    engine (a workspace's own template may have only one)."""
+    try:
+        return _with_engine(tpl, engine)
+    except InputError:
+        return tpl
 
 
 def _issued_already(view, template: str, unit: str, period: str) -> bool:

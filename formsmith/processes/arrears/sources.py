@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ... import formats
 from ...errors import InputError
-from ...sources import builder, overdue_charges, owner_of, unit_address
+from ...sources import builder, owner_of, unit_address
 from ...store import View
 from ...workspace import Workspace
-from .policy import prior_contacts, prior_demands
+from .policy import dunned_charges, prior_contacts, prior_demands
 
 LETTER_PRIORS = ("payment-notice", "dunning-letter")
 LEGAL_PRIORS = ("payment-notice", "dunning-letter", "legal-notice")
@@ -45,10 +46,10 @@ def _base(ws: Workspace, view: View, unit_id: str, as_of: date, days_key: str, d
     pay (counted from receipt), how to pay."""
     unit = view.require("units", unit_id, "unit")
     owner = owner_of(view, unit)
-    charges = overdue_charges(view, unit_id, as_of)
+    charges = dunned_charges(view, unit_id, as_of)
     if not charges:
-        raise InputError(f"unit {unit_id}: no overdue charges as of {as_of.isoformat()} "
-                         "(房屋无逾期欠费)")
+        raise InputError(f"房屋 {unit_id}：截至{formats.cn_date(as_of)}没有逾期未缴的物业服务费，不出具催缴文书"
+                         " (no overdue charges)")
     data: dict[str, Any] = {
         "unit": unit_id,
         "unit_address": unit_address(unit),
