@@ -25,9 +25,8 @@ repairs the 维修回访记录 is printed from), so one number never names two r
 from __future__ import annotations
 
 import copy
-import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from ... import dates, deadlines, formats, lifecycle
@@ -45,7 +44,6 @@ FIELDS = {"kind": "类别", "unit": "房屋", "desc": "事由", "category": "维
           "result": "回访结果", "satisfaction": "满意度", "answer": "答复", "promise": "承诺答复时间",
           "deadline": "住户要求期限", "reporter": "报告人", "state": "状态", "fee": "有偿服务费"}
 MAX_TEXT = 500
-_AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$")
 
 # action → kind → (states it may start from, state it leads to); None: the state stays.
 ACTIONS: dict[str, dict[str, tuple[tuple[str, ...], str | None]]] = {
@@ -68,31 +66,8 @@ def _refuse(case: str, field: str, problem: str) -> InputError:
 
 
 def parse_at(value: Any, now: datetime, case: str = "新案件", field: str = "at") -> datetime:
-    """A time "2025-12-03T10:30" (or "2025-12-03": 00:00 of that day… for a date field); now when None.
-    Refused: another shape, an impossible date, before 2000, later than now."""
-    now = now.replace(second=0, microsecond=0)
-    if value is None:
-        return now
-    if isinstance(value, datetime):
-        at = value.replace(second=0, microsecond=0, tzinfo=None)
-    elif isinstance(value, date):
-        at = datetime.combine(value, time())
-    else:
-        m = _AT.match(str(value).strip())
-        try:
-            if not m:
-                raise ValueError
-            y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
-            at = datetime(y, mo, d, h, mi)
-        except ValueError:
-            raise _refuse(case, field, f"{value!s} 不是有效时间，应为 YYYY-MM-DDTHH:MM，如 2025-12-03T10:30 "
-                                       "(expected a date and time)") from None
-    if at > now:
-        raise _refuse(case, field, f"{at:%Y-%m-%dT%H:%M} 晚于现在（{now:%Y-%m-%dT%H:%M}）：只登记已经发生的事 "
-                                   "(in the future)")
-    if at.date() < dates.EARLIEST:
-        raise _refuse(case, field, f"{at:%Y-%m-%dT%H:%M} 早于 {dates.EARLIEST.isoformat()} (too early)")
-    return at
+    """When a step of `case` happened (dates.happened_at), refused in the case's words."""
+    return dates.happened_at(value, now, lambda f, problem: _refuse(case, f, problem), field)
 
 
 def _text(case: str, field: str, value: str | None, required: bool = False) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from ... import dates, deadlines, lifecycle
@@ -75,35 +75,12 @@ def _text(record: str, field: str, value: str | None, required: bool = False) ->
     return text
 
 
-_AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$")
 
 
 def parse_at(value: Any, now: datetime, record: str, field: str = "at") -> datetime:
-    """"2025-12-03T10:30" (a date alone: 00:00); now when None. Refused: another shape, before
-    2000, later than now."""
-    now = now.replace(second=0, microsecond=0)
-    if value is None:
-        return now
-    if isinstance(value, datetime):
-        at = value.replace(second=0, microsecond=0, tzinfo=None)
-    elif isinstance(value, date):
-        at = datetime.combine(value, time())
-    else:
-        m = _AT.match(str(value).strip())
-        try:
-            if not m:
-                raise ValueError
-            y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
-            at = datetime(y, mo, d, h, mi)
-        except ValueError:
-            raise _refuse(record, field, f"{value!s} 不是有效时间，应为 YYYY-MM-DDTHH:MM，如 2025-12-03T10:30 "
-                                         "(expected a date and time)") from None
-    if at > now:
-        raise _refuse(record, field, f"{at:%Y-%m-%dT%H:%M} 晚于现在（{now:%Y-%m-%dT%H:%M}）：只登记已经做过的巡查 "
-                                     "(in the future)")
-    if at.date() < dates.EARLIEST:
-        raise _refuse(record, field, f"{at:%Y-%m-%dT%H:%M} 早于 {dates.EARLIEST.isoformat()} (too early)")
-    return at
+    """When a round or a warning of `record` happened (dates.happened_at), in its words."""
+    return dates.happened_at(value, now, lambda f, problem: _refuse(record, f, problem), field,
+                             only="只登记已经做过的巡查")
 
 
 def _day(stamp: str | None) -> date | None:
