@@ -232,4 +232,4 @@ def test_an_unpaid_repair_fee_is_no_property_fee_arrears(home):
     assert Decimal(data["total"]) == property_owed
     with pytest.raises(FormsmithError) as refused:
         issuing.prepare(ws, "payment-notice", unit=clear, as_of=as_of)
-    assert clear in str(refused.value) and "逾期未缴的物业服务费" in str(refused.value)
+    assert clear in str(refused.value) and "无逾期欠费（物业服务费）" in str(refused.value)

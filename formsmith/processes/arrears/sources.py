@@ -48,7 +48,7 @@ def _base(ws: Workspace, view: View, unit_id: str, as_of: date, days_key: str, d
     owner = owner_of(view, unit)
     charges = dunned_charges(view, unit_id, as_of)
     if not charges:
-        raise InputError(f"房屋 {unit_id}：截至{formats.cn_date(as_of)}没有逾期未缴的物业服务费，不出具催缴文书"
+        raise InputError(f"房屋 {unit_id}：截至{formats.cn_date(as_of)}无逾期欠费（物业服务费），不出具催缴文书"
                          " (no overdue charges)")
     data: dict[str, Any] = {
         "unit": unit_id,
