@@ -166,6 +166,10 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
     def back(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
 
+    def back_refused(url: str, exc: Exception | str, anchor: str = "") -> RedirectResponse:
+        """Back to the page the form was on, with the refusal's one line shown there."""
+        return back(f"{url}{'&' if '?' in url else '?'}error={quote(str(exc))}{anchor}")
+
     # ------------------------------------------------------------ sign-in
 
     @app.get("/login", response_class=HTMLResponse)
@@ -300,7 +304,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
             documents.mark(ws, doc_no, str(form.get("state") or ""), by=s.user,
                            note=str(form.get("note") or ""), tracking=str(form.get("tracking") or ""))
         except FormsmithError as exc:
-            return back(f"/documents/{quote(doc_no)}?error={quote(str(exc))}")
+            return back_refused(f"/documents/{quote(doc_no)}", exc)
         return back(f"/documents/{quote(doc_no)}")
 
     # ------------------------------------------------------------ payments
@@ -315,7 +319,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
                 paid_on=_date_field(str(form.get("paid_on") or ""), "paid_on", "收款日期"),
                 payer=str(form.get("payer") or "") or None, by=s.user)
         except FormsmithError as exc:
-            return back(f"/units/{quote(unit_id)}?error={quote(str(exc))}#pay")
+            return back_refused(f"/units/{quote(unit_id)}", exc, "#pay")
         return back(f"/documents/{quote(paid.receipt.doc_no)}")
 
     # ------------------------------------------------------------ cases
@@ -332,7 +336,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
                                   category=str(form.get("category") or "") or None,
                                   severity=str(form.get("severity") or "") or None)
         except FormsmithError as exc:
-            return back(f"/units/{quote(unit_id)}?error={quote(str(exc))}#case")
+            return back_refused(f"/units/{quote(unit_id)}", exc, "#case")
         return back(f"/cases/{quote(row['id'])}")
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -354,7 +358,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
             doc = await run_in_threadpool(papers.print_case, ws, case_id, str(form.get("template") or "") or None,
                                           by=s.user, again=bool(form.get("again")))
         except FormsmithError as exc:
-            return back(f"/cases/{quote(case_id)}?error={quote(str(exc))}")
+            return back_refused(f"/cases/{quote(case_id)}", exc)
         return back(f"/documents/{quote(doc.doc_no)}")
 
     @app.post("/today/log")
@@ -367,7 +371,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
             doc = await run_in_threadpool(papers.print_days, ws, day, None, str(form.get("template") or "") or None,
                                           by=s.user)
         except FormsmithError as exc:
-            return back(f"/today?as_of={quote(day_text)}&error={quote(str(exc))}")
+            return back_refused(f"/today?as_of={quote(day_text)}", exc)
         return back(f"/documents/{quote(doc.doc_no)}")
 
     @app.post("/cases/{case_id}/act")
@@ -381,7 +385,7 @@ def create_app(home: Path | str, *, secure_cookies: bool = False) -> FastAPI:
             cases.act(ws, case_id, action, by=s.user, **fields)
         except (FormsmithError, TypeError) as exc:
             message = str(exc) if isinstance(exc, FormsmithError) else f"{case_id}：{action} 不接受这些字段"
-            return back(f"/cases/{quote(case_id)}?error={quote(message)}")
+            return back_refused(f"/cases/{quote(case_id)}", message)
         return back(f"/cases/{quote(case_id)}")
 
     @app.get("/today", response_class=HTMLResponse)
