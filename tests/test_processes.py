@@ -36,34 +36,34 @@ def test_rules_and_builders_live_with_the_process_of_their_template():
 def test_a_new_process_is_one_package(tmp_path):
     """A process package put beside the others (here on the package's search path) is found:
     its table is a kind of record, its demo rows join the demo, its command joins `formsmith`."""
-    pkg = tmp_path / "rental"
+    pkg = tmp_path / "parking"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(textwrap.dedent('''
         from formsmith.registry import Process, register
 
         def demo_rows(rows):
-            return {"leases": [{"id": "ZL2025-001", "unit": rows["units"][0]["id"]}]}
+            return {"parking_spaces": [{"id": "CW2025-001", "unit": rows["units"][0]["id"]}]}
 
-        PROCESS = register(Process("rental", "房屋租赁", tables=("leases",), demo=demo_rows,
-                                   columns={"leases": ("id", "unit")}))
+        PROCESS = register(Process("parking", "车位管理", tables=("parking_spaces",), demo=demo_rows,
+                                   columns={"parking_spaces": ("id", "unit")}))
     '''), encoding="utf-8")
     (pkg / "cli.py").write_text(textwrap.dedent('''
         import click
 
         @click.group()
-        def rental():
-            """Leases (租赁)."""
+        def parking():
+            """Parking spaces (车位)."""
 
-        COMMANDS = [rental]
+        COMMANDS = [parking]
     '''), encoding="utf-8")
     script = textwrap.dedent(f'''
         import formsmith.processes
         formsmith.processes.__path__.append({str(tmp_path)!r})
         from formsmith import demo, records
         from formsmith.cli import cli
-        assert "rental" in cli.commands, sorted(cli.commands)
-        assert records.kinds()["leases"].columns == ("id", "unit")
-        assert demo.generate()["leases"][0]["id"] == "ZL2025-001"
+        assert "parking" in cli.commands, sorted(cli.commands)
+        assert records.kinds()["parking_spaces"].columns == ("id", "unit")
+        assert demo.generate()["parking_spaces"][0]["id"] == "CW2025-001"
         print("found")
     ''')
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
