@@ -1,0 +1,187 @@
+"""The count of the first owners' assembly (计票结果公告): participation and each item's result,
+computed from the counts, never typed in.
+
+- 《中华人民共和国民法典》第二百七十八条第二款: the meeting decides only when owners holding two
+  thirds of the exclusive area and two thirds in number take part; an item of 第一款第（六）项至
+  第（八）项 passes with three quarters of the participating area and of the participating owners
+  (以上: the bound included), any other with more than half of each (过半数: the bound excluded).
+- 第二百八十条: the decision binds the owners; an owner whose rights it harms may ask the court to
+  annul it, within one year of knowing of it (最高人民法院《关于审理建筑物区分所有权纠纷案件
+  适用法律若干问题的解释》第十二条).
+
+The notice decides the agenda, the dates and the issuer (the one the data names, else the last
+issued); the store's units decide the totals (the notice's, else the data's, when it holds none).
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any, cast
+
+from ... import model
+from ...errors import ValidationError
+from ...rules import RuleContext, field_title, rule
+from ...store import View
+from .assembly import GENERAL, SPECIAL, SPECIAL_SHARE, TAKE_PART, _agenda, last_notice, totals
+
+PASSED, FAILED, NO_DECISION = "通过", "未通过", "未形成决定"
+VOTES = (("yes", "同意"), ("no", "反对"), ("abstain", "弃权"))
+
+
+def _area(raw: Any, label: str, problems: list[str]) -> Decimal | None:
+    """A counted area in m²: not negative, at most two decimals."""
+    try:
+        a = Decimal(str(raw).strip())
+    except InvalidOperation:
+        a = None
+    if a is None or not a.is_finite() or a < 0 or cast(int, a.as_tuple().exponent) < -2:
+        problems.append(f"字段 {label}：{raw!r} 应为不小于0、最多两位小数的平方米数 (an area in m²)")
+        return None
+    return a
+
+
+def _percent(part: Decimal | int, whole: Decimal | int) -> str:
+    """part/whole as a percentage cut (never rounded up) to two decimals: 66.66 for 2/3."""
+    if not whole:
+        return "0.00"
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+
+
+def _notice(view: View, notice_no: str | None) -> dict[str, Any] | None:
+    """The meeting notice the count is of: the one named (None when the store does not hold it),
+    else the last issued."""
+    if not notice_no:
+        return last_notice(view)
+    found = view.find("documents", doc_no=notice_no)
+    return next((d for d in found if d["template"] == "assembly-notice" and d["state"] not in model.RETIRED), None)
+
+
+def _passes(kind: str, yes_area: Decimal, yes_owners: int, area: Decimal, owners: int) -> bool:
+    """民法典 第二百七十八条第二款: ¾ (以上) of the participating area and owners for a special
+    item, more than half (过半数) of each for the others."""
+    a, o = Fraction(yes_area), Fraction(yes_owners)
+    if kind == SPECIAL:
+        return a >= SPECIAL_SHARE * Fraction(area) and o >= SPECIAL_SHARE * owners
+    return a * 2 > Fraction(area) and o * 2 > owners
+
+
+@rule("assembly-result")
+def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    """The count agrees with the notice and the register, adds up, and is announced after the
+    vote; participation and each item's result are computed."""
+    problems: list[str] = []
+    notice = _notice(ctx.view, values.get("notice_no"))
+    out: dict[str, Any] = {}
+    if notice is not None:
+        rec = notice["record"]
+        out["notice_no"] = notice["doc_no"]
+        want = [(i["text"], i["kind"]) for i in rec["agenda"]]
+        got = [(i["text"], i["kind"]) for i in values.get("agenda") or []]
+        if got != want:
+            problems.append(f"字段 {field_title(ctx, 'agenda')}：计票事项与会议通知{notice['doc_no']}所列不符，"
+                            f"应为：{'；'.join(t for t, _ in want)} (the count must be of the notice's agenda)")
+        for key in ("issuer", "vote_from", "vote_to", "meeting_date"):
+            stated = values.get(key)
+            stated = stated.isoformat() if isinstance(stated, date) else stated
+            if stated != rec.get(key):
+                problems.append(f"字段 {field_title(ctx, key)}：与会议通知{notice['doc_no']}不符（通知为{rec.get(key)}） "
+                                "(the notice says otherwise)")
+    community = ctx.ws.company.community
+    area, owners, units = totals(ctx.view, community)
+    stated_area = _area(values["total_area"], field_title(ctx, "total_area"), problems) \
+        if values.get("total_area") else None
+    stated_owners = values.get("total_owners")
+    if units:
+        if stated_area is not None and stated_area != area:
+            problems.append(f"字段 {field_title(ctx, 'total_area')}：{stated_area}平方米与登记的{community}"
+                            f"{units}套房屋专有部分面积合计{area}平方米不符 (the store's total)")
+        if stated_owners is not None and stated_owners != owners:
+            problems.append(f"字段 {field_title(ctx, 'total_owners')}：{stated_owners}人与登记的业主人数{owners}人不符"
+                            "（一个专有部分按一人计算，同一业主拥有多个专有部分的按一人计算） (the store's count)")
+    elif notice is not None:
+        area, owners = Decimal(notice["record"]["total_area"]), notice["record"]["total_owners"]
+    elif stated_area is None or stated_owners is None:
+        problems.append(f"字段 {field_title(ctx, 'total_area')}：未登记{community}的房屋，也无会议通知，须写明专有部分"
+                        "总面积和业主总人数 (no units on record)")
+    else:
+        area, owners = stated_area, stated_owners
+
+    # the ballots and who took part
+    returned, void = values["returned"], values["void"]
+    voted_owners = values["voted_owners"]
+    voted_area = _area(values["voted_area"], field_title(ctx, "voted_area"), problems)
+    for key in ("returned", "void", "voted_owners"):
+        if values[key] < 0:
+            problems.append(f"字段 {field_title(ctx, key)}：不能为负数 (negative)")
+    if void > returned:
+        problems.append(f"字段 {field_title(ctx, 'void')}：无效票{void}张多于收回的表决票{returned}张 (more void than returned)")
+    if units and returned > units:
+        problems.append(f"字段 {field_title(ctx, 'returned')}：收回表决票{returned}张多于登记的专有部分{units}个"
+                        "（表决票按专有部分发放，每个专有部分一张） (more ballots than exclusive parts)")
+    if voted_owners > returned - void >= 0:
+        problems.append(f"字段 {field_title(ctx, 'voted_owners')}：参与表决{voted_owners}人多于有效表决票{returned - void}张"
+                        "（每人至少交回一张有效票） (more voters than valid ballots)")
+    if owners and voted_owners > owners:
+        problems.append(f"字段 {field_title(ctx, 'voted_owners')}：参与表决{voted_owners}人超过业主总人数{owners}人 "
+                        "(more voters than owners)")
+    if voted_area is not None and area and voted_area > area:
+        problems.append(f"字段 {field_title(ctx, 'voted_area')}：参与表决面积{voted_area}平方米超过专有部分总面积"
+                        f"{area}平方米 (more area than the community has)")
+
+    # dates: the vote, then the count, then the announcement
+    order = [("vote_to", "vote_from"), ("meeting_date", "vote_to"), ("result_date", "vote_to"),
+             ("result_date", "meeting_date")]
+    for later, earlier in order:
+        a, b = values.get(later), values.get(earlier)
+        if a and b and a < b:
+            what = "投票尚未结束，不能公告计票结果" if later == "result_date" else "日期前后矛盾"
+            problems.append(f"字段 {field_title(ctx, later)}：{a.isoformat()}早于{field_title(ctx, earlier)}"
+                            f"{b.isoformat()}，{what} (dates out of order)")
+            break
+
+    # each item: the counts add up to no more than took part
+    items = []
+    agenda = _agenda(values, ctx, problems)
+    for n, item in enumerate(agenda, 1):
+        counted: dict[str, Any] = {}
+        for key, word in VOTES:
+            counted[f"{key}_area"] = _area(item[f"{key}_area"], f"agenda[{n}].{key}_area（{word}面积）", problems)
+            counted[f"{key}_owners"] = item[f"{key}_owners"]
+            if item[f"{key}_owners"] < 0:
+                problems.append(f"字段 agenda[{n}].{key}_owners（{word}人数）：不能为负数 (negative)")
+        if any(v is None for v in counted.values()) or voted_area is None:
+            continue
+        sum_area = sum((counted[f"{k}_area"] for k, _ in VOTES), Decimal("0"))
+        sum_owners = sum(counted[f"{k}_owners"] for k, _ in VOTES)
+        if sum_area > voted_area:
+            problems.append(f"字段 agenda[{n}]（{item['text']}）：同意、反对、弃权面积合计{sum_area}平方米，"
+                            f"多于参与表决的{voted_area}平方米 (counts exceed who took part)")
+        if sum_owners > voted_owners:
+            problems.append(f"字段 agenda[{n}]（{item['text']}）：同意、反对、弃权人数合计{sum_owners}人，"
+                            f"多于参与表决的{voted_owners}人 (counts exceed who took part)")
+        items.append(dict(item, **{k: str(v) if isinstance(v, Decimal) else v for k, v in counted.items()},
+                          yes_area_pct=_percent(counted["yes_area"], voted_area),
+                          yes_owners_pct=_percent(counted["yes_owners"], voted_owners),
+                          blank_area=str(voted_area - sum_area), blank_owners=voted_owners - sum_owners))
+    if problems:
+        raise ValidationError(problems, ctx.record)
+    assert voted_area is not None
+    quorum = (Fraction(voted_area) >= TAKE_PART * Fraction(area) and Fraction(voted_owners) >= TAKE_PART * owners)
+    for item in items:
+        if not quorum:
+            item["result"] = NO_DECISION
+        else:
+            ok = _passes(item["kind"], Decimal(item["yes_area"]), item["yes_owners"], voted_area, voted_owners)
+            item["result"] = PASSED if ok else FAILED
+    out.update(total_area=str(area), total_owners=owners, agenda=items, voted_area=str(voted_area),
+               valid=returned - void, quorum=quorum,
+               voted_area_pct=_percent(voted_area, area), voted_owners_pct=_percent(voted_owners, owners),
+               passed=[f"第{n}项" for n, i in enumerate(items, 1) if i["result"] == PASSED],
+               failed=[f"第{n}项" for n, i in enumerate(items, 1) if i["result"] == FAILED],
+               blanks=[{"n": n, "area": i["blank_area"], "owners": i["blank_owners"]}
+                       for n, i in enumerate(items, 1) if Decimal(i["blank_area"]) or i["blank_owners"]],
+               # a committee elected: it registers within 30 days (物业管理条例 第十六条)
+               elected=any(i["result"] == PASSED and "选举" in i["text"] and "业主委员会" in i["text"] for i in items),
+               has_special=any(i["kind"] == SPECIAL for i in items), general=GENERAL)
+    return out
