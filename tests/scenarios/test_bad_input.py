@@ -365,7 +365,7 @@ def _ids_in_store(home: Path) -> set[str]:
                 walk(x)
         elif isinstance(v, str):
             found.update(ID_18.findall(v))
-    for table in ("parties", "documents"):
+    for table in ("parties", "documents", "leases"):
         walk(store_rows(home, table))
     return found
 
@@ -384,6 +384,9 @@ def test_id_numbers_never_leave_unmasked_without_reveal(run, ws_ids, tmp_path):
                  ("records", "list", "owners", "--unit", unit, "--json"),
                  ("records", "arrears", "--as-of", AS_OF, "--json"), ("records", "arrears", "--as-of", AS_OF),
                  ("docs", "list", "--json")]
+    let = next(r["unit"] for r in store_rows(ws_ids, "leases") if r.get("tenants"))    # tenants' IDs
+    commands += [("rental", "list"), ("rental", "list", "--json"), ("rental", "show", let),
+                 ("rental", "show", let, "--json")]
     commands += [("docs", "show", d, "--json") for d in docs] + [("docs", "show", d) for d in docs]
     for args in commands:
         result = run(ws_ids, *args)

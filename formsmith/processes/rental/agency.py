@@ -31,7 +31,7 @@ from ...rules import RuleContext, field_title, rule
 from ...sources import builder
 from ...store import View
 from ...workspace import Workspace
-from .leases import (MAX_LEASE_MONTHS, ORGANISATION, ROOM_RULE, lease_of, max_occupants, min_area,
+from .leases import (MAX_LEASE_MONTHS, ORGANISATION, ROOM_RULE, agency_of, max_occupants, min_area,
                      owner_facts, owner_number)
 
 TEMPLATE = "rental-agency-agreement"
@@ -49,11 +49,23 @@ MATTERS = {
     "租期管理": "租赁期间转达承租人的报修，协助甲方履行维修义务，租赁期满或者合同解除时代为收房",
 }
 COLLECTING = ("代收租金", "代收押金")
+# The agreement's fields that are the agency's terms (a `leases` row's `agency`, recorded by
+# `rental entrust`), and the row's key of each where it differs; the rest of the agreement is
+# the unit and its owner as the store records them, its date and the row's id.
+AGENCY_TERMS = ("title_cert_no", "legal_rep", "co_owners", "agency_from", "agency_to", "matters", "asking_rent",
+                "lowest_rent", "payment_cycle", "deposit_months", "max_lease_months", "fee_kind", "fee_percent",
+                "fee_amount", "remit_days", "owner_account", "keys_count", "keys_held_by", "inventory",
+                "water_base", "electricity_base", "gas_base")
+AGENCY_KEYS = {"agency_from": "from", "agency_to": "to"}
 
 
-def issued_agency(view: View, unit_id: str) -> str | None:
-    """The number of the unit's latest issued (not voided or superseded) agency agreement."""
-    rows = view.find("documents", template=TEMPLATE, unit=unit_id, where=lambda d: d["state"] not in model.RETIRED)
+def issued_agency(view: View, unit_id: str, lease_id: str | None = None) -> str | None:
+    """The number of the unit's latest issued (not voided or superseded) agency agreement; with
+    `lease_id`, of that agency (or one issued from a data file, which names none)."""
+    def cites(d: dict[str, Any]) -> bool:
+        return d["state"] not in model.RETIRED and (
+            lease_id is None or (d.get("record") or {}).get("lease_id") in (None, lease_id))
+    rows = view.find("documents", template=TEMPLATE, unit=unit_id, where=cites)
     if not rows:
         return None
     return str(max(rows, key=lambda d: (d["issued_on"], d["year"], d["seq"]))["doc_no"])
@@ -64,20 +76,17 @@ def agency_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
     """The agency agreement of `unit_id` as its `leases` row records it, with the unit and the
     owner as the store records them (the owner's number masked on the page), dated `as_of`: the
     day it is printed for both parties to sign."""
-    lease = lease_of(view, unit_id)
+    return agency_values(view, unit_id, agency_of(view, unit_id), as_of)
+
+
+def agency_values(view: View, unit_id: str, lease: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """The agreement's data from the `leases` row `lease` of `unit_id` (on record, or about to be
+    recorded: `rental entrust` checks a new agency by the agreement it would print)."""
     _, owner, data = owner_facts(view, unit_id)
-    a = lease["agency"]
-    data.update(lease_id=lease["id"], owner_address=owner.get("mailing_address"),
-                legal_rep=a.get("legal_rep"), title_cert_no=a.get("title_cert_no"), co_owners=a.get("co_owners"),
-                signed_on=as_of.isoformat(), agency_from=a["from"], agency_to=a["to"],
-                matters=[{"matter": m} for m in a["matters"]], asking_rent=a["asking_rent"],
-                lowest_rent=a["lowest_rent"], payment_cycle=a["payment_cycle"],
-                deposit_months=a.get("deposit_months"), max_lease_months=a["max_lease_months"],
-                fee_kind=a["fee_kind"], fee_percent=a.get("fee_percent"), fee_amount=a.get("fee_amount"),
-                remit_days=a.get("remit_days"), owner_account=a.get("owner_account"),
-                keys_count=a.get("keys_count"), keys_held_by=a.get("keys_held_by"),
-                inventory=a.get("inventory"), water_base=a.get("water_base"),
-                electricity_base=a.get("electricity_base"), gas_base=a.get("gas_base"))
+    a = lease.get("agency") or {}
+    data.update({name: a.get(AGENCY_KEYS.get(name, name)) for name in AGENCY_TERMS})
+    data.update(lease_id=lease["id"], owner_address=owner.get("mailing_address"), signed_on=as_of.isoformat(),
+                matters=[{"matter": m} for m in a.get("matters") or []])
     return {k: v for k, v in data.items() if v is not None}
 
 

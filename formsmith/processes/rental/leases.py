@@ -31,15 +31,33 @@ ROOM_RULE = ("出租住房应当以原设计的房间为最小出租单位，厨
              "（《商品房屋租赁管理办法》第八条）")
 
 
+def start_of(row: dict[str, Any]) -> str:
+    """When a `leases` row begins: its agency's first day, or (an owner letting the unit
+    himself, no agency) its lease's."""
+    agency = row.get("agency") or {}
+    return str(agency.get("from") or (row.get("lease") or {}).get("from") or "")
+
+
 def lease_of(view: View, unit_id: str) -> dict[str, Any]:
-    """The unit's latest agency on record (a `leases` row); NotFoundError when there is none (a
-    data file about the unit is then checked against the unit's own facts only)."""
+    """The unit's latest row on record (an agency, or a lease the owner let himself);
+    NotFoundError when there is none (a data file about the unit is then checked against the
+    unit's own facts only)."""
     view.require("units", unit_id, "unit")
     rows = unit_rows(view, TABLE, unit_id)
     if not rows:
         raise NotFoundError(f"房屋 {unit_id}：字段 lease_id（租赁委托登记号）：该房屋无房屋租赁委托登记，"
                             "无法从登记生成（可用 --data 填写） (no lease on record)")
-    return max(rows, key=lambda r: (r["agency"]["from"], r["id"]))
+    return max(rows, key=lambda r: (start_of(r), r["id"]))
+
+
+def agency_of(view: View, unit_id: str) -> dict[str, Any]:
+    """The unit's latest row that records an agency (the owner's entrusting the company)."""
+    view.require("units", unit_id, "unit")
+    rows = [r for r in unit_rows(view, TABLE, unit_id) if r.get("agency")]
+    if not rows:
+        raise NotFoundError(f"房屋 {unit_id}：字段 lease_id（租赁委托登记号）：该房屋无房屋租赁委托登记，"
+                            "无法从登记生成（可用 --data 填写；登记委托用 formsmith rental entrust） (no agency on record)")
+    return max(rows, key=lambda r: (start_of(r), r["id"]))
 
 
 def owner_facts(view: View, unit_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

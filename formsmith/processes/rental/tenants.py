@@ -30,34 +30,53 @@ from .leases import age_on, lease_of, lease_term, max_occupants, min_area, not_b
 
 TEMPLATE = "tenant-registration"
 TENANT = "承租人"
+OWNER_LETS, AGENT_LETS = "业主自行出租", "委托代理出租"
 RESIDENT_IDS = ("居民身份证", "港澳台居民居住证")        # GB 11643 numbers, check digit and all
 FOREIGN = ("外国人永久居留身份证", "护照")
 FILING_DAYS = 30                                       # 《商品房屋租赁管理办法》第十四条
 OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
+# Where a `leases` row keeps what the form states (recorded by `rental let`): the lease's
+# terms under `lease`, the household at the row's top level, the emergency contact under
+# `emergency` (emergency_name → emergency.name).
+LEASE_KEYS = {"lease_contract_no": "contract_no", "lease_signed_on": "signed_on", "lease_from": "from",
+              "lease_to": "to", "filing_no": "filing_no"}
+HOUSEHOLD = ("tenants", "vehicles", "guardian_name", "guardian_consent", "remarks")
+EMERGENCY = ("emergency_name", "emergency_relation", "emergency_phone")
 
 
 @builder("unit-tenants")
 def tenants_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
-    """The 租户登记表 of `unit_id`: the lease and the household its `leases` row records, the unit
-    and the owner as the store records them, and the unit's issued agency agreement."""
+    """The 租户登记表 of `unit_id`: the lease and the household its latest `leases` row records,
+    the unit and the owner as the store records them, and the agency agreement issued for it."""
     lease = lease_of(view, unit_id)
-    let = lease.get("lease")
-    if not let:
+    if not lease.get("lease"):
         raise NotFoundError(f"房屋 {unit_id}：字段 lease_from（租赁期限起始日）：{lease['id']}已委托出租，"
                             "尚未登记租赁合同和承租人，无法从登记生成租户登记表（可用 --data 填写） (no lease signed yet)")
+    return registration_values(ws, view, unit_id, lease, as_of)
+
+
+def registration_values(ws: Workspace, view: View, unit_id: str, lease: dict[str, Any],
+                        as_of: date) -> dict[str, Any]:
+    """The form's data from the `leases` row `lease` of `unit_id` (on record, or about to be:
+    `rental let` checks a household by the form it would print). Let through the company (the
+    row records an agency): its issued agreement's number, or the company as the agent while
+    none is issued; else as the row says (业主自行出租, or another agent)."""
+    let = lease.get("lease") or {}
     _, _, data = owner_facts(view, unit_id)
     data.pop("owner_id_number", None)          # the form needs the owner's name and phone only
     data.pop("owner_kind", None)
-    agency_no = issued_agency(view, unit_id)
-    data.update(lease_id=lease["id"], register_date=as_of.isoformat(), let_by="委托代理出租",
-                agency_no=agency_no, lease_contract_no=let.get("contract_no"),
-                lease_signed_on=let.get("signed_on"), lease_from=let["from"], lease_to=let["to"],
-                filing_no=let.get("filing_no"), tenants=lease.get("tenants") or [],
+    if lease.get("agency"):
+        agency_no = issued_agency(view, unit_id, lease["id"])
+        data.update(let_by=AGENT_LETS, agency_no=agency_no, agent_name=None if agency_no else ws.company.name)
+    else:
+        data.update(let_by=lease.get("let_by") or OWNER_LETS, agent_name=lease.get("agent_name"))
+    data.update({name: let.get(key) for name, key in LEASE_KEYS.items()})
+    data.update({name: lease.get(name) for name in HOUSEHOLD})
+    data.update({f"emergency_{k}": v for k, v in (lease.get("emergency") or {}).items()})
+    data.update(lease_id=lease["id"], register_date=as_of.isoformat(), tenants=lease.get("tenants") or [],
                 vehicles=lease.get("vehicles") or [])
-    emergency = lease.get("emergency") or {}
-    data.update({f"emergency_{k}": v for k, v in emergency.items()})
     if lease.get("guardian_name"):
-        data.update(guardian_name=lease["guardian_name"], guardian_consent=bool(lease.get("guardian_consent")))
+        data["guardian_consent"] = bool(lease.get("guardian_consent"))
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -119,9 +138,9 @@ def tenant_registration(values: dict[str, Any], ctx: RuleContext) -> dict[str, A
                         f"按当地人均租住建筑面积不低于{per_person.normalize():f}平方米的标准{where}最多居住{allowed}人；"
                         "人均租住建筑面积不得低于当地人民政府规定的最低标准（《商品房屋租赁管理办法》第八条） "
                         "(more people than the floor area allows)")
-    if values.get("let_by") == "委托代理出租" and not (values.get("agency_no") or values.get("agent_name")):
+    if values.get("let_by") == AGENT_LETS and not (values.get("agency_no") or values.get("agent_name")):
         problems.append(f"字段 {field_title(ctx, 'agent_name')}：委托代理出租须写明受托人或委托代理协议编号 (who lets the unit)")
-    if values.get("let_by") == "业主自行出租" and (values.get("agency_no") or values.get("agent_name")):
+    if values.get("let_by") == OWNER_LETS and (values.get("agency_no") or values.get("agent_name")):
         problems.append(f"字段 {field_title(ctx, 'let_by')}：填写了受托人或委托代理协议，出租方式应为“委托代理出租” "
                         "(does not fit)")
     if problems:
