@@ -61,6 +61,15 @@ def json_option(fn: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(fn)
 
 
+def reveal_options(what: str = "ID numbers") -> Callable[[Callable], Callable]:
+    """--reveal (`what` in full, recorded as an audit event) and --by (who asks), the pair every
+    command that shows personal data takes."""
+    def add(fn: Callable) -> Callable:
+        fn = click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")(fn)
+        return click.option("--reveal", is_flag=True, help=f"{what} in full (recorded as an audit event).")(fn)
+    return add
+
+
 def emit_json(obj: Any, indent: int | None = 2) -> None:
     """`obj` as JSON, Chinese as is; control and formatting characters (U+202E …) as JSON escapes
     (\\u202e), so the output reads back as the stored value but cannot drive the terminal. They

@@ -17,7 +17,7 @@ from ..errors import FormsmithError, InputError, TemplateError
 from ..records import masked
 from ..verify import verify_file
 from ..version import __version__
-from ..clikit import (echo, emit_json, emit_table, json_option, parse_date_option,  # noqa: F401
+from ..clikit import (echo, emit_json, emit_table, json_option, parse_date_option, reveal_options,  # noqa: F401
                       printable, workspace)
 from ..workspace import init_workspace
 
@@ -203,8 +203,7 @@ def records():
 @records.command("list")
 @click.argument("kind", type=click.Choice(sorted(records_lib.kinds())))
 @click.option("--unit", help="Only rows of this unit.")
-@click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
-@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
+@reveal_options()
 @json_option
 @click.pass_context
 def records_list(ctx, kind, unit, reveal, by, as_json):
@@ -219,8 +218,7 @@ def records_list(ctx, kind, unit, reveal, by, as_json):
 
 @records.command("show")
 @click.argument("record_id")
-@click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
-@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
+@reveal_options()
 @json_option
 @click.pass_context
 def records_show(ctx, record_id, reveal, by, as_json):
@@ -262,8 +260,7 @@ def docs_list(ctx, state, template, unit, period, overdue, as_json):
 
 @docs.command("show")
 @click.argument("doc_no")
-@click.option("--reveal", is_flag=True, help="ID numbers in the record in full (recorded as an audit event).")
-@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
+@reveal_options("ID numbers in the record")
 @json_option
 @click.pass_context
 def docs_show(ctx, doc_no, reveal, by, as_json):

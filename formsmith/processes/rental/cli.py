@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import letting
-from ...clikit import echo, emit_json, emit_table, json_option, workspace
+from ...clikit import echo, emit_json, emit_table, json_option, reveal_options, workspace
 from ...formats import mask_id
 from ...records import masked
 
@@ -79,8 +79,7 @@ def rental_list(ctx, unit, as_json):
 
 @rental_group.command("show")
 @click.argument("unit")
-@click.option("--reveal", is_flag=True, help="ID numbers in full (recorded as an audit event).")
-@click.option("--by", help="Who asks (recorded with --reveal; default: the workspace clerk).")
+@reveal_options()
 @json_option
 @click.pass_context
 def rental_show(ctx, unit, reveal, by, as_json):
