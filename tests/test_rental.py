@@ -12,6 +12,7 @@ a clerk expects, and each rule refuses what the law it cites does not allow, nam
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -23,7 +24,7 @@ from formsmith import formats, identity, issuing
 from formsmith.errors import NotFoundError, SettingsError, ValidationError
 from formsmith.sources import overdue_charges
 from formsmith.workspace import load_workspace
-from pdftools import bold_texts, page_texts, signature_widgets, text_boxes
+from pdftools import bold_texts, char_boxes, page_texts, signature_widgets, text_boxes
 
 AS_OF = date(2025, 12, 1)
 AGREEMENT, REGISTRATION = "rental-agency-agreement", "tenant-registration"
@@ -114,15 +115,20 @@ def test_agreement_states_the_rents_and_the_fee_in_figures_and_capitals(issued, 
                    f"每月不低于{formats.money_yen(lowest)}（人民币（大写）{formats.rmb_words(lowest)}）",
                    "须事先取得甲方书面同意", "租金季付，押金为1个月租金", "租赁期限不超过24个月",
                    "按实际成交月租金的50%计收，以挂牌月租金计为¥1,600.00（人民币（大写）壹仟陆佰元整）",
-                   "自收到之日起3日内转入甲方收款账户（中国建设银行江城光谷支行，账号6217002870012345678）",
+                   "自收到之日起3日内转入本协议载明的甲方收款账户（户名曹晓东，中国建设银行江城光谷支行，账号6217002870012345678）",
                    "甲方交乙方房屋钥匙2把", "布艺沙发", "扶手轻微磨损", "水表156.0立方米", "电表2380.5千瓦时",
                    "燃气表410.2立方米"):
         assert phrase in text, phrase
 
 
+def _body(pages: list[str]) -> str:
+    """The pages' text without their footers (a sentence may run on over a page break)."""
+    return re.sub(r"文书核验码[^〕]*〕\d+号第\d+页共\d+页", "", "".join(pages))
+
+
 def test_agreement_cites_the_law_its_clauses_rest_on(issued, ws):
     path, doc, pages = issued["family"]
-    text = "".join(pages)
+    text = _body(pages)
     for article in ("第九百一十九条", "第九百二十二条", "第九百二十三条", "第九百二十四条", "第九百二十七条",
                     "第九百二十九条", "第九百三十三条", "第一百七十一条", "第七百零五条", "第七百零六条",
                     "第七百一十二条", "第七百一十六条", "第四百九十六条", "《商品房屋租赁管理办法》第六条",
@@ -244,23 +250,25 @@ def test_registration_from_the_store_lists_the_household_minimally(issued, store
     lease, owner = stored[FAMILY]["lease"], stored[FAMILY]["owner"]
     assert doc["pages"] == 1 and doc["doc_no"] == "物租登字〔2025〕1号"
     for t in lease["tenants"]:
-        assert formats.mask_id(t["id_number"]) in text and t["id_number"] not in text, t["name"]
+        assert t["id_number"] not in text, t["name"]
+        # no number at all of a child under 14 (个人信息保护法 第六条): "—" in its place
+        assert (formats.mask_id(t["id_number"]) in text) is not t.get("under_14"), t["name"]
     for phrase in ("租户登记表", "刘洋", "陈静", "刘子墨*", "承租人", "配偶", "子女", "身份证", "13986120357",
                    "江城星辰信息技术有限公司", "鄂A·7M2Q5", "刘建国", "13607160428",
-                   f"业主{owner['name']}", formats.mask_phone(owner["phone"]), "2025年12月1日至2026年11月30日",
+                   f"业主{owner['name']}", "2025年12月1日至2026年11月30日",
                    "编号阳光租2025-001，2025年11月25日签订",
                    f"《房屋租赁委托代理协议》{issued['family'][1]['doc_no']}"):
         assert phrase in text, phrase
-    assert owner["phone"] not in text and owner["id_number"] not in text
-    # not filed yet: the deadline is 30 days after signing (办法 第十四条)
-    assert "未办理" in text and "请于2025年12月25日前办理" in text and "第十四条" in text
+    assert owner["id_number"] not in text
+    # not filed yet (no number on record): the box ticked, the deadline 30 days after signing (办法 第十四条)
+    assert "√未办理" in text and "请于2025年12月25日前办理" in text and "第十四条" in text
     assert doc["record"]["minors"] == ["刘子墨"]
 
 
 def test_registration_reminds_without_claiming_a_power(issued):
     text = "".join(issued["household"][2])
     for phrase in ("《居住证暂行条例》第九条、第十条", "到居住地公安派出所", "房屋出租人应当协助（第八条）",
-                   "本中心仅作提醒，不代为办理，不收存证件原件", "第三十一条", "监护人刘洋同意",
+                   "本中心仅作提醒，不代为办理，不收存证件原件", "第三十一条", "监护人刘洋勾选同意并签字",
                    "《中华人民共和国个人信息保护法》第十三条、第十七条", "本表保存至租赁期满后3年，期满销毁（第十九条）",
                    "撤回同意", "承租人签字", "监护人签字", "业主或受托人", "客服中心经办人",
                    "该房屋居住人数不得超过5人"):
@@ -272,7 +280,7 @@ def test_registration_of_four_tenants_fits_one_page(issued):
     _, doc, pages = issued["example-registration"]
     text = "".join(pages)
     assert doc["pages"] == 1 and len(doc["record"]["tenants"]) == 4
-    for phrase in ("王磊", "李娟", "王梓萱*", "陈美玲", "港澳通行证", "H6*****35", "420111********031X"):
+    for phrase in ("王磊", "李娟", "王梓萱*", "陈美玲", "港澳居民来往内地通行证", "H6*****35", "420111********031X"):
         assert phrase in text, phrase
 
 
@@ -292,7 +300,7 @@ def test_registration_rule_refuses_what_the_law_does_not_allow(ws):
     no_tenant = copy.deepcopy(example)
     no_tenant["tenants"][0]["relation"] = "同住人"
     _refused(ws, REGISTRATION, no_tenant, "tenants", "承租人")
-    _refused(ws, REGISTRATION, dict(example, guardian_consent=False), "guardian_consent", "王梓萱", "第三十一条")
+    _refused(ws, REGISTRATION, dict(example, guardian_name=None), "guardian_name", "王梓萱", "第三十一条")
     no_paper = copy.deepcopy(example)
     no_paper["tenants"][1].pop("id_number")
     _refused(ws, REGISTRATION, no_paper, "tenants[2].id_number", "李娟", "第十九条")
@@ -342,3 +350,160 @@ def test_a_local_standard_that_is_no_area_is_refused_naming_the_setting(demo_cop
     ws = load_workspace(demo_copy)
     with pytest.raises(SettingsError, match=r"\[rental\] min_area_per_person"):
         issuing.prepare(ws, REGISTRATION, data=ws.catalog.get(REGISTRATION).example, as_of=AS_OF)
+
+
+# ---------------------------------------------------------------- a property lawyer's review
+
+# What a reader must find whole on one line of one page: an article, a date, a number with its
+# unit, and the form's own short phrases.
+UNBROKEN = re.compile(r"第[零〇一二三四五六七八九十百千]+条|\d{4}年\d{1,2}月\d{1,2}日"
+                      r"|\d+(?:\.\d+)?(?:平方米|立方米|千瓦时|个月|日|%)|标\*者|监护人同意登记")
+
+
+def _broken_runs(path: Path, doc_no: str) -> list[str]:
+    """Every UNBROKEN run of the body (each page's footer left out, so a run may span a page
+    break) whose characters do not all stand on one line of one page."""
+    chars = []
+    pages = char_boxes(path)
+    for n, page in enumerate(pages, 1):
+        footer = f"文书核验码{doc_no}第{n}页共{len(pages)}页"
+        text = "".join(c for c, _, _ in page)
+        assert text.endswith(footer), (n, text[-40:])
+        chars += [(c, (n, round(b[1] / 4))) for c, b, _ in page[:len(page) - len(footer)]]
+    text = "".join(c for c, _ in chars)
+    return [m.group(0) for m in UNBROKEN.finditer(text)
+            if len({line for _, line in chars[m.start():m.end()]}) > 1]
+
+
+def test_no_citation_date_or_quantity_is_broken_across_a_line_or_a_page(issued):
+    """"第一百/七十一条" across a page break, "第九百二十四/条", "98.56平/方米", "标/*者", "监护人同/意登记":
+    every article, date and number with its unit stays on one line of one page."""
+    for key, (path, doc, _) in issued.items():
+        assert UNBROKEN.search("".join(issued[key][2])), key
+        assert _broken_runs(path, doc["doc_no"]) == [], key
+
+
+def test_agreement_without_an_inventory_prints_a_table_to_fill_by_hand(issued):
+    """2-1-402's agency records no inventory nor readings: 第六条 says "如下" and a blank table
+    follows (设施名称/数量/状况, and 水表/电表/燃气表 with their units), to be filled in when signing."""
+    text = _body(issued["company"][2])
+    sixth = text[text.index("第六条"):text.index("第七条")]
+    after = sixth[sixth.index("读数如下"):]
+    assert "（未登记的由双方签订时当场填写）" in after
+    assert "设施名称数量状况设施名称数量状况表具读数水表立方米电表千瓦时燃气表立方米" in after
+    family = _body(issued["family"][2])
+    assert "表具读数水表156.0立方米电表2380.5千瓦时燃气表410.2立方米" in family
+    assert "未登记的由双方签订时当场填写" not in family
+
+
+def test_agreement_states_only_the_powers_granted(issued):
+    """2-1-402's owner neither lets the company sign leases nor collect money: no clause that
+    presumes either power (第七条 exceeding a signing authority or withholding money collected,
+    第十条 leases signed within the authority); 2-1-501's owner granted both, and has them."""
+    limited, full = _body(issued["company"][2]), _body(issued["family"][2])
+    assert "乙方不代收任何款项" in limited and "乙方不代为签订房屋租赁合同" in limited
+    for clause in ("超越本协议约定的权限签订合同", "截留、挪用代收款项", "乙方在权限内签订的房屋租赁合同继续有效"):
+        assert clause not in limited, clause
+        assert clause in full, clause
+    assert "（一）以甲方名义签订合同、作出承诺或者为本协议约定以外的其他行为" in limited
+    assert "（四）改变房屋原设计的房间分隔出租" in limited and "（五）" not in limited[limited.index("第七条"):]
+    assert "（四）收取租金不出具收据，或者截留、挪用代收款项" in full
+
+
+def test_agreement_leaves_what_the_owner_has_not_stated_to_fill_in(issued, ws):
+    """No 不动产权证书号 on record: a blank line after its label, not silence. "无其他共有人" only
+    where the owner has said so (sole_owner); else both choices to tick."""
+    limited, family = _body(issued["company"][2]), _body(issued["family"][2])
+    assert "不动产权证书号：。" in limited
+    assert "有权出租（该房屋无其他共有人该房屋的其他共有人已书面同意委托出租，同意书附后）" in limited
+    assert "有权出租，该房屋无其他共有人；" in family
+    example = ws.catalog.get(AGREEMENT).example
+    assert "共有人张志强已书面同意委托出租" in _body(issued["example-agreement"][2])
+    _refused(ws, AGREEMENT, dict(example, sole_owner=True), "sole_owner", "张志强", "前后矛盾")
+
+
+def test_joint_liability_only_for_what_article_47_covers(issued):
+    """《物业管理条例》第四十七条: the owner answers jointly for a tenant's breach of the 条例 and the
+    管理规约 — not of the company's own 《住户手册》."""
+    agreement, form = _body(issued["family"][2]), _body(issued["household"][2])
+    assert "承租人作为物业使用人，应当遵守《物业管理条例》和管理规约；违反的，甲方作为业主承担连带责任（《物业管理条例》第四十七条）" in agreement
+    assert "（3）承租人作为物业使用人，应当遵守《物业管理条例》和管理规约的规定，违反的，业主承担连带责任" in form
+    for text in (agreement, form):
+        assert "住户手册" not in text
+
+
+def test_rent_collected_goes_to_the_owners_account_named_in_the_agreement(issued, stored):
+    text = _body(issued["family"][2])
+    owner = stored[FAMILY]["owner"]
+    assert (f"转入本协议载明的甲方收款账户（户名{owner['name']}，中国建设银行江城光谷支行，账号6217002870012345678）；") in text
+
+
+def test_registration_leaves_the_guardians_consent_to_the_guardian(issued, ws):
+    """The box is empty for the guardian to tick and sign (no data may tick it); the form says
+    why a child's data are collected (个人信息保护法 第二十八条、第三十一条) and prints no ID number of
+    an under-14 (第六条)."""
+    path, doc, pages = issued["household"]
+    text = _body(pages)
+    assert "监护人同意登记未满十四周岁子女的个人信息。监护人签字" in text
+    assert "√监护人同意" not in text
+    assert "其个人信息为敏感个人信息（第二十八条），仅为确认实际居住人员和紧急联络而收集" in text
+    assert "不登记其证件号码（第六条）" in text
+    assert "刘子墨*子女男身份证—阳光路小学" in text
+    example = ws.catalog.get(REGISTRATION).example
+    _refused(ws, REGISTRATION, dict(example, guardian_consent=True), "guardian_consent", "未声明")
+
+
+def test_registration_names_the_papers_and_the_24_hour_rule_rightly(issued, ws):
+    """A H/M number is a 港澳居民来往内地通行证; 出境入境管理法 第三十九条 binds foreigners only: a
+    港澳 resident is reminded of the local registration without it, a passport holder of it as a
+    foreigner's duty."""
+    text = _body(issued["example-registration"][2])
+    assert "港澳通行证" not in text and "陈美玲其他亲属女港澳居民来往内地通行证H6*****35" in text
+    assert "陈美玲为港澳台居民，请按当地规定办理居住登记。" in text
+    assert "二十四小时" not in text and "出境入境管理法" not in text
+    data = copy.deepcopy(ws.catalog.get(REGISTRATION).example)
+    data["tenants"][3].update(id_type="护照", id_number="E12345678", name="John Smith")
+    _, _, pages = _issue(ws, REGISTRATION, data=data)
+    foreign = _body(pages)
+    assert ("外国人在旅馆以外的住所居住的，须在入住后二十四小时内由本人或者留宿人向居住地公安机关办理住宿登记"
+            "（《中华人民共和国出境入境管理法》第三十九条）：JohnSmith持护照，为外国人的请按此办理。") in foreign
+    assert "港澳台居民" not in foreign.split("提示")[1].split("（2）")[0]
+
+
+def test_registration_ticks_the_filing_as_recorded(issued, ws):
+    """No filing number on record: "未办理" ticked; one on record: "已办理" ticked with the number."""
+    assert "登记备案√未办理" in _body(issued["household"][2])
+    example = ws.catalog.get(REGISTRATION).example
+    _, _, pages = _issue(ws, REGISTRATION, data=dict(example, filing_no="江房租备2025-00871"))
+    text = _body(pages)
+    assert "√已办理房屋租赁登记备案，备案编号江房租备2025-00871" in text and "未办理" not in text
+
+
+def test_registration_cites_the_residence_permit_articles_rightly(issued):
+    """《居住证暂行条例》: 第九条、第十条 the application, 第十三条 the yearly 签注."""
+    text = _body(issued["household"][2])
+    assert "居住证每年签注一次（第十三条）" in text and "按年签注；" not in text
+
+
+def test_registration_prints_every_phone_in_full(issued, stored):
+    """The household's own record, kept to reach each person on it and the owner: every phone in
+    full, the owner's too (ID numbers stay masked)."""
+    text = _body(issued["household"][2])
+    lease, owner = stored[FAMILY]["lease"], stored[FAMILY]["owner"]
+    phones = [owner["phone"], lease["emergency"]["phone"]] + [t["phone"] for t in lease["tenants"] if t.get("phone")]
+    assert len(phones) == 4
+    for phone in phones:
+        assert phone in text, phone
+    assert not re.search(r"1\d{2}\*{4}\d{4}", text)            # no masked mobile
+
+
+def test_registration_cites_the_agreement_issued_for_its_agency(demo_copy):
+    """Before an agreement is issued for the agency the form names the company; once issued, it
+    cites that agreement's number — not one of another agency of the unit."""
+    ws = load_workspace(demo_copy)
+    before = "".join(_issue(ws, REGISTRATION, unit=FAMILY)[2])
+    # none issued yet: a line to write its number on once signed, never silence
+    assert "受托人阳光物业服务有限公司，《房屋租赁委托代理协议》编号（尚未出具，签订后填写）" in before
+    _, agreement, _ = _issue(ws, AGREEMENT, unit=FAMILY)
+    after = "".join(_issue(ws, REGISTRATION, unit=FAMILY)[2])
+    assert f"《房屋租赁委托代理协议》{agreement['doc_no']}" in after

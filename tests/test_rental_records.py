@@ -57,7 +57,7 @@ electricity_base = "980.0"
 
 LEASE = {
     "lease_contract_no": "阳光租2026-007", "lease_signed_on": "2026-12-02", "lease_from": "2026-12-05",
-    "lease_to": "2027-12-04", "rent": "2800.00", "guardian_name": "周凯", "guardian_consent": True,
+    "lease_to": "2027-12-04", "rent": "2800.00", "guardian_name": "周凯",
     "emergency_name": "周国平", "emergency_relation": "父亲", "emergency_phone": "13607185523",
     "tenants": [
         {"name": "周凯", "relation": "承租人", "gender": "男", "id_type": "居民身份证", "id_number": TENANT_ID,
@@ -156,7 +156,7 @@ def test_let_records_the_household_on_the_agency(recorded):
                             "to": "2027-12-04", "rent": "2800.00"}
     assert [t["name"] for t in row["tenants"]] == ["周凯", "周小雨"] and row["tenants"][0]["id_number"] == TENANT_ID
     assert row["emergency"] == {"name": "周国平", "relation": "父亲", "phone": "13607185523"}
-    assert row["guardian_name"] == "周凯" and row["guardian_consent"] is True
+    assert row["guardian_name"] == "周凯" and "guardian_consent" not in row
     # what `let --json` printed is the row, its ID numbers masked
     assert recorded["lease"]["tenants"][0]["id_number"] == formats.mask_id(TENANT_ID)
 
@@ -187,9 +187,9 @@ def test_the_registration_from_the_store_states_the_recorded_household(recorded,
     for phrase in ("租户登记表", f"业主{owner['name']}", "周凯", "周小雨*", formats.mask_id(TENANT_ID),
                    "2026年12月5日至2027年12月4日", "编号阳光租2026-007，2026年12月2日签订",
                    f"《房屋租赁委托代理协议》{recorded['agreement']['doc_no']}", "鄂A·K8T21", "大众朗逸",
-                   "周国平", "13607185523", "监护人周凯同意", "请于2027年1月1日前办理"):
+                   "周国平", "13607185523", "监护人周凯勾选同意", "请于2027年1月1日前办理"):
         assert phrase in text, phrase
-    assert TENANT_ID not in text and CHILD_ID not in text
+    assert TENANT_ID not in text and CHILD_ID not in text and formats.mask_id(CHILD_ID) not in text
 
 
 def test_list_and_show_give_the_rows_with_ids_masked(recorded, home):
@@ -290,10 +290,12 @@ def test_let_refuses_what_the_form_refuses(recorded, home, tmp_path):
     """On a unit entrusted and not let yet; each refusal one line, the agency row untouched."""
     terms = dict(tomllib.loads(AGENCY), agency_from="2026-12-01", agency_to="2027-05-31")
     _ok(home, "rental", "entrust", LET_UNIT, "--data", _file(tmp_path, "spare.json", terms))
-    no_consent = copy.deepcopy(LEASE)
-    no_consent.pop("guardian_consent")
+    no_guardian = copy.deepcopy(LEASE)
+    no_guardian.pop("guardian_name")
     cases = [
-        (no_consent, "guardian_consent（", ("周小雨", "第三十一条")),
+        (no_guardian, "guardian_name（", ("周小雨", "第三十一条")),
+        # the consent is the guardian's tick and signature on the form, never a value in a file
+        (dict(LEASE, guardian_consent=True), "guardian_consent", ("未声明",)),
         (dict(LEASE, lease_from="2027-06-01", lease_to="2028-05-31"), "lease_from（",
          ("2027年5月31日届满", "第一百七十三条")),
         (dict(LEASE, lease_to="2027-12-05"), "lease_to（", ("最长租期12个月", "第一百七十一条")),

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import jinja2
+from markupsafe import Markup, escape
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -123,6 +124,30 @@ def template_line(exc: BaseException, names: tuple[str, ...] = (".html",)) -> st
     return where
 
 
+# What must never be broken across a line (or a page): a statute's article (第一百七十一条), a
+# date, a document number, an amount, a number with its unit (98.56平方米, 3日, 50%, 三十日).
+_UNBROKEN = re.compile(
+    r"\d{4}年\d{1,2}月(?:\d{1,2}日)?"
+    r"|第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?"
+    r"|〔\d{4}〕\d+号"
+    r"|¥[\d,]+(?:\.\d+)?"
+    r"|\d[\d,]*(?:\.\d+)?(?:平方米|立方米|千瓦时|个月|小时|周岁|日|元|把|人|年|%|％)"
+    r"|[一二三四五六七八九十百]+(?:平方米|个月|小时|周岁|日|年)")
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def keep_together(html: Any) -> Markup:
+    """`html` (a rendered block, `{% filter keep_together %}…{% endfilter %}`) with every
+    citation, date, number and amount of its text wrapped in a no-break span: CJK text breaks
+    between any two characters, and "第一百/七十一条" or "98.56平/方米" must not. Only text
+    between tags is touched, never an attribute."""
+    markup = html if isinstance(html, Markup) else escape(html)
+    parts = _TAG.split(str(markup))
+    for k in range(0, len(parts), 2):
+        parts[k] = _UNBROKEN.sub(lambda m: f'<span style="white-space:nowrap">{m.group(0)}</span>', parts[k])
+    return Markup("".join(parts))
+
+
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
     env = BoundedSandbox(
@@ -130,6 +155,7 @@ def _environment(search_path: tuple[Path, ...]) -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(formats.JINJA_FILTERS)
     env.filters["card_qr"] = codes.card_qr      # a cut-out card's own code (worker-pass)
+    env.filters["keep_together"] = keep_together
     return env
 
 

@@ -12,7 +12,15 @@ The laws it rests on, by article (see also leases.py):
   notice), 第七百零五条 (twenty years at most);
 - 《商品房屋租赁管理办法》第六条、第八条、第十一条、第十四条;
 - 《物业管理条例》第四十一条 (a tenant may pay the fee by agreement, the owner jointly liable),
-  第四十七条 (the tenant bound by the 管理规约, the owner jointly liable).
+  第四十七条 (a tenant who breaks the 条例 or the 管理规约: the owner jointly liable — the article
+  covers these two only, not the company's own 《住户手册》).
+
+The agreement states only the powers the owner gave (委托事项): the clauses on signing leases
+(第七条 the limit of that authority, 第十条 leases signed within it) and on money collected
+(第七条 withholding it, 第四条 the owner's account it is paid into) appear only where the owner
+entrusted signing (代签租赁合同) or collecting (代收租金、代收押金). What the owner has not stated
+(the title certificate, whether anyone else owns the unit, the inventory and meter readings) is
+left blank on the page to be filled in when signing, never asserted.
 
 An owner who owes the property fee may still let the unit through the company: no law makes
 the agency depend on the fee being paid, and the company may not use its services to press
@@ -52,7 +60,7 @@ COLLECTING = ("代收租金", "代收押金")
 # The agreement's fields that are the agency's terms (a `leases` row's `agency`, recorded by
 # `rental entrust`), and the row's key of each where it differs; the rest of the agreement is
 # the unit and its owner as the store records them, its date and the row's id.
-AGENCY_TERMS = ("title_cert_no", "legal_rep", "co_owners", "agency_from", "agency_to", "matters", "asking_rent",
+AGENCY_TERMS = ("title_cert_no", "legal_rep", "co_owners", "sole_owner", "agency_from", "agency_to", "matters", "asking_rent",
                 "lowest_rent", "payment_cycle", "deposit_months", "max_lease_months", "fee_kind", "fee_percent",
                 "fee_amount", "remit_days", "owner_account", "keys_count", "keys_held_by", "inventory",
                 "water_base", "electricity_base", "gas_base")
@@ -187,6 +195,9 @@ def rental_agency_agreement(values: dict[str, Any], ctx: RuleContext) -> dict[st
     if values.get("owner_kind") != ORGANISATION and values.get("legal_rep"):
         problems.append(f"字段 {field_title(ctx, 'legal_rep')}：委托人为个人，无法定代表人；单位委托请将委托人类型选为"
                         "“单位” (does not fit the principal)")
+    if values.get("sole_owner") and values.get("co_owners"):
+        problems.append(f"字段 {field_title(ctx, 'sole_owner')}：已写明共有人{values['co_owners']}，不能同时确认无其他共有人，"
+                        "前后矛盾 (contradicts co_owners)")
     chosen = [m["matter"] for m in values.get("matters") or []]
     if not chosen:
         problems.append(f"字段 {field_title(ctx, 'matters')}：须写明委托事项（《中华人民共和国民法典》第九百一十九条） "

@@ -15,7 +15,7 @@ def demo_rows(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     leases = [
         {"id": "ZL2025-001", "unit": family,
          "agency": {"from": "2025-11-18", "to": "2026-11-17",
-                    "title_cert_no": "鄂（2023）江城市不动产权第0012345号",
+                    "title_cert_no": "鄂（2023）江城市不动产权第0012345号", "sole_owner": True,
                     "matters": ["代理出租", "代为看房", "代签租赁合同", "代收租金", "房屋交接", "代办登记备案", "租期管理"],
                     "asking_rent": "3200.00", "lowest_rent": "3000.00", "payment_cycle": "季付",
                     "deposit_months": 1, "max_lease_months": 24,
@@ -42,7 +42,7 @@ def demo_rows(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
               "id_number": identity.make_resident_id("420111", date(2016, 8, 21), 45, "M"),
               "workplace": "阳光路小学", "under_14": True},
          ],
-         "guardian_name": "刘洋", "guardian_consent": True,
+         "guardian_name": "刘洋",
          "vehicles": [{"plate": "鄂A·7M2Q5", "model": "比亚迪秦", "color": "白色"}],
          "emergency": {"name": "刘建国", "relation": "父亲", "phone": "13607160428"}},
         {"id": "ZL2025-002", "unit": company,

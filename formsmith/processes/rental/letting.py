@@ -4,7 +4,7 @@ lease and its household (`rental let`), listed and shown with ID numbers masked.
 One check serves the record and the document: a new agency is recorded only if the 房屋租赁委托
 代理协议 it would print passes (the template's schema, its @rule in agency.py, and the check of a
 data file against the store: owner, number, area, address), and a lease only if its 租户登记表
-does (tenants.py's @rule: ≤ 20 years, a 承租人, identity papers, a child's guardian consent, the
+does (tenants.py's @rule: ≤ 20 years, a 承租人, identity papers, a child's guardian, the
 per-person area standard). The row about to be written is turned into the document's data by
 the very builder that later prints it (agency_values, registration_values), so what was checked
 is what will be printed. The owner and the unit come from the store, never from the file: a file

@@ -3,15 +3,19 @@ tenant with only what is needed (the ID number masked), vehicles, an emergency c
 filing, and the 居住登记 reminder — its data from the store and its rule.
 
 The laws it rests on, by article (see also leases.py):
-- 《中华人民共和国个人信息保护法》第十三条 (consent as the basis), 第十七条 (what the notice says:
-  who, purpose, kinds, retention, how to exercise rights), 第十九条 (kept no longer than needed),
-  第三十一条 (a child under 14: the parents' or guardian's consent);
+- 《中华人民共和国个人信息保护法》第六条 (no more than the purpose needs: no ID number of a child
+  under 14 is printed), 第十三条 (consent as the basis), 第十七条 (what the notice says: who,
+  purpose, kinds, retention, how to exercise rights), 第十九条 (kept no longer than needed),
+  第二十八条 (a child's data are sensitive: the form says why they are collected), 第三十一条 (a
+  child under 14: the guardian's consent, which the guardian ticks and signs on the printed form —
+  the data name the guardian, they never tick the box);
 - 《商品房屋租赁管理办法》第八条 (the per-person floor-area standard), 第十四条 (filing within 30
   days), 第十九条 (the parties' identity papers);
-- 《居住证暂行条例》第八条 (the lessor helps), 第九条 (the 居住证 applied for at the local police
-  station), 第十条 (its yearly endorsement); 《中华人民共和国出境入境管理法》第三十九条 (a foreigner
-  living outside a hotel registers with the police within 24 hours) — reminders: the company
-  neither registers residents nor holds their papers.
+- 《居住证暂行条例》第八条 (the lessor helps), 第九条、第十条 (the 居住证 applied for at the local
+  police station, with what papers), 第十三条 (endorsed once a year); 《中华人民共和国出境入境管理法》
+  第三十九条 (a foreigner living outside a hotel registers with the police within 24 hours: it
+  covers foreigners only — a 港澳台 resident is reminded of the local registration, no article) —
+  reminders: the company neither registers residents nor holds their papers.
 """
 from __future__ import annotations
 
@@ -40,7 +44,9 @@ OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
 # `emergency` (emergency_name → emergency.name).
 LEASE_KEYS = {"lease_contract_no": "contract_no", "lease_signed_on": "signed_on", "lease_from": "from",
               "lease_to": "to", "filing_no": "filing_no"}
-HOUSEHOLD = ("tenants", "vehicles", "guardian_name", "guardian_consent", "remarks")
+# No guardian's consent among them: the guardian gives it on the printed form, ticking the box
+# and signing (个人信息保护法 第三十一条) — data cannot tick it beforehand.
+HOUSEHOLD = ("tenants", "vehicles", "guardian_name", "remarks")
 EMERGENCY = ("emergency_name", "emergency_relation", "emergency_phone")
 
 
@@ -75,8 +81,6 @@ def registration_values(ws: Workspace, view: View, unit_id: str, lease: dict[str
     data.update({f"emergency_{k}": v for k, v in (lease.get("emergency") or {}).items()})
     data.update(lease_id=lease["id"], register_date=as_of.isoformat(), tenants=lease.get("tenants") or [],
                 vehicles=lease.get("vehicles") or [])
-    if lease.get("guardian_name"):
-        data["guardian_consent"] = bool(lease.get("guardian_consent"))
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -110,9 +114,9 @@ def _tenant_problems(values: dict[str, Any], ctx: RuleContext, problems: list[st
 def tenant_registration(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """Refuses a lease ending before it starts or running over twenty years (民法典 第七百零五条);
     a household without a tenant (《商品房屋租赁管理办法》第十九条); a tenant of 14 or more without an
-    identity paper, or with an invalid one; a child under 14 without the guardian's consent
-    (个人信息保护法 第三十一条); more people than the unit's floor area allows under the local
-    standard, when formsmith.toml [rental] sets it (办法 第八条); 委托代理出租 without the agent.
+    identity paper, or with an invalid one; a child under 14 without a guardian named, who
+    consents on the form (个人信息保护法 第三十一条); more people than the unit's floor area allows
+    under the local standard, when formsmith.toml [rental] sets it (办法 第八条); 委托代理出租 without the agent.
     Computes the minors, the filing deadline (30 days after signing, 第十四条) and whether a
     foreigner's 24-hour registration is to be recalled."""
     problems: list[str] = []
@@ -126,10 +130,10 @@ def tenant_registration(values: dict[str, Any], ctx: RuleContext) -> dict[str, A
         problems.append(f"字段 {field_title(ctx, 'tenants')}：须有一人与承租人关系为“承租人”（租赁合同的承租方）"
                         "（《商品房屋租赁管理办法》第十九条） (who signed the lease)")
     minors = _tenant_problems(values, ctx, problems)
-    if minors and not (values.get("guardian_consent") and values.get("guardian_name")):
-        problems.append(f"字段 {field_title(ctx, 'guardian_consent')}：{'、'.join(minors)}未满十四周岁，登记其个人信息须取得"
-                        "其父母或者其他监护人的同意并由监护人签字（《中华人民共和国个人信息保护法》第三十一条）；请填写监护人"
-                        "姓名并勾选监护人同意 (a child under 14 needs a guardian's consent)")
+    if minors and not values.get("guardian_name"):
+        problems.append(f"字段 {field_title(ctx, 'guardian_name')}：{'、'.join(minors)}未满十四周岁，登记其个人信息须取得"
+                        "其父母或者其他监护人的同意（《中华人民共和国个人信息保护法》第三十一条）；请填写监护人姓名，"
+                        "由监护人在表上勾选同意并签字 (a child under 14 needs a guardian, who consents on the form)")
     per_person, rule_text = min_area(ctx.ws)
     allowed = max_occupants(values.get("area"), per_person)
     if per_person is not None and allowed is not None and len(tenants) > allowed:
