@@ -86,7 +86,7 @@ def test_result_computes_participation_and_each_items_result(issued, ws):
     example = ws.catalog.get("assembly-result").example
     area, owners = _store_totals(ws)
     voted_area, voted = Decimal(example["voted_area"]), example["voted_owners"]
-    assert doc["pages"] == 1 and doc["doc_no"] == "物筹公字〔2025〕1号"
+    assert doc["pages"] == 1 and doc["doc_no"] == "筹备组公字〔2025〕1号"
     assert Fraction(voted_area) >= Fraction(2, 3) * Fraction(area) and Fraction(voted, owners) >= Fraction(2, 3)
     assert doc["record"]["quorum"] is True and doc["record"]["notice_no"] == issued["notice"][1]["doc_no"]
     for n, item in enumerate(example["agenda"]):
@@ -96,13 +96,13 @@ def test_result_computes_participation_and_each_items_result(issued, ws):
         else:
             want = yes_a * 2 > Fraction(voted_area) and yes_o * 2 > voted
         assert doc["record"]["agenda"][n]["result"] == ("通过" if want else "未通过"), item["text"]
-    assert [i["result"] for i in doc["record"]["agenda"]] == ["通过", "通过", "通过", "未通过"]
-    pct = (voted_area * 100 / area).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    assert [i["result"] for i in doc["record"]["agenda"]] == ["通过", "通过", "未通过"]
+    pct = (voted_area * 100 / area).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
     for phrase in ("首次业主大会计票结果公告", f"专有部分总面积{area}平方米", f"业主总人数{owners}人",
                    f"{voted_area}平方米", f"的{pct}%", "收回表决票198张", "有效票195张", "无效票3张",
-                   "72.91%", "73.33%", "第1项、第2项、第3项经表决通过", "第4项未获得法定比例的同意",
-                   "第二百七十八条第二款", "第二百八十条", "一年内", "第十二条", "第3项面积419.82平方米、3人",
-                   "第十六条", "阳光花园首次业主大会会议筹备组（签章）", "2025年12月20日", issued["notice"][1]["doc_no"]):
+                   "72.92%", "73.33%", "第1项、第2项经表决通过", "第3项未获得法定比例的同意",
+                   "第二百七十八条第二款", "第二百八十条", "一年内", "第十二条", "未表示意见的419.82平方米、3人",
+                   "第十六条", "阳光花园首次业主大会会议筹备组（签章）", "2025年12月30日", issued["notice"][1]["doc_no"]):
         assert phrase in text, phrase
     assert "group" in signature_widgets(path)["fields"]
     assert "（盖章）" not in text and "阳光物业服务有限公司" not in text   # the group's notice, not the company's
@@ -122,9 +122,12 @@ def test_result_without_quorum_decides_nothing(ws, issued):
     data.update(voted_area=str(quorum_area - Decimal("0.01")))          # one hundredth of a m² short
     for item in data["agenda"]:
         item.update(no_area="0.00", abstain_area="0.00", yes_area=str(quorum_area - Decimal("100.00")))
+    for c in data["candidates"]:
+        c.update(yes_area="15000.00")
     _, values, _ = issuing.prepare(ws, "assembly-result", data=data, as_of=AS_OF)
     assert values["quorum"] is False
     assert {i["result"] for i in values["agenda"]} == {"未形成决定"}
+    assert {c["result"] for c in values["candidates"]} == {"未形成决定"}
     path, doc, pages = _issue(ws, "assembly-result", data=data)
     text = "".join(pages)
     assert "本次会议不能作出决定" in text and "未形成业主大会决定" in text and "经表决通过" not in text
@@ -134,16 +137,17 @@ def test_result_without_quorum_decides_nothing(ws, issued):
 def test_result_thresholds_include_three_quarters_and_exclude_half(ws, issued):
     data = _example(ws, "assembly-result")
     data.update(returned=190, void=2, voted_area="20000.00", voted_owners=188)
-    general, special = data["agenda"][0], data["agenda"][3]
+    general, special = data["agenda"][0], data["agenda"][2]
     general.update(yes_area="10000.00", yes_owners=94, no_area="10000.00", no_owners=94,
                    abstain_area="0.00", abstain_owners=0)                     # exactly half: not 过半数
     special.update(yes_area="15000.00", yes_owners=141, no_area="5000.00", no_owners=47,
                    abstain_area="0.00", abstain_owners=0)                     # exactly ¾: 四分之三以上
-    for item in data["agenda"][1:3]:
-        item.update(yes_area="15000.00", yes_owners=150, no_area="1000.00", no_owners=10,
-                    abstain_area="1000.00", abstain_owners=10)
+    data["agenda"][1].update(yes_area="15000.00", yes_owners=150, no_area="1000.00", no_owners=10,
+                             abstain_area="1000.00", abstain_owners=10)
+    for c in data["candidates"]:
+        c.update(yes_area="10000.00", yes_owners=90)
     _, values, _ = issuing.prepare(ws, "assembly-result", data=data, as_of=AS_OF)
-    assert [i["result"] for i in values["agenda"]] == ["未通过", "通过", "通过", "通过"]
+    assert [i["result"] for i in values["agenda"]] == ["未通过", "通过", "通过"]
 
 
 def test_result_rule_refuses_what_does_not_add_up(ws, issued):
@@ -153,7 +157,7 @@ def test_result_rule_refuses_what_does_not_add_up(ws, issued):
     _refused(ws, tid, over, "agenda[1]", "人数合计203人，多于参与表决的195人")
     over_area = _example(ws, tid)
     over_area["agenda"][1]["no_area"] = "5000.00"
-    _refused(ws, tid, over_area, "面积合计26252.96平方米", "多于参与表决的22841.36平方米")
+    _refused(ws, tid, over_area, "面积合计25833.14平方米", "多于参与表决的22841.36平方米")
     many = dict(_example(ws, tid), voted_owners=241, returned=245, void=0)
     _refused(ws, tid, many, "超过业主总人数240人", "多于登记的专有部分240个")
     too_much = dict(_example(ws, tid), voted_area="28063.28")
@@ -172,13 +176,92 @@ def test_result_rule_refuses_what_does_not_add_up(ws, issued):
 def test_result_must_count_the_notices_agenda(ws, issued):
     tid = "assembly-result"
     fewer = _example(ws, tid)
-    fewer["agenda"] = fewer["agenda"][:3]
+    fewer["agenda"] = fewer["agenda"][:2]
     _refused(ws, tid, fewer, "计票事项与会议通知", issued["notice"][1]["doc_no"])
     other_day = dict(_example(ws, tid), vote_to="2025-12-18")
-    _refused(ws, tid, other_day, "vote_to（投票截止日）：与会议通知", "2025-12-19")
+    _refused(ws, tid, other_day, "vote_to（投票截止日）：与会议通知", "2025-12-29")
+    other_count = dict(_example(ws, tid), count_date="2025-12-31", result_date="2025-12-31")
+    _refused(ws, tid, other_count, "count_date（公开计票日期）：与会议通知", "2025-12-30")
+    other_hour = dict(_example(ws, tid), vote_until="18:00")
+    _refused(ws, tid, other_hour, "vote_until", "与会议通知")
+    fewer_candidates = _example(ws, tid)
+    fewer_candidates["candidates"] = fewer_candidates["candidates"][:5]
+    _refused(ws, tid, fewer_candidates, "候选人与会议通知", "孙海燕")
     mislabelled = _example(ws, tid)
-    mislabelled["agenda"][3]["kind"] = "一般事项"
+    mislabelled["agenda"][2]["kind"] = "一般事项"
     _refused(ws, tid, mislabelled, "应为特别事项")
+
+
+def test_result_says_the_notices_dates_and_applies_only_the_announced_rules(issued):
+    """The meeting is the vote period, as the notice says; void ballots and blank answers are
+    treated as the notice and the ballot announced (blank: taking part, 视为弃权)."""
+    _, doc, pages = issued["result"]
+    text = "".join(pages)
+    notice_text = "".join(issued["notice"][2])
+    period = "2025年12月16日至2025年12月29日"
+    assert period in notice_text and period in text
+    assert "2025年12月30日由筹备组公开计票" in notice_text and "2025年12月30日在阳光花园客户服务中心一楼会议室公开计票" in text
+    assert "12月6日" not in text and "12月19日" not in text
+    for phrase in ("计票只适用会议通知和表决票载明的计票规则", "无效票依计票规则第一条认定", "视为弃权"):
+        assert phrase in text, phrase
+    second = doc["record"]["agenda"][1]                  # 963.12 m², 9 marked 弃权 + 419.82 m², 3 blank
+    assert (second["abstain_all_area"], second["abstain_all_owners"]) == ("1382.94", 12)
+    assert "1382.94" in text and "第2项表示弃权的963.12平方米、9人，未表示意见的419.82平方米、3人" in text
+
+
+def test_result_elects_by_candidate_within_the_seats(issued, ws):
+    _, doc, pages = issued["result"]
+    text = "".join(pages)
+    rec = doc["record"]
+    assert [(c["name"], c["result"]) for c in rec["candidates"]] == [
+        ("刘建国", "当选"), ("李秀英", "当选"), ("张伟明", "当选"), ("陈丽华", "当选"), ("赵国强", "当选"),
+        ("孙海燕", "未当选")]
+    for phrase in ("第4项", "应选5名", "刘建国", "20588.40", "90.26%", "当选（1）", "当选（5）", "未当选", "46.02%",
+                   "第4项刘建国、李秀英、张伟明、陈丽华、赵国强当选业主委员会委员"):
+        assert phrase in text, phrase
+
+
+def test_result_election_needs_more_than_half_and_a_tie_at_the_last_seat_elects_neither(ws, issued):
+    data = _example(ws, "assembly-result")
+    votes = [("20000.00", 180), ("19000.00", 170), ("18000.00", 160), ("15000.00", 130), ("15000.00", 130),
+             ("11420.68", 150)]                       # the last: exactly half of 22841.36 m², not more
+    for c, (a, o) in zip(data["candidates"], votes):
+        c.update(yes_area=a, yes_owners=o)
+    _, values, _ = issuing.prepare(ws, "assembly-result", data=data, as_of=AS_OF)
+    got = [(c["name"], c["result"], c["rank"]) for c in values["candidates"]]
+    assert got == [("刘建国", "当选", 1), ("李秀英", "当选", 2), ("张伟明", "当选", 3),
+                   ("陈丽华", "当选", 4), ("赵国强", "当选", 5), ("孙海燕", "未当选", None)]
+    data["candidates"][5].update(yes_area="15000.00", yes_owners=130)     # three tied for the last two seats
+    _, values, _ = issuing.prepare(ws, "assembly-result", data=data, as_of=AS_OF)
+    assert [c["result"] for c in values["candidates"]] == ["当选", "当选", "当选", "得票相同，另行选举",
+                                                           "得票相同，另行选举", "得票相同，另行选举"]
+    path, doc, pages = _issue(ws, "assembly-result", data=data)
+    assert "当选3名，不足应选名额5名，缺额另行选举" in "".join(pages) and doc["pages"] == 1
+    too_many = _example(ws, "assembly-result")
+    for c in too_many["candidates"]:
+        c.update(yes_owners=190)                                          # 6×190 > 5×195
+    _refused(ws, "assembly-result", too_many, "candidates", "多于应选名额5名")
+
+
+def test_result_percentages_are_rounded_half_up(ws, issued):
+    """88.205% is printed 88.21% (not cut to 88.20%); the decision still takes the exact fraction."""
+    from formsmith.processes.community.tally import _percent
+    assert _percent(Decimal("17641.00"), Decimal("20000.00")) == "88.21"
+    assert _percent(2, 3) == "66.67" and _percent(1, 3) == "33.33"
+    data = _example(ws, "assembly-result")
+    data.update(voted_area="20000.00")
+    data["agenda"][0].update(yes_area="17641.00", no_area="1000.00", abstain_area="1359.00")
+    for item in data["agenda"][1:]:
+        item.update(yes_area="15000.00", no_area="2500.00", abstain_area="2500.00")
+    for c in data["candidates"]:
+        c.update(yes_area="12000.00")
+    path, doc, pages = _issue(ws, "assembly-result", data=data)
+    text = "".join(pages)
+    assert "88.21%" in text and "88.20%" not in text
+    # 50.005% shows 50.01% yet 10001/20000 is more than half: exact, not the printed figure
+    data["agenda"][0].update(yes_area="10001.00", no_area="9999.00", abstain_area="0.00")
+    _, values, _ = issuing.prepare(ws, "assembly-result", data=data, as_of=AS_OF)
+    assert values["agenda"][0]["yes_area_pct"] == "50.01" and values["agenda"][0]["result"] == "通过"
 
 
 # ---------------------------------------------------------------- 便民服务项目及收费公示

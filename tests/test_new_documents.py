@@ -396,20 +396,68 @@ def test_assembly_notice_counts_area_and_owners_from_the_store(issued, ws):
     assert doc["pages"] == 1
     for phrase in (f"专有部分总面积{area}平方米", f"业主总人数{owners}人", f"不少于{quorum_area}平方米",
                    f"人数不少于{quorum_owners}人", "三分之二以上", "四分之三以上", "过半数", "第二百七十八条",
-                   "同一业主拥有一个以上专有部分的按一人计算", "第十二条", "2025年12月20日"):
+                   "同一业主拥有一个以上专有部分的按一人计算", "第十二条"):
+        assert phrase in text, phrase
+
+
+def test_assembly_notice_dates_are_one_meeting_15_days_after_the_notice(issued):
+    """The written vote IS the meeting: the notice says the meeting is held over the vote period,
+    the count the day after, and the residents' committee told (物业管理条例 第十四条)."""
+    path, doc, text = issued["assembly"]
+    assert doc["doc_no"].startswith("筹备组字〔2025〕")
+    for phrase in ("定于2025年12月16日至2025年12月29日以书面征求意见的形式召开", "投票期间即会议召开期间",
+                   "2025年12月29日17:00前（含当日）", "2025年12月30日由筹备组公开计票",
+                   "本通知已同时告知阳光社区居民委员会（《物业管理条例》第十四条）"):
+        assert phrase in text, phrase
+    assert "12月20日" not in text and "12月6日" not in text
+
+
+def test_assembly_notice_is_the_groups_signed_not_the_companys(issued):
+    path, doc, text = issued["assembly"]
+    assert "阳光花园首次业主大会会议筹备组（签章）" in text
+    assert "（盖章）" not in text and "阳光物业服务有限公司" not in text and "物筹" not in text
+    assert list(signature_widgets(path)["fields"]) == ["group"]
+
+
+def test_assembly_notice_announces_the_election_the_counting_rules_and_where_to_read_the_drafts(issued, ws):
+    path, doc, text = issued["assembly"]
+    example = ws.catalog.get("assembly-notice").example
+    assert "应选5名" in text and "候选人6名" in text
+    for c in example["candidates"]:
+        assert c["name"] in text
+    for phrase in ("表决票无效，不计入参与表决的面积和人数", "未经业主签字", "投票截止时间以后投递的",
+                   "未表示意见", "该事项计入参与表决的面积和人数，视为弃权", "所选人数超过应选名额5名的，该事项视为弃权",
+                   "按得票人数由多到少", "《阳光花园业主大会议事规则（草案）》", "《阳光花园管理规约（草案）》",
+                   "候选人名单及简况", "上述文件置于阳光花园客户服务中心一楼公告栏及会议室",
+                   "2025年12月1日至12月29日每日9:00—17:00供业主查阅"):
         assert phrase in text, phrase
 
 
 def test_assembly_notice_rule(ws):
     tpl = ws.catalog.get("assembly-notice")
-    short = dict(tpl.example, meeting_date="2025-12-10", vote_to="2025-12-09")
-    with pytest.raises(ValidationError, match="15日以前通知全体业主"):
+    short = dict(tpl.example, vote_from="2025-12-15")            # one day short of 15 days
+    with pytest.raises(ValidationError) as err:
         issuing.prepare(ws, tpl.id, data=short, as_of=AS_OF)
+    assert "vote_from（投票起始日）" in str(err.value) and "15日以前通知全体业主" in str(err.value)
+    assert "《物业管理条例》第十四条" in str(err.value) and "最早于2025年12月16日开始" in str(err.value)
+    assert issuing.prepare(ws, tpl.id, data=dict(tpl.example, vote_from="2025-12-16"), as_of=AS_OF)
+    early_count = dict(tpl.example, count_date="2025-12-28")
+    with pytest.raises(ValidationError, match="count_date"):
+        issuing.prepare(ws, tpl.id, data=early_count, as_of=AS_OF)
+    no_hour = dict(tpl.example, vote_until="下午")
+    with pytest.raises(ValidationError, match="vote_until"):
+        issuing.prepare(ws, tpl.id, data=no_hour, as_of=AS_OF)
+    unreadable = dict(tpl.example, inspect_place=None)
+    with pytest.raises(ValidationError, match="inspect_place"):
+        issuing.prepare(ws, tpl.id, data=unreadable, as_of=AS_OF)
+    no_seats = dict(tpl.example, seats=None)
+    with pytest.raises(ValidationError, match="seats"):
+        issuing.prepare(ws, tpl.id, data=no_seats, as_of=AS_OF)
     wrong_total = dict(tpl.example, total_owners=239)
     with pytest.raises(ValidationError, match="与登记的业主人数240人不符"):
         issuing.prepare(ws, tpl.id, data=wrong_total, as_of=AS_OF)
     mislabelled = copy.deepcopy(tpl.example)
-    mislabelled["agenda"][3]["kind"] = "一般事项"
+    mislabelled["agenda"][2]["kind"] = "一般事项"
     with pytest.raises(ValidationError, match="应为特别事项"):
         issuing.prepare(ws, tpl.id, data=mislabelled, as_of=AS_OF)
 
@@ -427,12 +475,42 @@ def test_ballot_from_the_store_carries_the_notices_agenda(issued, demo):
     assert "owner" in signature_widgets(path)["fields"]
 
 
+def test_ballot_elects_by_candidate_within_the_seats_by_the_announced_rules(issued):
+    path, doc, text = issued["ballot"]
+    notice = issued["assembly"][1]["record"]
+    assert doc["doc_no"].startswith("筹备组票字〔2025〕")
+    assert [c["name"] for c in doc["record"]["candidates"]] == [c["name"] for c in notice["candidates"]]
+    for c in notice["candidates"]:
+        assert c["name"] in text
+    for phrase in ("第4项", "应选5名", "所选人数不得超过应选名额5名，超过的该项无效", "未打√的为不选",
+                   "请于2025年12月29日17:00前（含当日）", "投票2025年12月16日至2025年12月29日", "2025年12月30日公开计票",
+                   "表决票无效", "视为弃权", "投票截止时间以后投递的"):
+        assert phrase in text, phrase
+    assert "12月19日前" not in text
+
+
 def test_ballot_must_carry_the_notices_agenda(ws, issued):
     notice = issued["assembly"][1]
     tpl = ws.catalog.get("assembly-ballot")
     changed = copy.deepcopy(tpl.example)
-    changed.update(notice_no=notice["doc_no"], meeting_date=notice["record"]["meeting_date"],
-                   vote_to=notice["record"]["vote_to"], issuer=notice["record"]["issuer"])
-    changed["agenda"] = changed["agenda"][:3]
+    changed.update(notice_no=notice["doc_no"])
+    changed["agenda"] = changed["agenda"][:2]
     with pytest.raises(ValidationError, match="表决事项与会议通知"):
         issuing.prepare(ws, tpl.id, data=changed, as_of=AS_OF)
+    fewer = copy.deepcopy(tpl.example)
+    fewer.update(notice_no=notice["doc_no"])
+    fewer["candidates"] = fewer["candidates"][:5]
+    with pytest.raises(ValidationError, match="候选人与会议通知"):
+        issuing.prepare(ws, tpl.id, data=fewer, as_of=AS_OF)
+    later = dict(copy.deepcopy(tpl.example), notice_no=notice["doc_no"], vote_until="18:00")
+    with pytest.raises(ValidationError, match="vote_until"):
+        issuing.prepare(ws, tpl.id, data=later, as_of=AS_OF)
+
+
+def test_ballot_with_five_candidates_fits_one_page(ws):
+    tpl = ws.catalog.get("assembly-ballot")
+    data = copy.deepcopy(tpl.example)
+    data.update(notice_no="筹备组字〔2025〕99号")            # a notice the store does not hold: the data's own
+    data["candidates"] = data["candidates"][:5]
+    path, doc, text = _issue(ws, tpl.id, data=data)
+    assert doc["pages"] == 1 and "候选人5名" in text

@@ -9,12 +9,21 @@ notice and the ballots, with what the law counts.
 - 最高人民法院《关于审理建筑物区分所有权纠纷案件适用法律若干问题的解释》第八条、第九条: the
   exclusive area is the registered area; owners are counted one per exclusive part, an owner of
   several parts once.
-- 《物业管理条例》第十四条: the meeting is announced to every owner 15 days before;
-  第十二条: in a meeting or in writing, an owner may vote by proxy.
+- 《物业管理条例》第十四条: the meeting is announced to every owner 15 days before it is held,
+  the residents' committee told at the same time; in writing (书面征求意见) the vote IS the
+  meeting, so the vote opens no earlier than 15 days after the notice; 第十二条: in a meeting or
+  in writing, an owner may vote by proxy.
+
+The model: the meeting is held from `vote_from` to `vote_to` (the deadline `vote_until` on the
+last day); the group counts in public on `count_date`, announcing the result then or later. The
+committee is elected by candidate (`seats`, `candidates`), each candidate elected by the threshold
+of a 一般事项 (第二百七十八条第一款第（四）项) and ranked within the seats. The counting rules
+(`COUNT_RULES`) are printed on the notice and on the ballot, and the count applies only them.
 """
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -33,10 +42,44 @@ TAKE_PART = Fraction(2, 3)            # 民法典 第二百七十八条第二款
 SPECIAL_SHARE = Fraction(3, 4)
 # 第二百七十八条第一款第（六）项至第（八）项, by the words that name them.
 SPECIAL_WORDS = ("筹集", "改建", "重建", "改变共有部分", "改变共用部分", "利用共有部分", "经营")
+TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
 THRESHOLD = {
     GENERAL: "经参与表决专有部分面积过半数的业主且参与表决人数过半数的业主同意",
     SPECIAL: "经参与表决专有部分面积四分之三以上的业主且参与表决人数四分之三以上的业主同意",
 }
+
+
+def count_rules(seats: int | None) -> list[str]:
+    """The counting rules announced on the notice and the ballot (the result applies them)."""
+    rules = ["有下列情形之一的，表决票无效，不计入参与表决的面积和人数：未经业主签字（单位业主盖章）或者委托代理人"
+             "签字的；委托代理人投票未附授权委托书的；非筹备组制发的；投票截止时间以后投递的。",
+             "有效表决票中某一事项未表示意见、表示两种以上意见或者无法辨认的，该事项计入参与表决的面积和人数，视为弃权。"]
+    if seats:
+        rules.append(f"选举事项所选人数超过应选名额{seats}名的，该事项视为弃权。候选人得票的专有部分面积和人数均超过"
+                     "参与表决的半数的，按得票人数由多到少（人数相同的按面积）在应选名额内当选；末位得票相同而超出"
+                     "名额的，相同者均不当选，另行选举。")
+    return rules
+
+
+def _election(values: dict[str, Any], ctx: RuleContext, problems: list[str]) -> int | None:
+    """The committee's election: seats and candidates both or neither; seats at least one, the
+    candidates named once each. The seats, or None without an election."""
+    seats, candidates = values.get("seats"), values.get("candidates") or []
+    if not seats and not candidates:
+        return None
+    if not seats or seats < 1:
+        problems.append(f"字段 {field_title(ctx, 'seats')}：列有候选人，须写明应选名额（至少1名） (seats)")
+        return None
+    if not candidates:
+        problems.append(f"字段 {field_title(ctx, 'candidates')}：选举业主委员会委员须列出候选人 (no candidates)")
+    names = [c["name"] for c in candidates]
+    for n, name in enumerate(names, 1):
+        if name in names[:n - 1]:
+            problems.append(f"字段 candidates[{n}].name（候选人）：{name}重复列出 (named twice)")
+    if not values.get("election_text"):
+        problems.append(f"字段 {field_title(ctx, 'election_text')}：须写明选举事项，如“选举第一届业主委员会委员” "
+                        "(the election's text)")
+    return int(seats)
 
 
 def totals(view: View, community: str) -> tuple[Decimal, int, int]:
@@ -70,12 +113,15 @@ def assembly_notice(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """15 days' notice; the vote within them; the totals are the store's (the data's where the
     store holds no unit of the community); the thresholds computed from them."""
     problems: list[str] = []
-    notice, meeting = values.get("notice_date"), values.get("meeting_date")
-    if notice and meeting and meeting < notice + timedelta(days=NOTICE_DAYS):
-        problems.append(f"字段 {field_title(ctx, 'meeting_date')}：业主大会会议应当于召开15日以前通知全体业主"
-                        f"（《物业管理条例》第十四条），{formats.cn_date(notice)}通知，最早于"
-                        f"{formats.cn_date(notice + timedelta(days=NOTICE_DAYS))}召开 (15 days' notice)")
-    order = [("vote_from", "notice_date"), ("vote_to", "vote_from"), ("meeting_date", "vote_to")]
+    notice, vote_from = values.get("notice_date"), values.get("vote_from")
+    if notice and vote_from and vote_from < notice + timedelta(days=NOTICE_DAYS):
+        problems.append(f"字段 {field_title(ctx, 'vote_from')}：业主大会会议应当于召开15日以前通知全体业主"
+                        f"（《物业管理条例》第十四条），书面征求意见的投票即为会议的召开，{formats.cn_date(notice)}"
+                        f"通知，投票最早于{formats.cn_date(notice + timedelta(days=NOTICE_DAYS))}开始 (15 days' notice)")
+    if not TIME.match(values.get("vote_until") or ""):
+        problems.append(f"字段 {field_title(ctx, 'vote_until')}：“{values.get('vote_until')}”应为时:分，如 17:00 "
+                        "(expected HH:MM)")
+    order = [("vote_to", "vote_from"), ("count_date", "vote_to")]
     for later, earlier in order:
         a, b = values.get(later), values.get(earlier)
         if a and b and a < b:
@@ -98,14 +144,25 @@ def assembly_notice(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         else:
             area, owners = Decimal(values["total_area"]), values["total_owners"]
     agenda = _agenda(values, ctx, problems)
+    seats = _election(values, ctx, problems)
+    if values.get("attachments"):
+        for key in ("inspect_place", "inspect_hours"):
+            if not values.get(key):
+                problems.append(f"字段 {field_title(ctx, key)}：列有附件，须写明业主查阅草案和名单的地点和时间 "
+                                "(where and when the drafts may be read)")
     if problems:
         raise ValidationError(problems, ctx.record)
     return {"total_area": str(area), "total_owners": owners, "agenda": agenda,
+            "vote_until": values["vote_until"].replace("：", ":"),
+            "count_rules": count_rules(seats),
             "quorum_area": str(_ceil_area(area, TAKE_PART)), "quorum_owners": math.ceil(owners * TAKE_PART),
             "has_special": any(i["kind"] == SPECIAL for i in agenda)}
 
 
 # ---------------------------------------------------------------- 表决票
+
+# what a ballot (and the count) repeats of its notice
+NOTICE_KEYS = ("vote_from", "vote_to", "vote_until", "count_date", "election_text", "seats")
 
 def last_notice(view: View) -> dict[str, Any]:
     """The latest issued (not voided) 首次业主大会会议通知."""
@@ -126,9 +183,10 @@ def ballot_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
     rec = notice["record"]
     return {"unit": unit_id, "unit_address": unit_address(unit), "area": unit.get("area"),
             "owner_name": owner["name"], "owner_kind": "单位" if owner.get("kind") == "company" else "个人",
-            "notice_no": notice["doc_no"], "issuer": rec["issuer"], "meeting_date": rec["meeting_date"],
-            "vote_to": rec["vote_to"], "ballot_date": as_of.isoformat(),
-            "agenda": [{"text": i["text"], "kind": i["kind"]} for i in rec["agenda"]]}
+            "notice_no": notice["doc_no"], "issuer": rec["issuer"],
+            **{key: rec.get(key) for key in NOTICE_KEYS}, "ballot_date": as_of.isoformat(),
+            "agenda": [{"text": i["text"], "kind": i["kind"]} for i in rec["agenda"]],
+            "candidates": [{"name": c["name"], "note": c.get("note")} for c in rec.get("candidates") or []]}
 
 
 @rule("assembly-ballot")
@@ -145,15 +203,26 @@ def assembly_ballot(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         if got != want:
             problems.append(f"字段 {field_title(ctx, 'agenda')}：表决事项与会议通知{values['notice_no']}所列不符，"
                             f"应为：{'；'.join(t for t, _ in want)} (the ballot must carry the notice's agenda)")
-        for key in ("meeting_date", "vote_to", "issuer"):
+        names = [c["name"] for c in values.get("candidates") or []]
+        if names != [c["name"] for c in rec.get("candidates") or []]:
+            problems.append(f"字段 {field_title(ctx, 'candidates')}：候选人与会议通知{values['notice_no']}所列不符，应为："
+                            f"{'、'.join(c['name'] for c in rec.get('candidates') or []) or '无'} "
+                            "(the ballot must carry the notice's candidates)")
+        for key in ("issuer", *NOTICE_KEYS):
             stated = values.get(key)
             stated = stated.isoformat() if isinstance(stated, date) else stated
             if stated != rec.get(key):
                 problems.append(f"字段 {field_title(ctx, key)}：与会议通知{values['notice_no']}不符（通知为{rec.get(key)}） "
                                 "(the notice says otherwise)")
     agenda = _agenda(values, ctx, problems)
+    seats = _election(values, ctx, problems)
+    if not TIME.match(values.get("vote_until") or ""):
+        problems.append(f"字段 {field_title(ctx, 'vote_until')}：“{values.get('vote_until')}”应为时:分，如 17:00 "
+                        "(expected HH:MM)")
     if problems:
         raise ValidationError(problems, ctx.record)
     unit = ctx.view.get("units", values.get("unit") or "")
     held = len([u for u in ctx.view.all("units") if unit and u.get("owner") == unit.get("owner")]) if unit else 1
-    return {"agenda": agenda, "units_held": held}
+    until = values["vote_until"].replace("：", ":")
+    return {"agenda": agenda, "units_held": held, "vote_until": until,
+            "count_rules": count_rules(seats)}

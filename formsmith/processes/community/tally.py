@@ -9,13 +9,18 @@ computed from the counts, never typed in.
   annul it, within one year of knowing of it (最高人民法院《关于审理建筑物区分所有权纠纷案件
   适用法律若干问题的解释》第十二条).
 
-The notice decides the agenda, the dates and the issuer (the one the data names, else the last
-issued); the store's units decide the totals (the notice's, else the data's, when it holds none).
+The notice decides the agenda, the candidates, the dates and the issuer (the one the data names,
+else the last issued); the store's units decide the totals (the notice's, else the data's, when it
+holds none). Only the counting rules the notice and the ballot announced apply: a void ballot
+counts nowhere; an item left blank counts as taking part and as 弃权; a candidate is elected with
+more than half of the participating area and owners, ranked by owners (then area) within the seats,
+a tie at the last seat electing neither. Percentages are printed rounded half up to 0.01; the
+decisions are taken on the exact fractions.
 """
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, cast
 
@@ -23,9 +28,11 @@ from ... import model
 from ...errors import ValidationError
 from ...rules import RuleContext, field_title, rule
 from ...store import View
-from .assembly import GENERAL, SPECIAL, SPECIAL_SHARE, TAKE_PART, _agenda, last_notice, totals
+from .assembly import (GENERAL, NOTICE_KEYS, SPECIAL, SPECIAL_SHARE, TAKE_PART, TIME, _agenda, _election,
+                       count_rules, last_notice, totals)
 
 PASSED, FAILED, NO_DECISION = "通过", "未通过", "未形成决定"
+ELECTED, NOT_ELECTED, TIED = "当选", "未当选", "得票相同，另行选举"
 VOTES = (("yes", "同意"), ("no", "反对"), ("abstain", "弃权"))
 
 
@@ -42,10 +49,13 @@ def _area(raw: Any, label: str, problems: list[str]) -> Decimal | None:
 
 
 def _percent(part: Decimal | int, whole: Decimal | int) -> str:
-    """part/whole as a percentage cut (never rounded up) to two decimals: 66.66 for 2/3."""
+    """part/whole as a percentage rounded half up to two decimals: 66.67 for 2/3, 88.21 for
+    88.205 (printed only: the decisions compare the exact fractions)."""
     if not whole:
         return "0.00"
-    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
+    exact = Fraction(Decimal(part)) * 100 / Fraction(Decimal(whole))
+    return str((Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"),
+                                                                                 rounding=ROUND_HALF_UP))
 
 
 def _notice(view: View, notice_no: str | None) -> dict[str, Any] | None:
@@ -81,7 +91,12 @@ def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         if got != want:
             problems.append(f"字段 {field_title(ctx, 'agenda')}：计票事项与会议通知{notice['doc_no']}所列不符，"
                             f"应为：{'；'.join(t for t, _ in want)} (the count must be of the notice's agenda)")
-        for key in ("issuer", "vote_from", "vote_to", "meeting_date"):
+        names = [c["name"] for c in values.get("candidates") or []]
+        if names != [c["name"] for c in rec.get("candidates") or []]:
+            problems.append(f"字段 {field_title(ctx, 'candidates')}：候选人与会议通知{notice['doc_no']}所列不符，应为："
+                            f"{'、'.join(c['name'] for c in rec.get('candidates') or []) or '无'} "
+                            "(the count must be of the notice's candidates)")
+        for key in ("issuer", "meeting_form", *NOTICE_KEYS):
             stated = values.get(key)
             stated = stated.isoformat() if isinstance(stated, date) else stated
             if stated != rec.get(key):
@@ -130,19 +145,25 @@ def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                         f"{area}平方米 (more area than the community has)")
 
     # dates: the vote, then the count, then the announcement
-    order = [("vote_to", "vote_from"), ("meeting_date", "vote_to"), ("result_date", "vote_to"),
-             ("result_date", "meeting_date")]
+    order = [("vote_to", "vote_from"), ("count_date", "vote_to"), ("result_date", "vote_to"),
+             ("result_date", "count_date")]
     for later, earlier in order:
         a, b = values.get(later), values.get(earlier)
         if a and b and a < b:
-            what = "投票尚未结束，不能公告计票结果" if later == "result_date" else "日期前后矛盾"
+            what = {"result_date": "投票尚未结束或者尚未计票，不能公告计票结果",
+                    "count_date": "投票尚未结束，不能计票"}.get(later, "日期前后矛盾")
             problems.append(f"字段 {field_title(ctx, later)}：{a.isoformat()}早于{field_title(ctx, earlier)}"
                             f"{b.isoformat()}，{what} (dates out of order)")
             break
 
+    if not TIME.match(values.get("vote_until") or ""):
+        problems.append(f"字段 {field_title(ctx, 'vote_until')}：“{values.get('vote_until')}”应为时:分，如 17:00 "
+                        "(expected HH:MM)")
+
     # each item: the counts add up to no more than took part
     items = []
     agenda = _agenda(values, ctx, problems)
+    seats = _election(values, ctx, problems)
     for n, item in enumerate(agenda, 1):
         counted: dict[str, Any] = {}
         for key, word in VOTES:
@@ -163,7 +184,11 @@ def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         items.append(dict(item, **{k: str(v) if isinstance(v, Decimal) else v for k, v in counted.items()},
                           yes_area_pct=_percent(counted["yes_area"], voted_area),
                           yes_owners_pct=_percent(counted["yes_owners"], voted_owners),
-                          blank_area=str(voted_area - sum_area), blank_owners=voted_owners - sum_owners))
+                          blank_area=str(voted_area - sum_area), blank_owners=voted_owners - sum_owners,
+                          # 视为弃权 (the announced rule): the blanks are counted with the abstentions
+                          abstain_all_area=str(voted_area - counted["yes_area"] - counted["no_area"]),
+                          abstain_all_owners=voted_owners - counted["yes_owners"] - counted["no_owners"]))
+    candidates = _candidates(values, seats, voted_area, voted_owners, problems)
     if problems:
         raise ValidationError(problems, ctx.record)
     assert voted_area is not None
@@ -174,7 +199,12 @@ def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
         else:
             ok = _passes(item["kind"], Decimal(item["yes_area"]), item["yes_owners"], voted_area, voted_owners)
             item["result"] = PASSED if ok else FAILED
+    _elect(candidates, seats or 0, quorum, voted_area, voted_owners)
+    until = values["vote_until"].replace("：", ":")
     out.update(total_area=str(area), total_owners=owners, agenda=items, voted_area=str(voted_area),
+               candidates=candidates, vote_until=until, count_rules=count_rules(seats),
+               elected_names=[c["name"] for c in candidates if c["result"] == ELECTED],
+               election_n=len(items) + 1,
                valid=returned - void, quorum=quorum,
                voted_area_pct=_percent(voted_area, area), voted_owners_pct=_percent(voted_owners, owners),
                passed=[f"第{n}项" for n, i in enumerate(items, 1) if i["result"] == PASSED],
@@ -182,6 +212,57 @@ def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
                blanks=[{"n": n, "area": i["blank_area"], "owners": i["blank_owners"]}
                        for n, i in enumerate(items, 1) if Decimal(i["blank_area"]) or i["blank_owners"]],
                # a committee elected: it registers within 30 days (物业管理条例 第十六条)
-               elected=any(i["result"] == PASSED and "选举" in i["text"] and "业主委员会" in i["text"] for i in items),
+               elected=any(c["result"] == ELECTED for c in candidates),
                has_special=any(i["kind"] == SPECIAL for i in items), general=GENERAL)
     return out
+
+
+def _candidates(values: dict[str, Any], seats: int | None, voted_area: Decimal | None, voted_owners: int,
+                problems: list[str]) -> list[dict[str, Any]]:
+    """Each candidate's votes: no more than took part; together no more than each voter choosing
+    the full number of seats (选 no more than 应选名额)."""
+    out = []
+    for n, c in enumerate(values.get("candidates") or [], 1):
+        yes_area = _area(c["yes_area"], f"candidates[{n}].yes_area（{c['name']}得票面积）", problems)
+        if c["yes_owners"] < 0:
+            problems.append(f"字段 candidates[{n}].yes_owners（{c['name']}得票人数）：不能为负数 (negative)")
+        if yes_area is None or voted_area is None:
+            continue
+        if yes_area > voted_area or c["yes_owners"] > voted_owners:
+            problems.append(f"字段 candidates[{n}]（{c['name']}）：得票{yes_area}平方米、{c['yes_owners']}人，多于参与表决的"
+                            f"{voted_area}平方米、{voted_owners}人 (more votes than took part)")
+        out.append(dict(c, yes_area=str(yes_area), yes_area_pct=_percent(yes_area, voted_area),
+                        yes_owners_pct=_percent(c["yes_owners"], voted_owners)))
+    if seats and voted_area is not None and len(out) == len(values.get("candidates") or []):
+        sum_area = sum((Decimal(c["yes_area"]) for c in out), Decimal("0"))
+        sum_owners = sum(c["yes_owners"] for c in out)
+        if sum_owners > seats * voted_owners or sum_area > seats * voted_area:
+            problems.append("字段 candidates（候选人得票）"
+                            f"：得票合计{sum_area}平方米、{sum_owners}人，多于应选名额{seats}名"
+                            f"乘参与表决的{voted_area}平方米、{voted_owners}人（每票所选不超过应选名额） "
+                            "(more votes than seats allow)")
+    return out
+
+
+def _elect(candidates: list[dict[str, Any]], seats: int, quorum: bool, voted_area: Decimal,
+           voted_owners: int) -> None:
+    """Each candidate's rank and result: elected with more than half of the participating area and
+    owners (民法典 第二百七十八条第一款第（四）项、第二款), by owners then area within the seats; a
+    tie across the last seat elects neither."""
+    def key(c: dict[str, Any]) -> tuple[int, Decimal]:
+        return c["yes_owners"], Decimal(c["yes_area"])
+    for c in candidates:
+        c["rank"] = None
+        c["passes"] = _passes(GENERAL, Decimal(c["yes_area"]), c["yes_owners"], voted_area, voted_owners)
+        c["result"] = NO_DECISION if not quorum else NOT_ELECTED
+    ranked = sorted((c for c in candidates if c["passes"]), key=key, reverse=True)
+    for rank, c in enumerate(ranked, 1):
+        c["rank"] = rank
+    if not quorum:
+        return
+    for c in ranked[:seats]:
+        c["result"] = ELECTED
+    if len(ranked) > seats > 0 and key(ranked[seats - 1]) == key(ranked[seats]):
+        for c in ranked:
+            if key(c) == key(ranked[seats]):
+                c["result"] = TIED
