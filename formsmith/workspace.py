@@ -48,6 +48,7 @@ contract = "《前期物业服务合同》"        # contract that founds the fe
 
 [movein]
 developer = "{developer}"               # 建设单位: 甲方 of the 《前期物业服务合同》, author of the 《临时管理规约》
+# rules_made_on = "2025-06-18"          # 《临时管理规约》的制定日期 (printed under the developer's seal; else left blank)
 
 # [rental]                              # 房屋租赁 (rental-agency-agreement, tenant-registration)
 # min_area_per_person = "5"             # 当地人民政府规定的人均租住建筑面积最低标准（平方米，《商品房屋租赁管理办法》第八条）
@@ -132,7 +133,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
              "trust_roots": TEXTS},
     "survey": {"items": TEXTS, "return_days": (0, 3650)},
     "renovation": {"debris_rate": NUMBER_TEXT, "work_hours": TEXT},
-    "movein": {k: TEXT for k in ("repair_by", "developer", "move_in_from", "move_in_to", "office_hours")},
+    "movein": {k: TEXT for k in ("repair_by", "developer", "move_in_from", "move_in_to", "office_hours",
+                                 "rules_made_on")},
     "rental": {"min_area_per_person": NUMBER_TEXT, "min_area_rule": TEXT},
     "payment": {k: TEXT for k in ("account_name", "bank", "account_no", "transfer_note", "payment_qr")},
 }

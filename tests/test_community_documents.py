@@ -22,7 +22,7 @@ import pytest
 from formsmith import issuing
 from formsmith.errors import ValidationError
 from formsmith.workspace import load_workspace
-from pdftools import our_page_codes, page_texts, signature_widgets
+from pdftools import char_boxes, find_chars, our_page_codes, page_texts, signature_widgets
 
 AS_OF = date(2025, 12, 1)
 
@@ -274,13 +274,30 @@ def test_price_list_fits_one_page_with_every_price_and_the_hotlines(issued, ws):
     for item in example["services"]:
         assert item["name"] in text, item["name"]
         assert ("免费" if item.get("free") else f"{item['price']}{item['unit']}") in text, item["name"]
-    for phrase in ("便民服务项目及收费公示", "第9项收费标准调整", "新标准自2026年1月1日起执行", "原100.00元/台",
+    for phrase in ("便民服务项目及收费公示", "第9项收费标准调整", "新标准自2026年1月1日起执行",
                    "价格举报电话12315", "政务服务便民热线12345", "《中华人民共和国价格法》第十三条",
                    "《物业管理条例》第四十三条", "《物业服务收费明码标价规定》第十条", "不收取表外任何费用",
                    "阳光物业服务有限公司（盖章）", "2025年12月1日"):
         assert phrase in text, phrase
     assert "12358" not in text                          # merged into 12315
     assert "seal" in signature_widgets(path)["fields"]
+
+
+def test_a_changed_price_shows_the_current_one_first_and_the_new_one_with_its_date(issued):
+    """GIVEN item 9 priced 100.00 until 2025-12-31 and 120.00 from 2026-01-01 WHEN an owner reads
+    its price THEN the current price comes first as 现行100.00元/台, then 2026年1月1日起120.00元/台,
+    in larger type for the current one; no 原 price (100.00 is not the old one yet)."""
+    path, _, pages = issued["prices"]
+    text = "".join(pages)
+    assert "现行100.00元/台2026年1月1日起120.00元/台" in text
+    assert "原100.00" not in text
+    page = char_boxes(path)[0]
+    now, = find_chars(page, "现行100.00元/台")
+    new, = find_chars(page, "120.00元/台")
+    def size(run):
+        return run[0][1][3] - run[0][1][1]
+    assert now[0][1][1] > new[0][1][1]                 # above it (PDF y grows upwards)
+    assert size(now) > size(new)
 
 
 def test_price_list_rule_refuses_unmarked_and_early_prices(ws):
@@ -384,6 +401,28 @@ def test_sign_in_from_the_plan_has_a_row_for_everyone_and_a_header_on_every_page
     assert numbers == list(range(1, 221))
     assert "联系电话" not in "".join(pages)             # not asked: not collected (个人信息保护法 第六条)
     assert [[(c.page, c.pages) for c in cs] for cs in our_page_codes(path)] == [[(n, 11)] for n in range(1, 12)]
+
+
+def test_sign_in_closes_on_its_last_page_and_keeps_what_the_plan_says(issued, ws):
+    """GIVEN the plan's sign-in sheet (11 pages) and a meeting's (1 page) WHEN the organiser closes
+    it THEN the last page, with rows on it, ends with 实到人数…人 签到负责人… 日期…年…月…日 on one
+    line, no other page has it; and the sheet and the plan state one retention, the manifests'
+    retention_years (归档保存N年), the same for both."""
+    years = ws.catalog.get("event-sign-in").retention_years
+    assert years == ws.catalog.get("event-plan").retention_years
+    for key in ("sign-in", "meeting"):
+        path, _, pages = issued[key]
+        closing = [n for n, p in enumerate(pages) if "实到人数" in p]
+        assert closing == [len(pages) - 1], key
+        assert re.search(r"\d+(同意不同意)?实到人数人签到负责人日期年月日", pages[-1]), key
+        last = char_boxes(path)[-1]
+        line, = find_chars(last, "实到人数")
+        end, = find_chars(last, "月日")
+        assert abs(line[0][1][1] - end[-1][1][1]) < 1            # one baseline
+        assert f"随活动档案一并归档保存{years}年后销毁" in pages[0], key
+    plan_text = "".join(issued["plan"][2])
+    assert f"方案、签到表和照片由阳光花园客户服务中心随活动档案一并归档保存{years}年后销毁" in plan_text
+    assert "留存" not in plan_text
 
 
 def test_standalone_sign_in_asks_the_phone_only_when_told(issued):

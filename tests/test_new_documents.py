@@ -121,6 +121,19 @@ def test_contract_cites_the_law_it_rests_on(issued):
     assert "至业主委员会与业主大会依法选聘的物业服务人订立的物业服务合同生效之日止" in text
 
 
+def test_contract_quotes_article_943_whole_and_gives_the_owners_the_common_parts_income(issued):
+    """GIVEN the contract issued from the store WHEN a lawyer reads 第三条 and 第五条 THEN 民法典
+    第九百四十三条 is quoted whole (the maintenance fund, the income of the common parts, the
+    report to the assembly and the board), and 第二百八十二条 gives that income to the owners."""
+    _, _, text = issued["contract"]
+    article_943 = ("物业服务人应当定期将服务的事项、负责人员、质量要求、收费项目、收费标准、履行情况，以及维修资金使用情况、"
+                   "业主共有部分的经营与收益情况等以合理方式向业主公开并向业主大会、业主委员会报告（《中华人民共和国民法典》"
+                   "第九百四十三条）")
+    assert article_943 in text
+    assert ("建设单位、物业服务企业或者其他管理人等利用业主的共有部分产生的收入，在扣除合理成本之后，属于业主共有"
+            "（《中华人民共和国民法典》第二百八十二条）") in text
+
+
 def test_contract_seal_and_buyer_fields_are_on_the_last_page(issued):
     path, doc, _ = issued["contract"]
     fields = signature_widgets(path)["fields"]
@@ -164,12 +177,32 @@ def test_rules_carry_the_buyers_written_commitment(issued, demo):
     assert doc["doc_no"] == "物规字〔2025〕1号"
     for phrase in ("临时管理规约", "《物业管理条例》第二十二条", "物业买受人承诺书", "《物业管理条例》第二十三条",
                    f"本单位{owner['name']}", "统一社会信用代码", formats.mask_id(owner["credit_code"]),
-                   "承诺遵守本规约", "物业买受人（盖章）", "法定代表人或授权代表（签字）", "规约制定人：江城阳光置业有限公司",
+                   "承诺遵守本规约", "物业买受人（盖章）", "法定代表人或授权代表（签字）",
+                   "规约制定人：江城阳光置业有限公司（盖章）", "制定日期：年月日",
                    "第二百七十九条", "第二百八十六条", "业主大会依法制定管理规约后，本规约终止"):
         assert phrase in text, phrase
     assert owner["credit_code"] not in text
     assert "业主临时公约" not in text            # the pre-2007 name
     assert "buyer" in signature_widgets(path)["fields"]
+    assert "日期：年月日" in text.split("物业买受人承诺书", 1)[1]      # the buyer dates it by hand
+    assert "2025年12月1日" not in text.split("文书核验码", 1)[0]
+
+
+def test_rules_are_sealed_and_dated_by_the_developer(issued, ws):
+    """GIVEN the 规约 WHEN the developer's part is read THEN its name stands with （盖章） over a
+    signature field of its own (建设单位盖章, not the company's seal field) on the last page, with the
+    制定日期 the data gives; the buyer's date is left to write."""
+    path, doc, _ = issued["rules"]
+    fields = signature_widgets(path)["fields"]
+    assert "developer" in fields and "seal" not in fields
+    assert fields["developer"]["page"] == doc["pages"] - 1
+    x0, y0, x1, y1 = fields["developer"]["rect"]
+    assert y1 - y0 >= 30 / 25.4 * 72 * 0.95
+    tpl = ws.catalog.get("interim-management-rules")
+    assert [f["role"] for f in tpl.signature_fields if f["name"] == "developer"] == ["建设单位盖章"]
+    dated = _issue(ws, tpl.id, data=dict(tpl.example, signed_on="2025-12-01"))[2]
+    for phrase in ("规约制定人：江城阳光置业有限公司（盖章）", "制定日期：2025年6月18日", "日期：2025年12月1日"):
+        assert phrase in dated, phrase
 
 
 def test_rules_refuse_a_fine(ws):
@@ -180,6 +213,9 @@ def test_rules_refuse_a_fine(ws):
     wrong_kind = dict(tpl.example, owner_kind="单位")
     with pytest.raises(ValidationError, match="单位应填写18位统一社会信用代码"):
         issuing.prepare(ws, tpl.id, data=wrong_kind, as_of=AS_OF)
+    made_late = dict(tpl.example, made_on="2025-12-02", signed_on="2025-12-01")
+    with pytest.raises(ValidationError, match=r"made_on（规约制定日期.*晚于买受人承诺日期.*第二十二条"):
+        issuing.prepare(ws, tpl.id, data=made_late, as_of=AS_OF)
 
 
 # ---------------------------------------------------------------- 授权委托书
@@ -191,22 +227,42 @@ def test_power_of_attorney_from_the_store(issued, demo):
     assert text.startswith("授权委托书") or "授权委托书" in text[:40]
     assert "单位授权委托书" not in text
     for phrase in (f"委托人{owner['name']}", formats.mask_id(owner["id_number"]), f"受托人{agent['name']}",
-                   agent["id_number"], "一、委托事项", "办理上述房屋的交付（收房）及入住手续", "二、代理权限",
-                   "三、委托期限", "自2025年12月1日起，至上述事项办理完毕之日止", "受托人无转委托权",
-                   "第一百六十五条"):
+                   formats.mask_id(agent["id_number"]), "一、委托事项", "办理上述房屋的交付（收房）及入住手续",
+                   "签订《前期物业服务合同》", "签署《临时管理规约》物业买受人承诺书", "缴纳物业服务费等费用",
+                   "领取房屋钥匙", "二、代理权限", "三、委托期限", "自本委托书签署之日起，至上述事项办理完毕之日止",
+                   "受托人无转委托权", "第一百六十五条"):
         assert phrase in text, phrase
-    assert owner["id_number"] not in text        # the principal's number masked, the agent's in full
+    assert owner["id_number"] not in text and agent["id_number"] not in text     # both masked
+    assert text.count("日期：年月日") == 2 and "2025年12月1日" not in text    # dated by hand when signed
     assert {"principal", "agent"} <= set(signature_widgets(path)["fields"])
+
+
+def test_power_of_attorney_covers_the_move_in_steps_the_notice_and_signoff_ask_of_the_agent(issued, ws):
+    """GIVEN the form's list of matters WHEN the store issues it for an agent THEN every move-in
+    step the 入住通知书 and 入住手续会签单 send the agent to (the contract, the 规约's commitment,
+    the fees, the keys) is ticked, the renovation's declaration is listed but not ticked; the
+    manifest's choices are the rule's list."""
+    from formsmith.processes.movein.agreements import MATTERS, MOVE_IN_MATTERS
+    _, doc, _ = issued["poa"]
+    listed = {m["matter"]: m["chosen"] for m in doc["record"]["matter_list"]}
+    assert listed == {m: m in MOVE_IN_MATTERS for m in MATTERS} and not listed["装修登记"]
+    tpl = ws.catalog.get("power-of-attorney")
+    assert list(next(f for f in tpl.field("matters").items if f.name == "matter").choices) == list(MATTERS)
+    assert [m["matter"] for m in tpl.example["matters"]] == list(MOVE_IN_MATTERS)
+    steps = " ".join(what for _, _, what, _ in __import__(
+        "formsmith.processes.movein.agreements", fromlist=["STATIONS"]).STATIONS)
+    for doc_name in ("《前期物业服务合同》", "《临时管理规约》", "《住户登记表》", "《入住物品交接单》", "收款收据"):
+        assert doc_name in steps and any(doc_name in MATTERS[m] for m in MOVE_IN_MATTERS), doc_name
 
 
 def test_company_power_of_attorney_is_sealed_and_signed_by_its_representative(issued):
     _, doc, text = issued["company-poa"]
     assert doc["pages"] == 1
     for phrase in ("单位授权委托书", "本单位华中远景软件有限公司", "914201********012G", "法定代表人陈立新",
-                   "委托单位（盖章）", "法定代表人（签字）", "42010319650722002X", "自2025年12月1日起，至2026年1月31日止",
+                   "委托单位（盖章）", "法定代表人（签字）", "420103********002X", "自本委托书签署之日起，至2026年1月31日止",
                    "营业执照复印件（加盖公章）"):
         assert phrase in text, phrase
-    assert "91420100MA4KX0012G" not in text
+    assert "91420100MA4KX0012G" not in text and "42010319650722002X" not in text
 
 
 def test_power_of_attorney_rule(ws):
@@ -220,9 +276,17 @@ def test_power_of_attorney_rule(ws):
     company = dict(tpl.example, owner_kind="单位", owner_id_number="91420100MA4KX0012G")
     with pytest.raises(ValidationError, match="法定代表人"):
         issuing.prepare(ws, tpl.id, data=company, as_of=AS_OF)
-    backwards = dict(tpl.example, valid_to="2025-11-30")
+    backwards = dict(tpl.example, valid_from="2025-12-01", valid_to="2025-11-30")
     with pytest.raises(ValidationError, match="日期前后矛盾"):
         issuing.prepare(ws, tpl.id, data=backwards, as_of=AS_OF)
+    no_signing = dict(tpl.example, powers="代为办理，不得代为签署协议")
+    with pytest.raises(ValidationError, match=r"powers（代理权限）：委托事项含签订《前期物业服务合同》.*第一百六十五条"):
+        issuing.prepare(ws, tpl.id, data=no_signing, as_of=AS_OF)
+    twice = dict(tpl.example, matters=[{"matter": "交付入住"}, {"matter": "交付入住"}])
+    with pytest.raises(ValidationError, match="交付入住重复"):
+        issuing.prepare(ws, tpl.id, data=twice, as_of=AS_OF)
+    dated = _issue(ws, tpl.id, data=dict(tpl.example, signed_on="2025-12-01", valid_from="2025-12-01"))[2]
+    assert dated.count("日期：2025年12月1日") == 2 and "自2025年12月1日起" in dated
 
 
 def test_power_of_attorney_needs_an_agent_on_record(ws, demo):
@@ -267,6 +331,28 @@ def test_signoff_sheet_stations_in_order_with_the_units_documents(issued, demo):
         assert phrase in text, phrase
     assert doc["record"]["stations"][0]["issued"] == poa_no
     assert "owner" in signature_widgets(path)["fields"]
+
+
+def test_signoff_masks_the_phone_and_leaves_a_line_for_each_document_not_yet_issued(issued, demo, ws):
+    """GIVEN the sign-off sheet of the agented unit, issued before its contract, 规约 and receipt
+    WHEN the clerk reads the 已开具文书 column THEN rows 2 and 3 hold a labelled line to write each
+    number (合同, 规约, 收据), the owner's phone is masked; and once the contract and 规约 are
+    issued for the unit, a new sheet prints their numbers instead of the lines."""
+    path, doc, text = issued["signoff"]
+    owner = demo["agented"]["owner"]
+    assert formats.mask_phone(owner["phone"]) in text and owner["phone"] not in text
+    stations = doc["record"]["stations"]
+    assert stations[1]["blanks"] == ["登记表", "合同", "规约"] and stations[2]["blanks"] == ["收据"]
+    assert stations[0]["blanks"] == ["通知书"] and stations[5]["blanks"] == []   # no notice issued for it yet
+    for label in ("合同：", "规约：", "收据："):
+        assert label in text, label
+    unit = demo["agented"]["unit"]["id"]
+    contract = _issue(ws, "preliminary-service-contract", unit=unit)[1]["doc_no"]
+    rules = _issue(ws, "interim-management-rules", unit=unit)[1]["doc_no"]
+    _, later, later_text = _issue(ws, "move-in-signoff", unit=unit)
+    row = later["record"]["stations"][1]
+    assert row["numbers"] == [contract, rules] and row["blanks"] == ["登记表"]
+    assert contract in later_text and rules in later_text and "合同：" not in later_text
 
 
 def test_signoff_rule(ws):
@@ -314,17 +400,35 @@ def test_completion_from_the_store_cites_the_permit_and_leaves_results_blank(iss
     _, doc, text = issued["completion-blank"]
     permit_no = issued["permit"][1]["doc_no"]
     assert doc["pages"] == 1 and doc["record"]["permit_no"] == permit_no
-    for phrase in ("装修完工验收单", permit_no, "ZX2025-001", "第三十条", "房屋主体和承重结构", "闭水试验",
-                   "装修垃圾清运", "验收合格", "整改后申请复验"):
+    for phrase in ("装修完工验收单", permit_no, "ZX2025-001", "第三十条", "房屋主体和承重结构", "检查结果",
+                   "装修垃圾清运", "符合协议", "发现违规", "未发现违反《装修管理协议》的行为", "整改后申请复查"):
         assert phrase in text, phrase
     assert doc["record"]["outcome"] == "" and all(not i.get("result") for i in doc["record"]["items"])
 
 
+def test_completion_is_the_companys_check_against_the_agreement_not_a_quality_acceptance(issued):
+    """GIVEN the completion form WHEN a lawyer reads it against 《住宅室内装饰装修管理办法》第三十条
+    THEN it is the company's 现场检查 against the 装修管理协议 (each item citing the agreement's
+    clause), quality acceptance is said to be between 装修人 and 装饰装修企业, nothing certifies
+    quality (no 闭水试验, no 合格), and no standard cites 第六条 for what 第六条 does not say."""
+    for key in ("completion", "completion-blank"):
+        _, doc, text = issued[key]
+        assert doc["pages"] == 1
+        for phrase in ("按照《装修管理协议》对装修工程进行现场检查", "是否符合协议、是否发现违规",
+                       "装修工程的质量由装修人按照与装饰装修企业的合同约定和相应的质量标准验收", "本单不是质量验收",
+                       "《装修管理协议》约定", "检查结果", "检查人（签字）"):
+            assert phrase in text, (key, phrase)
+        for wrong in ("闭水试验", "验收合格。", "不合格", "验收标准", "符合小区统一要求", "验收人"):
+            assert wrong not in text, (key, wrong)
+        for item in doc["record"]["items"]:
+            assert "（协议第" in item["standard"], item
+
+
 def test_completion_with_a_failed_item(issued):
     _, doc, text = issued["completion"]
-    assert doc["record"]["outcome"] == "不合格"
-    for phrase in ("公共部位及共用设施不合格", "6楼电梯厅墙面瓷砖碰损2块", "2025年12月8日前按上列要求整改",
-                   "劝阻、制止，并向有关行政主管部门报告"):
+    assert doc["record"]["outcome"] == "发现违规"
+    for phrase in ("公共部位及共用设施发现违反《装修管理协议》的行为", "6楼电梯厅墙面瓷砖碰损2块",
+                   "2025年12月8日前按上列要求整改", "劝阻、制止，并向有关行政主管部门报告"):
         assert phrase in text, phrase
     assert "责令" not in text                  # a company has no administrative power
 
@@ -333,11 +437,11 @@ def test_completion_rule(ws):
     tpl = ws.catalog.get("renovation-completion")
     partial = copy.deepcopy(tpl.example)
     partial["items"][0]["result"] = None
-    with pytest.raises(ValidationError, match="未填写验收结果"):
+    with pytest.raises(ValidationError, match="未填写检查结果"):
         issuing.prepare(ws, tpl.id, data=partial, as_of=AS_OF)
     silent = copy.deepcopy(tpl.example)
-    silent["items"][5].pop("remarks")
-    with pytest.raises(ValidationError, match="须写明问题"):
+    silent["items"][4].pop("remarks")
+    with pytest.raises(ValidationError, match="发现违规，须写明违反协议的问题.*第三十条"):
         issuing.prepare(ws, tpl.id, data=silent, as_of=AS_OF)
     no_deadline = dict(tpl.example, rectify_by=None)
     with pytest.raises(ValidationError, match="须写明整改期限"):

@@ -11,7 +11,8 @@ import pytest
 
 from formsmith import catalog, find_workspace, issue_document
 from formsmith.workspace import BUILTIN_TEMPLATES
-from pdftools import attachment_json, bold_texts, fonts_embedded, our_page_codes, page_texts, xmp_text
+from pdftools import (attachment_json, bold_texts, char_boxes, find_chars, fonts_embedded, our_page_codes, page_texts,
+                      xmp_text)
 from receipt_checks import assert_receipt_sheet
 
 TEMPLATES = {
@@ -229,3 +230,19 @@ def test_templates_example_command_gives_valid_data(demo_home, run, tid):
     assert result.exit_code == 0, result.stderr
     tpl = find_workspace(demo_home).catalog.get(tid)
     assert catalog.validate(tpl, json.loads(result.stdout))
+
+
+def test_fire_safety_signatures_name_every_party_and_keep_the_seal_word_whole(issued):
+    """GIVEN the 装修消防安全责任书's signature row (three columns) WHEN a lawyer reads page 2 THEN
+    甲方's column prints the owner's name like 乙方's and 丙方's print theirs, on the same line, and
+    each （盖章） stands on one line (not （盖/章）)."""
+    doc, row, texts = issued["renovation-fire-safety"]
+    owner = row["record"]["owner_name"]
+    last = char_boxes(doc.path)[-1]
+    owner_run, = find_chars(last, owner)
+    contractor_run, = find_chars(last, row["record"]["contractor"])
+    assert abs(owner_run[0][1][1] - contractor_run[0][1][1]) < 1          # one baseline
+    seals = find_chars(last, "（盖章）")
+    assert len(seals) == 2
+    for run in seals:
+        assert max(c[1][1] for c in run) - min(c[1][1] for c in run) < 1, "（盖章） broken over two lines"

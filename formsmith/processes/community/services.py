@@ -89,7 +89,7 @@ def service_price_list(values: dict[str, Any], ctx: RuleContext) -> dict[str, An
         previous = item.get("previous_price")
         if previous is not None:
             if free or previous == price:
-                problems.append(f"字段 {where}.previous_price（原收费标准）：与现标准相同，不是调整 (no change)")
+                problems.append(f"字段 {where}.previous_price（现行收费标准）：与调整后的收费标准相同，不是调整 (no change)")
             else:
                 changed.append(n)
         lines.append(dict(item, free=free))

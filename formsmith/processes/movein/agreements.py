@@ -38,12 +38,22 @@ FORBIDDEN_TERMS = (
     ("停止供", "不得以停止供电、供水、供热、供燃气方式催交物业费（《中华人民共和国民法典》第九百四十四条）"),
 )
 
-# What an owner usually authorises an agent to do at the counter of the move-in pack (§1).
-MOVE_IN_MATTERS = (
-    "办理上述房屋的交付（收房）及入住手续",
-    "填写《住户登记表》，签收《入住物品交接单》所列钥匙、《住户手册》、房屋水电图",
-    "参加房屋质量验收，确认水、电、燃气表底数，签署《房屋质量验收登记表》及《维修工作单》",
-)
+# What an owner may authorise an agent to do (the 授权委托书's tick list, in this order): each
+# step the move-in notice and the sign-off sheet ask the agent to take at the counter (§1), then
+# the renovation's declaration, which an agent may also make (PROCESSES.md §5).
+MATTERS = {
+    "交付入住": "办理上述房屋的交付（收房）及入住手续",
+    "住户登记": "填写《住户登记表》",
+    "签订合同": "签订《前期物业服务合同》",
+    "规约承诺": "签署《临时管理规约》物业买受人承诺书",
+    "缴纳费用": "按收费标准缴纳物业服务费等费用，领取收款收据",
+    "房屋验收": "参加房屋质量验收，确认水、电、燃气表底数，签署《房屋质量验收登记表》及《维修工作单》",
+    "领取钥匙": "领取房屋钥匙，签收《入住物品交接单》所列钥匙、《住户手册》、房屋水电图",
+    "装修登记": "办理房屋装饰装修申报登记，签订《装修管理协议》",
+}
+MOVE_IN_MATTERS = tuple(m for m in MATTERS if m != "装修登记")
+# The matters that are a signature on an agreement or a commitment: only a power to sign covers them.
+SIGNING_MATTERS = ("签订合同", "规约承诺", "装修登记")
 POWERS = ("代为办理并签署相关文件", "代为办理，不得代为签署协议")
 
 
@@ -190,11 +200,16 @@ def service_limits() -> list[str]:
 
 @builder("unit-rules")
 def rules_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
-    """The 《临时管理规约》 with the buyer's written commitment (物业管理条例 第二十三条)."""
+    """The 《临时管理规约》 with the buyer's written commitment (物业管理条例 第二十三条): the day the
+    developer made it from formsmith.toml [movein] rules_made_on; the buyer dates the commitment
+    by hand when signing it."""
     _, _, data = unit_owner(view, unit_id)
     for k in ("owner_phone", "area"):
         data.pop(k, None)
-    data.update(_developer(ws), signed_on=as_of.isoformat())
+    data.update(_developer(ws))
+    made_on = ws.setting("movein", "rules_made_on")
+    if made_on:
+        data["made_on"] = str(made_on)
     return data
 
 
@@ -202,10 +217,16 @@ def rules_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str
 def interim_management_rules(values: dict[str, Any], ctx: RuleContext) -> None:
     """The buyer's number fits the buyer; the developer's added rules impose no fine and no cut
     of supply, which no 规约 may (物业管理条例 第二十二条第二款: it may not infringe the buyer's
-    lawful rights)."""
+    lawful rights); the rules were made before the buyer promised to keep them (第二十二条第一款:
+    made before the sale)."""
     problems: list[str] = []
     _problems_of_kind(values, ctx, problems)
     forbidden_terms(values, ctx, "extra_terms", problems)
+    made, signed = values.get("made_on"), values.get("signed_on")
+    if made is not None and signed is not None and made > signed:
+        problems.append(f"字段 {field_title(ctx, 'made_on')}：{formats.cn_date(made)}晚于买受人承诺日期"
+                        f"{formats.cn_date(signed)}；临时管理规约由建设单位在物业销售前制定，并在签订买卖合同时"
+                        "向买受人明示（《物业管理条例》第二十二条、第二十三条） (made after the buyer's commitment)")
     _raise(problems, ctx)
 
 
@@ -213,17 +234,18 @@ def interim_management_rules(values: dict[str, Any], ctx: RuleContext) -> None:
 
 @builder("unit-agent")
 def power_of_attorney_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
-    """The 授权委托书 of the owner of `unit_id` to the agent on record, for the owner to sign: the
-    move-in matters, from the day it is issued until the matters are done."""
+    """The 授权委托书 of the owner of `unit_id` to the agent on record, for the owner to sign and
+    date by hand: the move-in matters, from the day it is signed until the matters are done."""
     _, owner, data = unit_owner(view, unit_id)
     data.pop("area", None)
     agent = view.get("parties", owner["agent"]) if owner.get("agent") else None
     if agent is None:
         raise InputError(f"unit {unit_id}: field agent: 业主{owner['name']}未登记受托人，"
                          "无法从登记生成授权委托书（可用 --data 填写） (no agent on record)")
+    # undated: the principal dates it by hand when signing, and the term runs from that day
     data.update(agent_name=agent["name"], agent_id_number=agent.get("id_number"),
-                agent_phone=agent.get("phone"), matters=[{"text": m} for m in MOVE_IN_MATTERS],
-                powers=POWERS[0], valid_from=as_of.isoformat(), signed_on=as_of.isoformat())
+                agent_phone=agent.get("phone"), matters=[{"matter": m} for m in MOVE_IN_MATTERS],
+                powers=POWERS[0])
     if owner.get("kind") == "company" and owner.get("legal_rep"):
         data["legal_rep"] = owner["legal_rep"]
     return {k: v for k, v in data.items() if v is not None}
@@ -256,16 +278,26 @@ def power_of_attorney(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any
         elif agent_no == values.get("owner_id_number") or values.get("agent_name") == values.get("owner_name"):
             problems.append(f"字段 {field_title(ctx, 'agent_id_number')}：受托人与委托人为同一人，"
                             "业主本人办理无需委托 (the agent is the principal)")
-        elif values.get("signed_on") and not adult_on(agent_no, values["signed_on"]):
+        elif not adult_on(agent_no, values.get("signed_on") or ctx.as_of):   # undated: as of its issue
             problems.append(f"字段 {field_title(ctx, 'agent_id_number')}：受托人于委托日未满十八周岁，"
                             "不能作为受托人（《中华人民共和国民法典》第十八条） (the agent is a minor)")
     _not_before(values, ctx, "valid_to", "valid_from", problems)
     _not_before(values, ctx, "valid_from", "signed_on", problems)
-    if not values.get("matters"):
+    chosen = [m["matter"] for m in values.get("matters") or []]
+    if not chosen:
         problems.append(f"字段 {field_title(ctx, 'matters')}：须写明委托事项（民法典 第一百六十五条） (required)")
+    twice = sorted({m for m in chosen if chosen.count(m) > 1})
+    if twice:
+        problems.append(f"字段 {field_title(ctx, 'matters')}：{'、'.join(twice)}重复 (listed twice)")
+    signing = [m for m in SIGNING_MATTERS if m in chosen]
+    if signing and values.get("powers") == POWERS[1]:
+        problems.append(f"字段 {field_title(ctx, 'powers')}：委托事项含{'、'.join(MATTERS[m] for m in signing)}，"
+                        f"代理权限却为“{POWERS[1]}”；委托书应载明的代理权限与事项须一致"
+                        "（《中华人民共和国民法典》第一百六十五条） (the powers do not cover the matters)")
     _raise(problems, ctx)
     title = "单位授权委托书" if values.get("owner_kind") == ORGANISATION else "授权委托书"
-    return {"title": title}
+    return {"title": title,
+            "matter_list": [{"matter": m, "text": t, "chosen": m in chosen} for m, t in MATTERS.items()]}
 
 
 # ---------------------------------------------------------------- 入住通知书 and 入住手续会签单
@@ -316,6 +348,20 @@ STATIONS = (
 )
 
 
+# What the sign-off sheet calls each station's document on the blank line left for its number.
+SHORT_NAMES = {
+    "move-in-notice": "通知书", "power-of-attorney": "委托书", "move-in-registration": "登记表",
+    "preliminary-service-contract": "合同", "interim-management-rules": "规约", "fee-receipt": "收据",
+    "inspection-form": "验收表", "meter-reading": "表底数", "repair-order": "工作单", "handover-receipt": "交接单",
+}
+
+
+def _series_prefix(ctx: RuleContext, template_id: str) -> str:
+    """What the numbers of a template's documents start with: 物委字 of 物委字〔2025〕1号."""
+    series = ctx.ws.series_for(template_id, ctx.ws.catalog.get(template_id).series)
+    return series.split("〔", 1)[0].split("{", 1)[0]
+
+
 def issued_for_unit(view: View, unit_id: str, templates: tuple[str, ...]) -> list[str]:
     """The numbers of the unit's issued (not voided or superseded) documents of `templates`."""
     rows = [d for t in templates for d in view.find("documents", template=t, unit=unit_id,
@@ -358,6 +404,15 @@ def move_in_signoff(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     if values.get("applicant_kind") == OWNER and values.get("agent_name"):
         problems.append(f"字段 {field_title(ctx, 'agent_name')}：业主本人办理，不应填写受托人 (does not fit)")
     _raise(problems, ctx)
-    by_step = {step: (dept, what) for dept, step, what, _ in STATIONS}
-    return {"stations": [dict(s, dept=by_step[s["step"]][0], what=by_step[s["step"]][1])
-                         for s in values["stations"]]}
+    by_step = {step: (dept, what, tpls) for dept, step, what, tpls in STATIONS}
+    out = []
+    for s in values["stations"]:
+        dept, what, tpls = by_step[s["step"]]
+        numbers = [n for n in (s.get("issued") or "").split("、") if n]
+        # a line to write the number of each of the station's documents not yet issued for the
+        # unit (the power of attorney only when an agent comes)
+        blanks = [SHORT_NAMES[t] for t in tpls
+                  if (t != "power-of-attorney" or values.get("applicant_kind") == AGENT)
+                  and not any(n.startswith(_series_prefix(ctx, t)) for n in numbers)]
+        out.append(dict(s, dept=dept, what=what, numbers=numbers, blanks=blanks))
+    return {"stations": out}

@@ -104,17 +104,23 @@ def renovation_application(values: dict[str, Any], ctx: RuleContext) -> dict[str
 
 # ---------------------------------------------------------------- 装修完工验收单
 
-# What the service centre checks at completion, each against the agreement and the 办法.
+# What the service centre checks at completion: the works against the 《装修管理协议》 (第三十条:
+# 物业管理单位应当按照装饰装修管理服务协议进行现场检查), each item the agreement's clause it rests on
+# (its 第三条 prints renovation_terms.PROHIBITIONS, the 办法's article with each). The works'
+# quality is the owner's to accept with the contractor (第三十条第一款), not the company's.
 COMPLETION_ITEMS = (
-    ("房屋主体和承重结构", "未拆改承重墙、梁、柱、楼板，未扩大承重墙上原有门窗尺寸（第五条）"),
-    ("外立面及外墙门窗", "未改变外立面，未在外墙开门窗，阳台封闭符合小区统一要求（第六条）"),
-    ("防水", "厨房、卫生间、阳台防水层完好，闭水试验不少于24小时无渗漏"),
-    ("燃气、供暖管道", "未擅自拆改燃气、供暖管道和设施（第六条）"),
-    ("给排水及电气线路", "管道无渗漏、无堵塞；电气线路按图施工，未超负荷"),
-    ("公共部位及共用设施", "楼道、电梯厅无损坏，无装修材料和垃圾堆放；共用管道、消防设施完好"),
-    ("装修垃圾清运", "装修垃圾已按指定地点清运完毕"),
+    ("房屋主体和承重结构", "未变动建筑主体和承重结构，未扩大承重墙上原有的门窗尺寸，未拆除连接阳台的砖、混凝土墙体，"
+     "未超过设计标准或者规范增加楼面荷载（协议第三条；办法第五条、第七条）"),
+    ("房间用途与防水", "未将没有防水要求的房间或者阳台改为卫生间、厨房间（协议第三条；办法第五条）"),
+    ("外立面及外墙门窗", "封闭阳台、更换外窗未改变住宅外立面，未在非承重外墙上开门、窗，未搭建建筑物、构筑物，"
+     "未损坏房屋原有节能设施（协议第三条；办法第五条、第六条）"),
+    ("燃气、供暖管道", "未擅自拆改燃气、供暖管道和设施（协议第三条；办法第六条）"),
+    ("公共部位及共用设施", "未在楼道、电梯厅等公共部位堆放材料、搅拌砂浆，未将装修垃圾倒入下水管道、垃圾桶；"
+     "共用部位、共用设施设备未损坏（协议第三条、第六条）"),
+    ("装修垃圾清运", "装修垃圾已按指定的时间、地点堆放，清运完毕（协议第五条）"),
+    ("施工人员临时出入证", "施工人员临时出入证已交回（协议第四条、第七条）"),
 )
-PASS, FAIL = "合格", "不合格"
+PASS, FAIL = "符合协议", "发现违规"
 
 
 def permit_of(view: View, unit_id: str, renovation_id: str) -> str | None:
@@ -138,28 +144,30 @@ def completion_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dic
 
 @rule("renovation-completion")
 def renovation_completion(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    """Results for every item or for none (a blank form for the walk); a failed item says what is
-    wrong; the inspection after the works started; the overall result is computed."""
+    """Results for every item or for none (a blank form for the walk); an item found in breach of
+    the agreement says what is wrong (第三十条: the company asks for it to be put right and keeps
+    the record); the inspection after the works started; the overall result is computed."""
     problems: list[str] = []
     items = values.get("items") or []
     given = [i for i in items if i.get("result")]
     if given and len(given) != len(items):
         missing = "、".join(i["item"] for i in items if not i.get("result"))
-        problems.append(f"字段 {field_title(ctx, 'items')}：{missing}未填写验收结果；"
-                        "验收结果须逐项填写，或全部留空打印空白验收单 (all results or none)")
+        problems.append(f"字段 {field_title(ctx, 'items')}：{missing}未填写检查结果；"
+                        "检查结果须逐项填写，或全部留空打印空白验收单 (all results or none)")
     for n, i in enumerate(items, 1):
         if i.get("result") == FAIL and not i.get("remarks"):
-            problems.append(f"字段 items[{n}].remarks（问题及整改要求）：{i['item']}验收不合格，须写明问题 (missing)")
+            problems.append(f"字段 items[{n}].remarks（发现的问题及整改要求）：{i['item']}发现违规，须写明违反协议的"
+                            "问题（《住宅室内装饰装修管理办法》第三十条：要求纠正并将检查记录存档） (missing)")
     start, inspected = values.get("start_date"), values.get("inspection_date")
     if start and inspected and inspected < start:
         problems.append(f"字段 {field_title(ctx, 'inspection_date')}：{formats.cn_date(inspected)}早于开工日期"
                         f"{formats.cn_date(start)} (inspection before the works started)")
     if values.get("rectify_by") and not any(i.get("result") == FAIL for i in items):
-        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：各项均合格，无需整改期限 (nothing to put right)")
+        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：各项均符合协议，无需整改期限 (nothing to put right)")
     if any(i.get("result") == FAIL for i in items) and not values.get("rectify_by"):
-        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：有不合格项目，须写明整改期限 (missing)")
+        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：发现违规，须写明整改期限 (missing)")
     if values.get("rectify_by") and inspected and values["rectify_by"] <= inspected:
-        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：整改期限应在验收日之后 (dates out of order)")
+        problems.append(f"字段 {field_title(ctx, 'rectify_by')}：整改期限应在检查日之后 (dates out of order)")
     if problems:
         raise ValidationError(problems, ctx.record)
     failed = [i["item"] for i in items if i.get("result") == FAIL]
