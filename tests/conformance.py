@@ -264,8 +264,6 @@ def month_end_tests(engine: str):
     return test_every_letter_of_the_month_end_run_conforms, test_the_print_files_draw_and_check_clean
 
 
-# Templates whose （盖章） is stamped by hand on each of several cut-out parts: one electronic
-# seal (one field of kind "seal") cannot sit on each of them.
 def _company_sealed(tid: str) -> bool:
     """Whether the company seals the template: it has a signature field of kind "seal"."""
     import tomllib
@@ -273,6 +271,8 @@ def _company_sealed(tid: str) -> bool:
     return any(f.get("kind") == "seal" for f in manifest.get("signature_fields", []))
 
 
+# Templates whose （盖章） is stamped by hand on each of several cut-out parts: one electronic
+# seal (one field of kind "seal") cannot sit on each of them.
 HAND_SEALED = {"worker-pass": "eight cut-out cards a sheet, each stamped by hand at the gate office"}
 
 
