@@ -94,6 +94,10 @@ def test_agreements_run_over_two_pages_each_with_its_qr(issued):
         doc, _, texts = issued[tid]
         assert doc.pages == 2
         assert "（以下无正文）" in "".join(texts)
+    # each party's column names it, the owner's as well as the two companies'
+    doc, row, texts = issued["renovation-agreement"]
+    owner = row["record"]["owner_name"]
+    assert re.search("甲方（(装修人|受托人代签)）[^签]{0,20}" + re.escape(owner), texts[-1]), texts[-1][-300:]
 
 
 def test_repair_order_lists_only_the_failed_items(issued):
