@@ -173,6 +173,43 @@ def last_notice(view: View) -> dict[str, Any]:
     return max(rows, key=lambda d: (d["issued_on"], d["year"], d["seq"]))
 
 
+def issued_notice(view: View, notice_no: str | None) -> dict[str, Any] | None:
+    """The meeting notice a ballot or a count is of: the one numbered `notice_no` (None when the
+    store does not hold it), else the last issued."""
+    if not notice_no:
+        return last_notice(view)
+    found = view.find("documents", doc_no=notice_no)
+    return next((d for d in found if d["template"] == "assembly-notice" and d["state"] not in model.RETIRED), None)
+
+
+def notice_disagreements(values: dict[str, Any], ctx: RuleContext, notice: dict[str, Any] | None,
+                         items: str, gloss: str, keys: tuple[str, ...] = ()) -> list[str]:
+    """Where a ballot or a count differs from its notice's record (agenda, candidates, issuer,
+    dates, seats and `keys`), one line each; none when the store does not hold the notice.
+    `items` names the paper's list (表决事项, 计票事项), `gloss` begins the English gloss."""
+    if notice is None:
+        return []
+    rec, no = notice["record"], notice["doc_no"]
+    problems = []
+    want = [(i["text"], i["kind"]) for i in rec["agenda"]]
+    got = [(i["text"], i["kind"]) for i in values.get("agenda") or []]
+    if got != want:
+        problems.append(f"字段 {field_title(ctx, 'agenda')}：{items}与会议通知{no}所列不符，"
+                        f"应为：{'；'.join(t for t, _ in want)} ({gloss} the notice's agenda)")
+    names = [c["name"] for c in values.get("candidates") or []]
+    if names != [c["name"] for c in rec.get("candidates") or []]:
+        problems.append(f"字段 {field_title(ctx, 'candidates')}：候选人与会议通知{no}所列不符，应为："
+                        f"{'、'.join(c['name'] for c in rec.get('candidates') or []) or '无'} "
+                        f"({gloss} the notice's candidates)")
+    for key in ("issuer", *keys, *NOTICE_KEYS):
+        stated = values.get(key)
+        stated = stated.isoformat() if isinstance(stated, date) else stated
+        if stated != rec.get(key):
+            problems.append(f"字段 {field_title(ctx, key)}：与会议通知{no}不符（通知为{rec.get(key)}） "
+                            "(the notice says otherwise)")
+    return problems
+
+
 @builder("unit-ballot")
 def ballot_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[str, Any]:
     """The 表决票 of `unit_id`'s owner for the meeting of the last notice: its agenda and dates,
@@ -193,27 +230,8 @@ def ballot_data(ws: Workspace, view: View, unit_id: str, as_of: date) -> dict[st
 def assembly_ballot(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """The agenda is the notice's (when the store holds the notice, its record decides); each
     item's threshold; the owner is counted once, however many units they hold."""
-    problems: list[str] = []
-    found = ctx.view.find("documents", doc_no=values["notice_no"])
-    notice = next((d for d in found if d["template"] == "assembly-notice" and d["state"] not in model.RETIRED), None)
-    if notice is not None:
-        rec = notice["record"]
-        want = [(i["text"], i["kind"]) for i in rec["agenda"]]
-        got = [(i["text"], i["kind"]) for i in values.get("agenda") or []]
-        if got != want:
-            problems.append(f"字段 {field_title(ctx, 'agenda')}：表决事项与会议通知{values['notice_no']}所列不符，"
-                            f"应为：{'；'.join(t for t, _ in want)} (the ballot must carry the notice's agenda)")
-        names = [c["name"] for c in values.get("candidates") or []]
-        if names != [c["name"] for c in rec.get("candidates") or []]:
-            problems.append(f"字段 {field_title(ctx, 'candidates')}：候选人与会议通知{values['notice_no']}所列不符，应为："
-                            f"{'、'.join(c['name'] for c in rec.get('candidates') or []) or '无'} "
-                            "(the ballot must carry the notice's candidates)")
-        for key in ("issuer", *NOTICE_KEYS):
-            stated = values.get(key)
-            stated = stated.isoformat() if isinstance(stated, date) else stated
-            if stated != rec.get(key):
-                problems.append(f"字段 {field_title(ctx, key)}：与会议通知{values['notice_no']}不符（通知为{rec.get(key)}） "
-                                "(the notice says otherwise)")
+    notice = issued_notice(ctx.view, values["notice_no"])
+    problems = notice_disagreements(values, ctx, notice, "表决事项", "the ballot must carry")
     agenda = _agenda(values, ctx, problems)
     seats = _election(values, ctx, problems)
     if not TIME.match(values.get("vote_until") or ""):

@@ -19,17 +19,14 @@ decisions are taken on the exact fractions.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, cast
 
-from ... import model
 from ...errors import ValidationError
 from ...rules import RuleContext, field_title, rule
-from ...store import View
-from .assembly import (GENERAL, NOTICE_KEYS, SPECIAL, SPECIAL_SHARE, TAKE_PART, TIME, _agenda, _election,
-                       count_rules, last_notice, totals)
+from .assembly import (GENERAL, SPECIAL, SPECIAL_SHARE, TAKE_PART, TIME, _agenda, _election,
+                       count_rules, issued_notice, notice_disagreements, totals)
 
 PASSED, FAILED, NO_DECISION = "通过", "未通过", "未形成决定"
 ELECTED, NOT_ELECTED, TIED = "当选", "未当选", "得票相同，另行选举"
@@ -58,15 +55,6 @@ def _percent(part: Decimal | int, whole: Decimal | int) -> str:
                                                                                  rounding=ROUND_HALF_UP))
 
 
-def _notice(view: View, notice_no: str | None) -> dict[str, Any] | None:
-    """The meeting notice the count is of: the one named (None when the store does not hold it),
-    else the last issued."""
-    if not notice_no:
-        return last_notice(view)
-    found = view.find("documents", doc_no=notice_no)
-    return next((d for d in found if d["template"] == "assembly-notice" and d["state"] not in model.RETIRED), None)
-
-
 def _passes(kind: str, yes_area: Decimal, yes_owners: int, area: Decimal, owners: int) -> bool:
     """民法典 第二百七十八条第二款: ¾ (以上) of the participating area and owners for a special
     item, more than half (过半数) of each for the others."""
@@ -80,28 +68,9 @@ def _passes(kind: str, yes_area: Decimal, yes_owners: int, area: Decimal, owners
 def assembly_result(values: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     """The count agrees with the notice and the register, adds up, and is announced after the
     vote; participation and each item's result are computed."""
-    problems: list[str] = []
-    notice = _notice(ctx.view, values.get("notice_no"))
-    out: dict[str, Any] = {}
-    if notice is not None:
-        rec = notice["record"]
-        out["notice_no"] = notice["doc_no"]
-        want = [(i["text"], i["kind"]) for i in rec["agenda"]]
-        got = [(i["text"], i["kind"]) for i in values.get("agenda") or []]
-        if got != want:
-            problems.append(f"字段 {field_title(ctx, 'agenda')}：计票事项与会议通知{notice['doc_no']}所列不符，"
-                            f"应为：{'；'.join(t for t, _ in want)} (the count must be of the notice's agenda)")
-        names = [c["name"] for c in values.get("candidates") or []]
-        if names != [c["name"] for c in rec.get("candidates") or []]:
-            problems.append(f"字段 {field_title(ctx, 'candidates')}：候选人与会议通知{notice['doc_no']}所列不符，应为："
-                            f"{'、'.join(c['name'] for c in rec.get('candidates') or []) or '无'} "
-                            "(the count must be of the notice's candidates)")
-        for key in ("issuer", "meeting_form", *NOTICE_KEYS):
-            stated = values.get(key)
-            stated = stated.isoformat() if isinstance(stated, date) else stated
-            if stated != rec.get(key):
-                problems.append(f"字段 {field_title(ctx, key)}：与会议通知{notice['doc_no']}不符（通知为{rec.get(key)}） "
-                                "(the notice says otherwise)")
+    notice = issued_notice(ctx.view, values.get("notice_no"))
+    problems = notice_disagreements(values, ctx, notice, "计票事项", "the count must be of", keys=("meeting_form",))
+    out: dict[str, Any] = {"notice_no": notice["doc_no"]} if notice is not None else {}
     community = ctx.ws.company.community
     area, owners, units = totals(ctx.view, community)
     stated_area = _area(values["total_area"], field_title(ctx, "total_area"), problems) \
